@@ -1,0 +1,3 @@
+from multistyle.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""What every modality shares: losses, feature extraction, input optimisation, checkpoints, runtime."""

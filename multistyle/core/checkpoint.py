@@ -1,0 +1,122 @@
+"""Checkpoints: tensors in safetensors, everything else in JSON, every write atomic. Never pickle."""
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from multistyle import UserError
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename over `path`: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: not valid JSON ({e})") from None
+
+
+def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    """Atomically save a flat dict of tensors as safetensors."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Load a safetensors file; a missing or malformed file is a UserError naming it."""
+    if not Path(path).is_file():
+        raise UserError(f"{path}: file not found")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise UserError(f"{path}: not a readable safetensors file ({e})") from None
+
+
+def flatten_state(state: Any, prefix: str = "") -> tuple[dict[str, torch.Tensor], Any]:
+    """Split a nested state (e.g. an optimizer's state_dict) into named tensors and a JSON skeleton.
+
+    Tensors are replaced in the skeleton by {"__tensor__": name}; dict keys are kept with their type
+    so that integer keys (optimizer parameter ids) come back as integers.
+    """
+    tensors: dict[str, torch.Tensor] = {}
+
+    def walk(node: Any, path: str) -> Any:
+        if isinstance(node, torch.Tensor):
+            tensors[path] = node
+            return {"__tensor__": path}
+        if isinstance(node, dict):
+            return {"__dict__": [[k, walk(v, f"{path}.{k}")] for k, v in node.items()]}
+        if isinstance(node, (list, tuple)):
+            return [walk(v, f"{path}.{i}") for i, v in enumerate(node)]
+        return node
+
+    return tensors, walk(state, prefix)
+
+
+def unflatten_state(tensors: dict[str, torch.Tensor], skeleton: Any) -> Any:
+    """Inverse of flatten_state."""
+    if isinstance(skeleton, dict) and "__tensor__" in skeleton:
+        return tensors[skeleton["__tensor__"]]
+    if isinstance(skeleton, dict) and "__dict__" in skeleton:
+        return {k: unflatten_state(tensors, v) for k, v in skeleton["__dict__"]}
+    if isinstance(skeleton, list):
+        return [unflatten_state(tensors, v) for v in skeleton]
+    return skeleton
+
+
+def save_training_state(folder: str | os.PathLike, states: dict[str, Any], info: dict[str, Any]) -> None:
+    """Save several nested states (model, optimizer, RNG...) as one resumable checkpoint.
+
+    Writes `state.safetensors` then `state.json`; the JSON is written last, so a checkpoint whose JSON
+    exists is complete.
+    """
+    folder = Path(folder)
+    tensors: dict[str, torch.Tensor] = {}
+    skeletons = {}
+    for name, state in states.items():
+        t, skeletons[name] = flatten_state(state, name)
+        tensors.update(t)
+    save_tensors(folder / "state.safetensors", tensors)
+    write_json(folder / "state.json", {"info": info, "skeletons": skeletons})
+
+
+def load_training_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Inverse of save_training_state: returns (states, info)."""
+    folder = Path(folder)
+    meta = read_json(folder / "state.json")
+    tensors = load_tensors(folder / "state.safetensors")
+    states = {name: unflatten_state(tensors, skel) for name, skel in meta["skeletons"].items()}
+    return states, meta["info"]

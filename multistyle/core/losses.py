@@ -1,0 +1,47 @@
+"""Loss functions shared by the image and audio style transfer methods.
+
+Feature maps are (B, C, *spatial) tensors; every function reduces over all but the batch axis
+and returns the batch mean, so a loss is a scalar whatever the input's shape.
+"""
+import torch
+import torch.nn.functional as F
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """(B, C, *spatial) -> (B, C, C) Gram matrix normalised by the layer size (channels x positions)."""
+    flat = features.flatten(2)
+    return flat @ flat.transpose(1, 2) / (flat.shape[1] * flat.shape[2])
+
+
+def gram_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference between the Gram matrix of `features` and a target Gram matrix."""
+    return F.mse_loss(gram_matrix(features), target_gram.expand(features.shape[0], -1, -1))
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Feature reconstruction loss: mean squared difference of activations."""
+    return F.mse_loss(features, target)
+
+
+def channel_mean_std(features: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and standard deviation over positions, each (B, C)."""
+    flat = features.flatten(2)
+    mean = flat.mean(-1)
+    std = (flat.var(-1, unbiased=False) + eps).sqrt()
+    return mean, std
+
+
+def mean_std_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """AdaIN's style loss: squared distance of per-channel means plus that of per-channel stds."""
+    mean, std = channel_mean_std(features)
+    target_mean, target_std = channel_mean_std(target)
+    target_mean = target_mean.expand_as(mean)
+    target_std = target_std.expand_as(std)
+    return F.mse_loss(mean, target_mean) + F.mse_loss(std, target_std)
+
+
+def total_variation(image: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference between neighbouring pixels, both directions (anisotropic TV)."""
+    dx = (image[..., :, 1:] - image[..., :, :-1]).abs().mean()
+    dy = (image[..., 1:, :] - image[..., :-1, :]).abs().mean()
+    return dx + dy

@@ -1,0 +1,1 @@
+"""Image style transfer: Gatys et al. (optimisation) and AdaIN (feed-forward)."""

