@@ -63,6 +63,22 @@ def image_gatys(
     typer.echo(f"wrote {output} ({result.iterations} evaluations, {result.seconds:.1f} s; {terms})")
 
 
+@image_app.command("grid")
+def image_grid(
+    images: Annotated[list[Path], typer.Argument(help="Images, row by row.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image.")],
+    columns: Annotated[int, typer.Option(help="Images per row.")] = 3,
+    height: Annotated[int, typer.Option(help="Height of each image in pixels.")] = 256,
+):
+    """Lay images out in a grid (for figures and comparisons)."""
+    from multistyle.image.io import image_grid as make_grid, load_image, save_image
+
+    if columns < 1 or height < 8:
+        raise UserError("--columns must be at least 1 and --height at least 8")
+    save_image(make_grid([load_image(p) for p in images], columns, height), output)
+    typer.echo(f"wrote {output}")
+
+
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo outputs.")] = Path("demo_out"),

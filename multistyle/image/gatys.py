@@ -36,7 +36,7 @@ class GatysConfig:
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     style_layer_weights: tuple[float, ...] = (0.2, 0.2, 0.2, 0.2, 0.2)
     content_weight: float = 1.0
-    style_weight: float = 1e4
+    style_weight: float = 1e3
     tv_weight: float = 0.0
     style_blend: tuple[float, ...] | None = None  # one weight per style image; None: equal
     init: str = "content"  # or "noise"

@@ -108,3 +108,13 @@ def side_by_side(images: list[torch.Tensor], height: int = 256, gap: int = 4) ->
         canvas[..., x : x + img.shape[-1]] = img
         x += img.shape[-1] + gap
     return canvas
+
+
+def image_grid(images: list[torch.Tensor], columns: int, height: int = 256, gap: int = 4) -> torch.Tensor:
+    """Rows of `columns` images (each scaled to `height`), rows stacked on a white background."""
+    rows = [side_by_side(images[i : i + columns], height, gap) for i in range(0, len(images), columns)]
+    width = max(r.shape[-1] for r in rows)
+    canvas = torch.ones(1, 3, len(rows) * height + gap * (len(rows) - 1), width)
+    for i, row in enumerate(rows):
+        canvas[..., i * (height + gap) : i * (height + gap) + height, : row.shape[-1]] = row
+    return canvas
