@@ -9,7 +9,11 @@ from multistyle import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Neural style transfer for images, text and audio.")
 image_app = typer.Typer(no_args_is_help=True, help="Image style transfer: Gatys (optimisation) and AdaIN (feed-forward).")
+text_app = typer.Typer(no_args_is_help=True, help="Text sentiment transfer: Shen et al.'s cross-aligned autoencoder.")
+audio_app = typer.Typer(no_args_is_help=True, help="Audio style transfer: Grinstein et al.'s spectrogram Gram method.")
 app.add_typer(image_app, name="image")
+app.add_typer(text_app, name="text")
+app.add_typer(audio_app, name="audio")
 
 
 def parse_blend(text: str | None) -> tuple[float, ...] | None:
@@ -77,6 +81,12 @@ def image_grid(
         raise UserError("--columns must be at least 1 and --height at least 8")
     save_image(make_grid([load_image(p) for p in images], columns, height), output)
     typer.echo(f"wrote {output}")
+
+
+# --- text commands (multistyle text ...) ---
+
+
+# --- audio commands (multistyle audio ...) ---
 
 
 @app.command("demo")

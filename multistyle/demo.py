@@ -23,3 +23,5 @@ def run_demo(out: Path, show_progress: bool = True) -> Iterator[str]:
     panel = side_by_side([load_image(content), load_image(style), result.image])
     save_image(panel, out / "image_gatys_panel.png")
     yield f"image/gatys: {result_path} and image_gatys_panel.png ({result.iterations} evaluations, {result.seconds:.0f} s)"
+    # --- text demo ---
+    # --- audio demo ---
