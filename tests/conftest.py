@@ -50,3 +50,12 @@ def cli(monkeypatch, capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Models as small as the test ones run faster on one thread than on two that wait for each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 import torch
@@ -68,6 +69,14 @@ def test_tensors_round_trip_atomically(tmp_path):
     back = load_tensors(tmp_path / "w.safetensors")
     assert torch.equal(back["a"], t["a"]) and torch.equal(back["b"], t["b"])
     assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"], "no temporary files left behind"
+    umask = os.umask(0o022)
+    try:
+        write_json(tmp_path / "c.json", {"x": 1})
+        save_tensors(tmp_path / "w.safetensors", t)
+    finally:
+        os.umask(umask)
+    for name in ("c.json", "w.safetensors"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, f"{name} readable like any other file"
     (tmp_path / "bad.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(UserError, match="bad.safetensors"):
         load_tensors(tmp_path / "bad.safetensors")
