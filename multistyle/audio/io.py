@@ -1,0 +1,90 @@
+"""Reading and writing audio as 1-D float32 mono tensors at a working sample rate."""
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+import torchaudio.functional as AF
+
+from multistyle import UserError
+from multistyle.core.checkpoint import atomic_write_bytes
+
+WAV_SUBTYPES = {"pcm16": "PCM_16", "float": "FLOAT"}
+# A file named like one of libsndfile's formats that libsndfile cannot read is corrupt: no fallback.
+SOUNDFILE_SUFFIXES = {f".{name.lower()}" for name in soundfile.available_formats()} | {".aif", ".oga"}
+PEAK = 0.99  # peak level after normalisation: headroom so 16-bit rounding never clips
+
+
+def _decode(path: Path) -> tuple[np.ndarray, int]:
+    """(frames, channels) float32 samples and the file's rate.
+
+    libsndfile reads wav, flac, ogg and mp3; other suffixes fall back to librosa (audioread, which
+    uses ffmpeg or GStreamer where installed).
+    """
+    try:
+        return soundfile.read(path, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as e:
+        if path.suffix.lower() in SOUNDFILE_SUFFIXES:
+            raise UserError(f"{path}: not an audio file soundfile can read ({e})") from None
+        soundfile_error = e
+    import librosa  # slow to import: only the fallback needs it
+
+    try:
+        with warnings.catch_warnings():  # librosa warns that it is retrying soundfile, then audioread
+            warnings.simplefilter("ignore")
+            samples, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32)
+    except Exception:  # audioread raises backend-specific types
+        raise UserError(f"{path}: not an audio file soundfile or librosa can read ({soundfile_error})") from None
+    return np.atleast_2d(samples).T, int(rate)
+
+
+def load_audio(path: str | Path, sample_rate: int) -> torch.Tensor:
+    """An audio file as a mono float32 tensor at `sample_rate`, peak-normalised to PEAK.
+
+    Any channel count and file rate are accepted (mixed down, resampled); what cannot be stylised
+    (unreadable, empty, silent, NaN/Inf samples) is a UserError naming the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, expected an audio file")
+    samples, rate = _decode(path)
+    if samples.size == 0:
+        raise UserError(f"{path}: contains no audio samples")
+    if not np.isfinite(samples).all():
+        raise UserError(f"{path}: contains NaN or infinite samples")
+    mono = torch.from_numpy(np.ascontiguousarray(samples.mean(axis=1)))
+    if rate != sample_rate:
+        mono = AF.resample(mono, rate, sample_rate)
+    try:
+        return peak_normalise(mono)
+    except ValueError:
+        raise UserError(f"{path}: is silent (peak level below -120 dBFS)") from None
+
+
+def peak_normalise(samples: torch.Tensor, peak: float = PEAK) -> torch.Tensor:
+    top = samples.abs().max()
+    if top <= 1e-6:
+        raise ValueError("cannot normalise a silent signal")
+    return samples * (peak / top)
+
+
+def check_wav_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".wav":
+        raise UserError(f"{path}: audio is written as WAV; give an output path ending in .wav")
+    return path
+
+
+def save_wav(samples: torch.Tensor, path: str | Path, sample_rate: int, subtype: str = "pcm16") -> None:
+    """Write a mono signal atomically as a 16-bit ("pcm16") or 32-bit float ("float") WAV file."""
+    path = check_wav_path(path)
+    if subtype not in WAV_SUBTYPES:
+        raise UserError(f"WAV format must be one of {', '.join(WAV_SUBTYPES)}, not {subtype!r}")
+    buffer = io.BytesIO()
+    data = samples.detach().cpu().float().clamp(-1, 1).numpy()
+    soundfile.write(buffer, data, sample_rate, subtype=WAV_SUBTYPES[subtype], format="WAV")
+    atomic_write_bytes(path, buffer.getvalue())

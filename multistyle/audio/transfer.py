@@ -1,0 +1,264 @@
+"""Grinstein, Duong, Ozerov & Perez (ICASSP 2018): audio style transfer in the spectrogram domain.
+
+The log-spectrogram itself is optimised. Transfer starts from the CONTENT's spectrogram and minimises
+a style-only loss (the style clip's Gram matrices or auditory statistics); a content weight > 0 adds
+Ulyanov & Lebedev's feature-matching content term. Texture synthesis starts from noise shaped to the
+style's average spectrum, with the same style loss. Griffin-Lim then recovers a waveform, starting
+from the content's phase when the result grew out of the content's spectrogram.
+"""
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from multistyle import UserError
+from multistyle.audio.auditory import AuditoryStatistics
+from multistyle.audio.config import GrinsteinConfig
+from multistyle.audio.extractors import AuditoryExtractor, RandomConvExtractor, SpectrogramExtractor, VGGExtractor
+from multistyle.audio.io import check_wav_path, load_audio, peak_normalise, save_wav
+from multistyle.audio.plot import check_png_path, save_spectrogram_panel
+from multistyle.audio.spectral import STFT, griffin_lim, log_magnitude, magnitude_from_log, spectral_convergence_db, unit_phase
+from multistyle.core.checkpoint import write_json
+from multistyle.core.config import config_dict
+from multistyle.core.optimize import optimize_input
+from multistyle.core.runtime import seed_everything, select_device
+
+MAX_TEXTURE_SECONDS = 600.0
+
+
+@dataclass
+class AudioResult:
+    audio: torch.Tensor  # (samples,) at the config's sample rate, peak-normalised
+    log_spectrogram: torch.Tensor  # (F, T) the optimised spectrogram the audio was reconstructed from
+    history: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: features, optimisation, griffin_lim
+    griffin_lim_convergence_db: float = 0.0  # how far the audio's magnitude is from the optimised one
+
+    @property
+    def iterations(self) -> int:
+        return len(self.history)
+
+    @property
+    def initial_terms(self) -> dict[str, float]:
+        return self.history[0]
+
+    @property
+    def best_terms(self) -> dict[str, float]:
+        """The terms of the returned iterate (the best seen, not necessarily the last evaluated)."""
+        return min(self.history, key=lambda h: h["total"])
+
+    @property
+    def style_reduction(self) -> float:
+        """1 - final / initial style loss: 0.8 means the style loss fell by 80 %."""
+        return 1.0 - self.best_terms["style"] / self.initial_terms["style"]
+
+    def summary(self) -> str:
+        stages = ", ".join(f"{name.replace('_', '-')} {seconds:.1f} s" for name, seconds in self.timings.items())
+        return f"{self.iterations} evaluations, style loss -{100 * self.style_reduction:.1f} %; {stages}"
+
+
+def build_extractor(config: GrinsteinConfig) -> SpectrogramExtractor:
+    stft = config.stft
+    if config.extractor == "random":
+        return RandomConvExtractor(stft.n_freqs, config.random_filters, config.random_width, config.seed)
+    if config.extractor == "vgg":
+        full_scale = math.log1p(stft.n_fft / 4)  # the peak bin of a full-scale sine under a Hann window
+        return VGGExtractor(config.vgg_layers, config.vgg_pooling, full_scale)
+    try:
+        statistics = AuditoryStatistics(
+            stft.n_fft, config.sample_rate, stft.hop, config.auditory_bands, config.auditory_fmin,
+            compression=config.auditory_compression, modulation_bands=config.modulation_bands,
+        )
+    except ValueError as e:
+        raise UserError(f"auditory extractor: {e}") from None
+    return AuditoryExtractor(statistics)
+
+
+class SpectrogramStyleLoss:
+    """Style term (and optional content term) of a log-spectrogram against fixed targets."""
+
+    def __init__(self, extractor: SpectrogramExtractor, config: GrinsteinConfig, style: torch.Tensor, content: torch.Tensor | None = None):
+        self.extractor, self.config = extractor, config
+        with torch.no_grad():
+            self.style_targets = extractor.statistics(extractor.features(style))
+            self.content_targets = extractor.features(content) if content is not None and config.content_weight > 0 else None
+
+    def __call__(self, log_spectrogram: torch.Tensor) -> dict[str, torch.Tensor]:
+        features = self.extractor.features(log_spectrogram)
+        style = self.extractor.style_distance(self.extractor.statistics(features), self.style_targets)
+        terms = {"style": self.config.style_weight * style}
+        if self.content_targets is not None:
+            terms["content"] = self.config.content_weight * self.extractor.content_distance(features, self.content_targets)
+        return terms
+
+
+def require_frames(samples: int, label: str, config: GrinsteinConfig, extractor: SpectrogramExtractor) -> None:
+    """A clip must fill one FFT frame, and give the extractor the frames it needs."""
+    rate, stft = config.sample_rate, config.stft
+    if samples < stft.n_fft:
+        raise UserError(
+            f"{label}: {samples / rate:.3f} s is shorter than one FFT frame "
+            f"({stft.n_fft} samples = {stft.n_fft / rate:.3f} s at {rate} Hz)"
+        )
+    if stft.frames(samples) < extractor.min_frames:
+        need = stft.samples(extractor.min_frames) / rate
+        raise UserError(f"{label}: the {config.extractor} extractor needs at least {need:.2f} s of audio")
+
+
+def shaped_noise_log_spectrogram(samples: int, reference: torch.Tensor, stft: STFT, generator: torch.Generator) -> torch.Tensor:
+    """The log-spectrogram of white noise reshaped to `reference`'s average magnitude at each frequency.
+
+    A neutral start for synthesis that is already silent where the reference is: optimising a random
+    net's Gram matrices from plain white noise leaves a haze in bands the style never uses.
+    """
+    noise = stft.forward(torch.randn(samples, generator=generator)).abs().to(reference.device)
+    wanted = magnitude_from_log(reference).mean(-1, keepdim=True)
+    return torch.log1p(noise * wanted / noise.mean(-1, keepdim=True).clamp_min(1e-12))
+
+
+def _synthesise(
+    init: torch.Tensor, loss: SpectrogramStyleLoss, phase: torch.Tensor | None, length: int,
+    config: GrinsteinConfig, generator: torch.Generator, show_progress: bool, description: str,
+) -> AudioResult:
+    """Optimise the log-spectrogram from `init`, then recover `length` samples by Griffin-Lim."""
+    result = optimize_input(
+        init.contiguous(), loss, config.evaluations,  # an STFT's output is strided; L-BFGS views gradients flat
+        optimizer=config.optimizer, lr=config.lr,
+        patience=config.patience, rel_tol=config.rel_tol, description=description, show_progress=show_progress,
+    )
+    if not result.history:
+        raise UserError("the style loss is not finite for these inputs; check that the clips are not near-silent")
+    start = time.perf_counter()
+    log_spectrogram = result.output.clamp_min(0)
+    magnitude = magnitude_from_log(log_spectrogram)
+    stft = config.stft
+    audio = griffin_lim(magnitude, stft, length, iterations=config.griffin_lim_iters,
+                        momentum=config.griffin_lim_momentum, phase=phase, generator=generator)
+    convergence = spectral_convergence_db(magnitude, audio, stft)
+    timings = {"optimisation": result.seconds, "griffin_lim": time.perf_counter() - start}
+    try:
+        audio = peak_normalise(audio)
+    except ValueError:
+        raise UserError("the result is silent; try more --steps or another --extractor") from None
+    return AudioResult(audio.cpu(), log_spectrogram.cpu(), result.history, result.stopped_early, timings, convergence)
+
+
+def transfer(
+    content: torch.Tensor, style: torch.Tensor, config: GrinsteinConfig, *,
+    labels: tuple[str, str] = ("content", "style"), show_progress: bool = True,
+) -> AudioResult:
+    """Restyle a mono `content` signal with a mono `style` signal (both at config.sample_rate).
+
+    The result has exactly the content's length. `labels` name the inputs in error messages.
+    """
+    config.validate()
+    device = select_device(config.device)
+    generator = seed_everything(config.seed)
+    start = time.perf_counter()
+    extractor = build_extractor(config).to(device)
+    for signal, label in zip((content, style), labels):
+        require_frames(signal.numel(), label, config, extractor)
+    stft = config.stft
+    content_spectrum = stft.forward(content.to(device))
+    content_log = log_magnitude(content_spectrum)
+    style_log = log_magnitude(stft.forward(style.to(device)))
+    extractor.check_fits(content_log, style_log)
+    loss = SpectrogramStyleLoss(extractor, config, style_log, content_log)
+    if config.init == "content":
+        init = content_log
+    else:
+        init = shaped_noise_log_spectrogram(content.numel(), content_log, stft, generator)
+    phase = unit_phase(content_spectrum) if config.init == "content" and config.griffin_lim_phase == "auto" else None
+    features_seconds = time.perf_counter() - start
+    result = _synthesise(init, loss, phase, content.numel(), config, generator, show_progress, f"audio transfer ({config.extractor})")
+    result.timings = {"features": features_seconds, **result.timings}
+    return result
+
+
+def texture(
+    style: torch.Tensor, seconds: float, config: GrinsteinConfig, *, label: str = "style", show_progress: bool = True,
+) -> AudioResult:
+    """`seconds` of new audio with the statistics of `style`, synthesised from spectrally shaped noise (random phase)."""
+    config.validate()
+    if not 0 < seconds <= MAX_TEXTURE_SECONDS:
+        raise UserError(f"--seconds must be in (0, {MAX_TEXTURE_SECONDS:g}], not {seconds:g}")
+    device = select_device(config.device)
+    generator = seed_everything(config.seed)
+    start = time.perf_counter()
+    extractor = build_extractor(config).to(device)
+    length = round(seconds * config.sample_rate)
+    require_frames(style.numel(), label, config, extractor)
+    require_frames(length, f"--seconds {seconds:g}", config, extractor)
+    stft = config.stft
+    style_log = log_magnitude(stft.forward(style.to(device)))
+    init = shaped_noise_log_spectrogram(length, style_log, stft, generator)
+    extractor.check_fits(init, style_log)
+    loss = SpectrogramStyleLoss(extractor, config, style_log)
+    features_seconds = time.perf_counter() - start
+    result = _synthesise(init, loss, None, length, config, generator, show_progress, f"audio texture ({config.extractor})")
+    result.timings = {"features": features_seconds, **result.timings}
+    return result
+
+
+def _report(result: AudioResult, config: GrinsteinConfig, mode: str, inputs: dict, output: Path, plot: Path) -> dict:
+    timings = {k: round(v, 3) for k, v in result.timings.items()}
+    timings["total"] = round(sum(result.timings.values()), 3)
+    return {
+        "method": "grinstein", "mode": mode, **inputs, "output": str(output), "plot": str(plot),
+        "seconds_of_audio": round(result.audio.numel() / config.sample_rate, 3),
+        "config": config_dict(config),
+        "iterations": result.iterations, "stopped_early": result.stopped_early,
+        "initial_loss_terms": result.initial_terms, "final_loss_terms": result.best_terms,
+        "style_loss_reduction": round(result.style_reduction, 4),
+        "griffin_lim_spectral_convergence_db": round(result.griffin_lim_convergence_db, 2),
+        "timings_s": timings,
+    }
+
+
+def _outputs(output_path: str | Path, plot_path: str | Path | None) -> tuple[Path, Path]:
+    output = check_wav_path(output_path)
+    plot = check_png_path(plot_path) if plot_path is not None else output.with_suffix(".png")
+    return output, plot
+
+
+def _write(result: AudioResult, config: GrinsteinConfig, panels: list[tuple[str, torch.Tensor]], output: Path, plot: Path, report: dict) -> None:
+    """Audio, then figure, then the JSON last: a report on disk means every output is complete."""
+    save_wav(result.audio, output, config.sample_rate, config.wav_format)
+    save_spectrogram_panel([*panels, ("result", result.log_spectrogram)], plot, config.sample_rate, config.hop)
+    write_json(output.with_suffix(".json"), report)
+
+
+def transfer_files(
+    content_path: str | Path, style_path: str | Path, output_path: str | Path, config: GrinsteinConfig, *,
+    plot_path: str | Path | None = None, show_progress: bool = True,
+) -> AudioResult:
+    """Files in; OUT.wav, a spectrogram figure (OUT.png unless `plot_path`) and OUT.json out."""
+    output, plot = _outputs(output_path, plot_path)
+    config.validate()
+    content = load_audio(content_path, config.sample_rate)
+    style = load_audio(style_path, config.sample_rate)
+    result = transfer(content, style, config, labels=(str(content_path), str(style_path)), show_progress=show_progress)
+    stft = config.stft
+    panels = [("content", log_magnitude(stft.forward(content))), ("style", log_magnitude(stft.forward(style)))]
+    inputs = {"content": str(content_path), "style": str(style_path)}
+    _write(result, config, panels, output, plot, _report(result, config, "transfer", inputs, output, plot))
+    return result
+
+
+def texture_files(
+    style_path: str | Path, output_path: str | Path, config: GrinsteinConfig, *,
+    seconds: float | None = None, plot_path: str | Path | None = None, show_progress: bool = True,
+) -> AudioResult:
+    """A style file in, `seconds` of its texture out (default: as long as the style clip)."""
+    output, plot = _outputs(output_path, plot_path)
+    config.validate()
+    style = load_audio(style_path, config.sample_rate)
+    seconds = style.numel() / config.sample_rate if seconds is None else seconds
+    result = texture(style, seconds, config, label=str(style_path), show_progress=show_progress)
+    panels = [("style", log_magnitude(config.stft.forward(style)))]
+    inputs = {"style": str(style_path), "requested_seconds": seconds}
+    _write(result, config, panels, output, plot, _report(result, config, "texture", inputs, output, plot))
+    return result
