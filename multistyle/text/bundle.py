@@ -1,0 +1,71 @@
+"""A trained autoencoder on disk: config.json, vocab.txt and model.safetensors (figures.json beside them).
+
+The same layout serves a training run's output folder and the model shipped in multistyle/text/weights.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from multistyle import UserError
+from multistyle.core.checkpoint import load_tensors, read_json, save_tensors, write_json
+from multistyle.core.config import config_dict
+from multistyle.text.config import CrossAlignConfig, config_from_dict
+from multistyle.text.model import CrossAlignedAutoencoder
+from multistyle.text.vocab import Vocab
+
+CONFIG, VOCAB, WEIGHTS, FIGURES = "config.json", "vocab.txt", "model.safetensors", "figures.json"
+
+
+@dataclass
+class TrainedModel:
+    model: CrossAlignedAutoencoder
+    vocab: Vocab
+    config: CrossAlignConfig
+
+
+def save_config(folder: str | Path, config: CrossAlignConfig) -> None:
+    write_json(Path(folder) / CONFIG, config_dict(config))
+
+
+def load_config_json(folder: str | Path) -> CrossAlignConfig:
+    path = Path(folder) / CONFIG
+    return config_from_dict(CrossAlignConfig, read_json(path), str(path))
+
+
+def save_weights(folder: str | Path, model: CrossAlignedAutoencoder) -> None:
+    save_tensors(Path(folder) / WEIGHTS, model.state_dict())
+
+
+def check_vocab_matches(folder: Path, vocab: Vocab, weights: dict[str, torch.Tensor], key: str, weights_name: str) -> None:
+    """A vocabulary and weights from different runs would produce garbage silently: refuse them."""
+    if key not in weights:
+        raise UserError(f"{folder}: {weights_name} lacks {key}; not weights of this model")
+    rows = weights[key].shape[0]
+    if rows != len(vocab):
+        raise UserError(f"{folder}: vocab.txt has {len(vocab)} words but {weights_name} was trained with {rows}; the folder mixes two models")
+
+
+def load_weights_into(net: torch.nn.Module, folder: Path, weights_name: str, config_name: str, vocab: Vocab) -> None:
+    """Load folder/weights_name into `net`, refusing weights from another vocabulary or configuration."""
+    weights = load_tensors(folder / weights_name)
+    check_vocab_matches(folder, vocab, weights, "embedding.weight", weights_name)
+    try:
+        net.load_state_dict(weights)
+    except RuntimeError as e:
+        reason = str(e).strip().splitlines()[-1].strip()
+        raise UserError(f"{folder}: {weights_name} does not fit {config_name} ({reason})") from None
+
+
+def load_model(folder: str | Path, device: torch.device | str = "cpu") -> TrainedModel:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: model folder not found")
+    missing = [name for name in (CONFIG, VOCAB, WEIGHTS) if not (folder / name).is_file()]
+    if missing:
+        raise UserError(f"{folder}: not a trained text model (missing {', '.join(missing)})")
+    config = load_config_json(folder)
+    vocab = Vocab.load(folder / VOCAB)
+    model = CrossAlignedAutoencoder(len(vocab), config)
+    load_weights_into(model, folder, WEIGHTS, CONFIG, vocab)
+    return TrainedModel(model.to(device).eval(), vocab, config)

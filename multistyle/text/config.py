@@ -1,0 +1,99 @@
+"""Configs of the text models: the cross-aligned autoencoder and the evaluators (classifier, language model)."""
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from multistyle import UserError
+
+T = TypeVar("T")
+
+
+@dataclass
+class CrossAlignConfig:
+    """Shen et al. (2017)'s settings; configs/text/yelp_crossalign.toml repeats them."""
+
+    # data
+    max_len: int = 20  # tokens; longer training sentences are truncated
+    min_count: int = 5  # a word enters the vocabulary when the training split has it this often
+    # model
+    dim_emb: int = 100
+    dim_y: int = 200  # style part of the generator's initial state
+    dim_z: int = 500  # content part: the encoder's code
+    dropout: float = 0.5
+    filter_sizes: tuple[int, ...] = (1, 2, 3, 4, 5)  # discriminators' TextCNN
+    n_filters: int = 128
+    # training
+    batch_size: int = 64  # sentences of each style per batch
+    lr: float = 5e-4
+    adam_betas: tuple[float, ...] = (0.9, 0.999)
+    rho: float = 1.0  # weight of the adversarial term
+    adv_threshold: float = 1.2  # the autoencoder takes the adversarial term only while both discriminators' losses are below this
+    gamma_init: float = 0.1  # softmax temperature of the free-running generator
+    gamma_decay: float = 0.5  # per epoch
+    gamma_min: float = 0.001
+    epochs: int = 20
+    max_steps: int = 0  # stop after this many steps in all; 0: run every epoch
+    checkpoint_every: int = 1000  # steps
+    target_accuracy: float = 80.0  # dev transfer accuracy (%) a kept model must reach before self-BLEU counts
+    seed: int = 0
+    device: str = "auto"
+
+    def validate(self) -> None:
+        positive = ("max_len", "min_count", "dim_emb", "dim_y", "dim_z", "n_filters", "batch_size", "epochs", "checkpoint_every")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1")
+        if not 0 <= self.dropout < 1:
+            raise UserError("dropout must be in [0, 1)")
+        if not self.filter_sizes or min(self.filter_sizes) < 1:
+            raise UserError("filter_sizes must be positive widths")
+        if not 0 < self.gamma_min <= self.gamma_init or not 0 < self.gamma_decay <= 1:
+            raise UserError("need 0 < gamma_min <= gamma_init and 0 < gamma_decay <= 1")
+        if self.lr <= 0 or self.max_steps < 0:
+            raise UserError("lr must be positive and max_steps non-negative")
+
+    def gamma(self, epoch: int) -> float:
+        return max(self.gamma_min, self.gamma_init * self.gamma_decay**epoch)
+
+
+@dataclass
+class EvaluatorConfig:
+    """The style classifier (a TextCNN, as Shen et al. evaluated with) and the fluency language model (a small GPT-2)."""
+
+    max_len: int = 50  # tokens seen by either model
+    min_count: int = 5
+    batch_size: int = 64
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "auto"
+    # classifier
+    classifier_epochs: int = 2
+    classifier_dim_emb: int = 100
+    classifier_filter_sizes: tuple[int, ...] = (3, 4, 5)
+    classifier_n_filters: int = 128
+    classifier_dropout: float = 0.5
+    # language model
+    lm_epochs: int = 1
+    lm_layers: int = 2
+    lm_dim: int = 128
+    lm_heads: int = 4
+    lm_dropout: float = 0.1
+    max_steps: int = 0  # per model; 0: full epochs
+
+    def validate(self) -> None:
+        for name in ("max_len", "min_count", "batch_size", "classifier_dim_emb", "classifier_n_filters", "lm_layers", "lm_dim", "lm_heads"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1")
+        if self.classifier_epochs < 0 or self.lm_epochs < 0 or self.max_steps < 0:
+            raise UserError("epochs and max_steps must not be negative")
+        if self.lm_dim % self.lm_heads:
+            raise UserError("lm_dim must be a multiple of lm_heads")
+
+
+def config_from_dict(cls: type[T], values: dict[str, Any], source: str) -> T:
+    """Rebuild a config saved as JSON (lists back to tuples); keys this version does not know are an error."""
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise UserError(f"{source}: unknown config keys {', '.join(unknown)} (saved by another version?)")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})

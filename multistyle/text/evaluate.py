@@ -1,0 +1,138 @@
+"""Scoring transfer outputs on a corpus's test split: ours and other systems' side by side.
+
+A system's outputs are two files, PREFIX.0 (the negative test sentences made positive) and PREFIX.1
+(the positive made negative), line-aligned with sentiment.test.{0,1}. Everything is normalised
+like the corpus before scoring, so tokenised and detokenised outputs score alike.
+"""
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from multistyle import UserError
+from multistyle.core.runtime import select_device
+from multistyle.text.bundle import load_model
+from multistyle.core.checkpoint import write_json
+from multistyle.text.data import Sentences, read_lines, read_references, split_file, write_lines
+from multistyle.text.evaluator import Evaluator, load_evaluator
+from multistyle.text.metrics import TransferScores, corpus_bleu
+from multistyle.text.tokenize import normalize
+from multistyle.text.transfer import transfer_sentences
+
+Pair = tuple[Sentences, Sentences]  # (negative -> positive, positive -> negative)
+
+
+@dataclass
+class EvalSet:
+    sources: Pair
+    references: Pair | None
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        return len(self.sources[0]), len(self.sources[1])
+
+
+def read_eval_set(data_dir: str | Path) -> EvalSet:
+    sources = tuple([normalize(line) for line in read_lines(split_file(data_dir, "test", label))] for label in (0, 1))
+    references = read_references(data_dir)
+    if references is not None and (len(references[0]), len(references[1])) != (len(sources[0]), len(sources[1])):
+        raise UserError(f"{data_dir}: reference.{{0,1}} and sentiment.test.{{0,1}} differ in length")
+    return EvalSet(sources, references)
+
+
+def read_outputs(prefix: str | Path, sizes: tuple[int, int]) -> Pair:
+    outputs = []
+    for label in (0, 1):
+        path = Path(f"{prefix}.{label}")
+        lines = read_lines(path)
+        if len(lines) != sizes[label]:
+            raise UserError(f"{path}: {len(lines)} lines for {sizes[label]} test sentences; outputs must be line-aligned with sentiment.test.{label}")
+        outputs.append([normalize(line) for line in lines])
+    return outputs[0], outputs[1]
+
+
+def peer_prefixes(data_dir: str | Path) -> dict[str, Path]:
+    """Every system in DATA/peers that has both output files, by name."""
+    folder = Path(data_dir) / "peers"
+    if not folder.is_dir():
+        raise UserError(f"{data_dir}: no peers/ folder of other systems' outputs")
+    return {p.stem: p.with_suffix("") for p in sorted(folder.glob("*.0")) if p.with_suffix(".1").is_file()}
+
+
+def score_outputs(evaluator: Evaluator, outputs: Pair, test: EvalSet) -> TransferScores:
+    transferred = outputs[0] + outputs[1]
+    targets = [1] * len(outputs[0]) + [0] * len(outputs[1])
+    references = test.references[0] + test.references[1] if test.references else None
+    return TransferScores(
+        lines=(len(outputs[0]), len(outputs[1])),
+        accuracy=evaluator.classifier.accuracy(transferred, targets),
+        self_bleu=corpus_bleu(transferred, test.sources[0] + test.sources[1]),
+        ref_bleu=corpus_bleu(transferred, references) if references else None,
+        perplexity=evaluator.lm.perplexity(transferred) if evaluator.lm else None,
+    )
+
+
+def evaluate_systems(evaluator: Evaluator, test: EvalSet, systems: dict[str, Pair]) -> dict[str, TransferScores]:
+    """Scores of each system, then of two yardsticks: the sources copied unchanged and the human rewrites."""
+    rows = {name: score_outputs(evaluator, outputs, test) for name, outputs in systems.items()}
+    rows["(source copied)"] = score_outputs(evaluator, test.sources, test)
+    if test.references:
+        rows["(human rewrites)"] = score_outputs(evaluator, test.references, test)
+    return rows
+
+
+def results_table(rows: dict[str, TransferScores]) -> str:
+    """A markdown table; the classifier's own accuracy on the test originals goes beneath it."""
+
+    def number(value: float | None, digits: int = 1) -> str:
+        return "–" if value is None else f"{value:.{digits}f}"
+
+    lines = ["| system | lines | accuracy % | self-BLEU | ref-BLEU | perplexity |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, s in rows.items():
+        lines.append(f"| {name} | {s.lines[0]} / {s.lines[1]} | {number(s.accuracy)} | {number(s.self_bleu)} | {number(s.ref_bleu)} | {number(s.perplexity)} |")
+    copied = rows.get("(source copied)")
+    if copied is not None:
+        lines += ["", f"Classifier accuracy on the test originals: {100 - copied.accuracy:.1f} %."]
+    return "\n".join(lines) + "\n"
+
+
+def model_outputs(model_dir: str | Path, test: EvalSet, beam: int = 1, device: str | None = None) -> Pair:
+    """A trained model's transfer of the test sentences, each to the other style."""
+    trained = load_model(model_dir, select_device(device))
+    return (transfer_sentences(trained, test.sources[0], "positive", beam),
+            transfer_sentences(trained, test.sources[1], "negative", beam))
+
+
+def evaluate(
+    data_dir: str | Path,
+    evaluator_dir: str | Path,
+    *,
+    model_dir: str | Path | None = None,
+    output_prefixes: list[str | Path] = (),
+    peers: bool = False,
+    beam: int = 1,
+    save_outputs: str | Path | None = None,
+    device: str | None = None,
+) -> tuple[dict[str, TransferScores], str]:
+    """Score a model (transferring the test split), output files and/or DATA/peers; returns rows and a markdown table."""
+    test = read_eval_set(data_dir)
+    evaluator = load_evaluator(evaluator_dir, select_device(device))
+    systems: dict[str, Pair] = {}
+    if model_dir is not None:
+        systems[f"{Path(model_dir).name} (ours)"] = outputs = model_outputs(model_dir, test, beam, device)
+        if save_outputs is not None:
+            for label, sentences in enumerate(outputs):
+                write_lines(f"{save_outputs}.{label}", [" ".join(s) for s in sentences])
+    for prefix in output_prefixes:
+        systems[Path(prefix).name] = read_outputs(prefix, test.sizes)
+    if peers:
+        systems.update({name: read_outputs(prefix, test.sizes) for name, prefix in peer_prefixes(data_dir).items()})
+    if not systems:
+        raise UserError("nothing to evaluate: give --model DIR, --outputs PREFIX or --peers")
+    rows = evaluate_systems(evaluator, test, systems)
+    return rows, results_table(rows)
+
+
+def write_results(path: str | Path, rows: dict[str, TransferScores], markdown: str) -> None:
+    """The markdown table at PATH and its figures beside it, as PATH.json."""
+    path = Path(path)
+    write_lines(path, markdown.splitlines())
+    write_json(path.with_name(path.name + ".json"), {name: asdict(scores) for name, scores in rows.items()})

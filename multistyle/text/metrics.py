@@ -1,0 +1,25 @@
+"""Scores of transferred sentences: style accuracy, BLEU (content) and perplexity (fluency)."""
+from dataclasses import dataclass
+
+from sacrebleu.metrics import BLEU
+
+from multistyle.text.data import Sentences
+
+
+def corpus_bleu(hypotheses: Sentences, references: Sentences) -> float:
+    """sacrebleu corpus BLEU on our own tokens (tokenize="none": both sides went through `normalize`)."""
+    if len(hypotheses) != len(references):
+        raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
+    bleu = BLEU(tokenize="none", force=True)  # force: our tokens are meant to look tokenised
+    return bleu.corpus_score([" ".join(h) for h in hypotheses], [[" ".join(r) for r in references]]).score
+
+
+@dataclass
+class TransferScores:
+    """Scores of one system's outputs for the negative and the positive test sentences."""
+
+    lines: tuple[int, int]
+    accuracy: float  # % of outputs the classifier assigns to the target style
+    self_bleu: float  # BLEU against the source sentences
+    ref_bleu: float | None  # BLEU against the human rewrites, where the corpus has them
+    perplexity: float | None  # under the evaluation language model, where there is one

@@ -1,0 +1,293 @@
+"""Training the cross-aligned autoencoder (Shen et al. 2017, Algorithm 1): checkpointed, resumable.
+
+Each step encodes a batch holding both styles and makes two hidden-state sequences per sentence:
+`real`, the generator reconstructing the sentence in its own style (teacher-forced), and
+`transferred`, the generator writing the same content in the other style (free-running on soft
+words). Discriminator s learns to tell real style-s sequences from sequences transferred into s;
+the autoencoder minimises reconstruction - rho * (discriminator losses), which aligns them.
+
+OUT/ holds config.json, vocab.txt, model.safetensors (the best on dev so far), figures.json,
+log.jsonl (one line per dev evaluation) and checkpoint/ (all that resuming needs).
+"""
+import dataclasses
+import json
+import logging
+import math
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from multistyle import UserError
+from multistyle.core.checkpoint import load_training_state, save_training_state, write_json
+from multistyle.core.config import load_config
+from multistyle.core.optimize import make_progress
+from multistyle.core.runtime import seed_everything, select_device
+from multistyle.text.bundle import FIGURES, VOCAB, load_config_json, save_config, save_weights
+from multistyle.text.classifier import StyleClassifier
+from multistyle.text.cnn import TextCNN
+from multistyle.text.config import CrossAlignConfig
+from multistyle.text.data import STYLES, Batch, Sentences, batches_in_length_order, read_split, training_batches
+from multistyle.text.decode import transfer_ids
+from multistyle.text.metrics import corpus_bleu
+from multistyle.text.model import CrossAlignedAutoencoder
+from multistyle.text.vocab import Vocab
+
+CHECKPOINT, LOG = "checkpoint", "log.jsonl"
+RESUMABLE = {"epochs", "max_steps", "checkpoint_every", "device"}  # what a resumed run may change
+
+log = logging.getLogger(__name__)
+
+
+class Trainer:
+    """The autoencoder, one discriminator per style, and their optimisers."""
+
+    def __init__(self, vocab_size: int, config: CrossAlignConfig, device: torch.device):
+        self.config, self.device = config, device
+        self.model = CrossAlignedAutoencoder(vocab_size, config).to(device)
+        dim_h = config.dim_y + config.dim_z
+        self.discriminators = nn.ModuleList(
+            TextCNN(dim_h, config.filter_sizes, config.n_filters, config.dropout) for _ in STYLES
+        ).to(device)
+        self.ae_optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, betas=config.adam_betas)
+        self.d_optimizer = torch.optim.Adam(self.discriminators.parameters(), lr=config.lr, betas=config.adam_betas)
+
+    def discriminator_losses(self, real: torch.Tensor, transferred: torch.Tensor, labels: torch.Tensor) -> list[torch.Tensor]:
+        """Per style s: cross-entropy of telling real style-s sequences (1) from ones transferred into s (0)."""
+        losses = []
+        for style, discriminator in enumerate(self.discriminators):
+            real_logits = discriminator(real[labels == style])
+            fake_logits = discriminator(transferred[labels != style])
+            losses.append(
+                F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+            )
+        return losses
+
+    def step(self, batch: Batch, gamma: float) -> dict[str, float]:
+        """One update of both players on one batch; returns the losses it saw."""
+        self.model.train()
+        self.discriminators.train()
+        reconstruction, real, transferred = self.model(batch, gamma)
+        d_losses = self.discriminator_losses(real, transferred, batch.labels)
+        d_loss = sum(d_losses)
+        # As in Shen et al.'s code: a discriminator near chance (loss 2 ln 2 = 1.39) gives the
+        # autoencoder noise, not a direction, so the adversarial term waits until both are better.
+        adversarial = max(loss.item() for loss in d_losses) < self.config.adv_threshold
+        ae_loss = reconstruction - self.config.rho * d_loss if adversarial else reconstruction
+
+        self.d_optimizer.zero_grad(set_to_none=True)
+        self.ae_optimizer.zero_grad(set_to_none=True)
+        # One forward pass serves both players: each loss flows into its own player's parameters only.
+        d_loss.backward(inputs=list(self.discriminators.parameters()), retain_graph=True)
+        ae_loss.backward(inputs=list(self.model.parameters()))
+        self.d_optimizer.step()
+        self.ae_optimizer.step()
+        return {"rec": reconstruction.item(), "d0": d_losses[0].item(), "d1": d_losses[1].item(), "adv": float(adversarial)}
+
+    def state(self) -> dict:
+        rng = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "model": self.model.state_dict(),
+            "discriminators": self.discriminators.state_dict(),
+            "ae_optimizer": self.ae_optimizer.state_dict(),
+            "d_optimizer": self.d_optimizer.state_dict(),
+            "rng": rng,
+        }
+
+    def load_state(self, states: dict) -> None:
+        self.model.load_state_dict(states["model"])
+        self.discriminators.load_state_dict(states["discriminators"])
+        self.ae_optimizer.load_state_dict(states["ae_optimizer"])
+        self.d_optimizer.load_state_dict(states["d_optimizer"])
+        torch.set_rng_state(states["rng"]["cpu"])
+        if self.device.type == "cuda" and "cuda" in states["rng"]:
+            torch.cuda.set_rng_state(states["rng"]["cuda"], self.device)
+
+
+@dataclass
+class RunState:
+    """Where training stands; saved with every checkpoint."""
+
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0  # the next batch of the epoch
+    seconds: float = 0.0
+    best: dict | None = None  # the log record of the best dev evaluation
+
+
+@dataclass
+class DevSet:
+    sentences: Sentences
+    ids: list[list[int]]
+    labels: list[int]
+
+
+@torch.no_grad()
+def evaluate_dev(model: CrossAlignedAutoencoder, dev: DevSet, vocab: Vocab, config: CrossAlignConfig,
+                 classifier: StyleClassifier | None) -> dict[str, float]:
+    """Dev reconstruction loss and, with a classifier, transfer accuracy and self-BLEU."""
+    model.eval()
+    device = next(model.parameters()).device
+    total = sum(model.reconstruction_nll(batch.to(device)).sum().item() for _, batch in batches_in_length_order(dev.ids, dev.labels, 256))
+    metrics = {"rec": total / len(dev.ids)}
+    if classifier is not None:
+        targets = [1 - y for y in dev.labels]
+        outputs = [vocab.decode(ids) for ids in transfer_ids(model, dev.ids, dev.labels, targets, max_len=config.max_len)]
+        metrics["accuracy"] = classifier.accuracy(outputs, targets)
+        metrics["self_bleu"] = corpus_bleu(outputs, dev.sentences)
+    return metrics
+
+
+def selection_key(dev: dict[str, float], target_accuracy: float) -> tuple[int, float]:
+    """Orders dev evaluations, best last. Transfer trades content for style, so fix the operating point:
+    a model reaching the target accuracy beats any that does not; among those that do, more content
+    (self-BLEU) wins; among the others, more accuracy. Without a classifier: lower reconstruction loss."""
+    if "accuracy" not in dev:
+        return 0, -dev["rec"]
+    if dev["accuracy"] >= target_accuracy:
+        return 1, dev["self_bleu"]
+    return 0, dev["accuracy"]
+
+
+def load_corpus(data_dir: str | Path, out_dir: Path, config: CrossAlignConfig, resume: bool) -> tuple[Vocab, tuple, DevSet]:
+    """The vocabulary (built from the training split, or the resumed run's), training ids per style, the dev set."""
+    train_neg, train_pos = read_split(data_dir, "train", config.max_len)
+    dev_neg, dev_pos = read_split(data_dir, "dev", config.max_len)
+    vocab = Vocab.load(out_dir / VOCAB) if resume else Vocab.build(train_neg + train_pos, config.min_count)
+    vocab.save(out_dir / VOCAB)
+    train_ids = tuple([vocab.encode(s) for s in sentences] for sentences in (train_neg, train_pos))
+    dev_sentences = dev_neg + dev_pos
+    dev = DevSet(dev_sentences, [vocab.encode(s) for s in dev_sentences], [0] * len(dev_neg) + [1] * len(dev_pos))
+    return vocab, train_ids, dev
+
+
+def mean_losses(records: list[dict[str, float]]) -> dict[str, float]:
+    return {k: sum(r[k] for r in records) / len(records) for k in records[0]} if records else {}
+
+
+def run_config(out_dir: str | Path, toml: str | Path | None, resume: bool, **overrides) -> CrossAlignConfig:
+    """A new run's config (defaults < TOML < flags), or a resumed run's saved config with schedule changes."""
+    if not resume:
+        return load_config(CrossAlignConfig, toml, **overrides)
+    if toml is not None:
+        raise UserError("--resume continues with the run's own config.json; drop --config")
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    fixed = sorted(set(changes) - RESUMABLE)
+    if fixed:
+        raise UserError(f"a resumed run cannot change {', '.join(fixed)}; only {', '.join(sorted(RESUMABLE))}")
+    return dataclasses.replace(load_config_json(out_dir), **changes)
+
+
+def describe_machine(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{cpu}, {torch.get_num_threads()} threads"
+
+
+def train(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    config: CrossAlignConfig,
+    *,
+    resume: bool = False,
+    classifier: StyleClassifier | None = None,
+    show_progress: bool = True,
+) -> dict:
+    """Train on DATA's train split, evaluating on its dev split after every epoch; returns the run's figures."""
+    config.validate()
+    out_dir = Path(out_dir)
+    checkpoint = out_dir / CHECKPOINT
+    if resume and not (checkpoint / "state.json").is_file():
+        raise UserError(f"{out_dir}: no checkpoint to resume (expected {checkpoint}/state.json)")
+    if not resume and (out_dir / "config.json").exists():
+        raise UserError(f"{out_dir} already holds a training run; pass --resume to continue it, or choose another --out")
+    device = select_device(config.device)
+    seed_everything(config.seed)
+    vocab, (neg_ids, pos_ids), dev = load_corpus(data_dir, out_dir, config, resume)
+    save_config(out_dir, config)
+
+    trainer = Trainer(len(vocab), config, device)
+    run = RunState()
+    if resume:
+        states, info = load_training_state(checkpoint)
+        try:
+            trainer.load_state(states)
+        except (RuntimeError, KeyError) as e:
+            raise UserError(f"{checkpoint}: does not fit this run's config and vocabulary ({e})") from None
+        run = RunState(**info)
+
+    batches_per_epoch = math.ceil(max(len(neg_ids), len(pos_ids)) / config.batch_size)
+    last_step = config.epochs * batches_per_epoch
+    if config.max_steps:
+        last_step = min(last_step, config.max_steps)
+    started = time.perf_counter() - run.seconds
+
+    def save_checkpoint() -> None:
+        run.seconds = time.perf_counter() - started
+        save_training_state(checkpoint, trainer.state(), dataclasses.asdict(run))
+
+    recent: list[dict[str, float]] = []
+    with make_progress(disable=not show_progress) as progress:
+        task = progress.add_task("cross-aligned AE", total=last_step, completed=run.step, status="")
+        try:
+            while run.step < last_step:
+                gamma = config.gamma(run.epoch)
+                batches = training_batches(neg_ids, pos_ids, config.batch_size, seed=config.seed * 100_003 + run.epoch)
+                for batch in batches[run.batch :]:
+                    recent = (recent + [trainer.step(batch.to(device), gamma)])[-100:]
+                    run.step += 1
+                    run.batch += 1
+                    means = mean_losses(recent)
+                    progress.update(task, advance=1, status=f"epoch {run.epoch + 1} rec {means['rec']:.2f} "
+                                    f"d {means['d0']:.2f}/{means['d1']:.2f} adv {means['adv']:.0%} gamma {gamma:.3g}")
+                    if run.step % config.checkpoint_every == 0:
+                        save_checkpoint()
+                    if run.step == last_step:
+                        break
+
+                dev_metrics = evaluate_dev(trainer.model, dev, vocab, config, classifier)
+                record = {"epoch": run.epoch + 1, "step": run.step, "seconds": round(time.perf_counter() - started, 1),
+                          "gamma": gamma, "train": {k: round(v, 4) for k, v in mean_losses(recent).items()},
+                          "dev": {k: round(v, 4) for k, v in dev_metrics.items()}}
+                with open(out_dir / LOG, "a") as log_file:
+                    log_file.write(json.dumps(record) + "\n")
+                if run.best is None or selection_key(record["dev"], config.target_accuracy) > selection_key(run.best["dev"], config.target_accuracy):
+                    run.best = record
+                    save_weights(out_dir, trainer.model)
+                if run.batch == len(batches):
+                    run.epoch, run.batch = run.epoch + 1, 0
+                save_checkpoint()
+        except KeyboardInterrupt:
+            save_checkpoint()
+            log.warning(f"saved {checkpoint} at step {run.step}; continue with --resume")
+            raise
+
+    figures = {
+        "method": "cross-aligned autoencoder (Shen et al. 2017)",
+        "data": str(data_dir),
+        "train_sentences": [len(neg_ids), len(pos_ids)],
+        "vocab_size": len(vocab),
+        "steps": run.step,
+        "epochs": round(run.step / batches_per_epoch, 2),
+        "seconds": round(run.seconds, 1),
+        "device": str(device),
+        "machine": describe_machine(device),
+        "selected_by": (f"dev self-BLEU among epochs with dev transfer accuracy >= {config.target_accuracy} %"
+                        if classifier else "dev reconstruction loss"),
+        "best": run.best,
+    }
+    write_json(out_dir / FIGURES, figures)
+    return figures

@@ -1,0 +1,109 @@
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from multistyle.text.config import CrossAlignConfig
+from multistyle.text.data import make_batch
+from multistyle.text.decode import beam_search, transfer_ids
+from multistyle.text.model import CrossAlignedAutoencoder
+from multistyle.text.train import Trainer
+from multistyle.text.vocab import EOS, GO, PAD
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+TINY = CrossAlignConfig(dim_emb=8, dim_y=4, dim_z=12, filter_sizes=(1, 2), n_filters=4, dropout=0.0)
+
+
+def tiny_model(vocab_size: int = 20, seed: int = 0) -> CrossAlignedAutoencoder:
+    torch.manual_seed(seed)
+    return CrossAlignedAutoencoder(vocab_size, TINY).eval()
+
+
+def test_forward_gives_aligned_sequences_and_a_per_sentence_loss():
+    model = tiny_model()
+    batch = make_batch([[5, 6, 7], [8, 9]], [0, 1])
+    reconstruction, real, transferred = model(batch, gamma=0.1)
+    assert real.shape == transferred.shape == (2, 5, 16), "h0 then one state per word and <eos>"
+    chance = torch.log(torch.tensor(20.0))
+    assert 0.7 * 3.5 * chance < reconstruction < 1.3 * 3.5 * chance, "an untrained model pays ~log V per token, 7 tokens / 2 sentences"
+
+
+def test_encoder_ignores_padding():
+    model = tiny_model()
+    alone = model.encode(make_batch([[5, 6]], [1]))
+    padded = model.encode(make_batch([[5, 6], [7, 8, 9, 10, 11]], [1, 0]))
+    assert torch.allclose(alone[0], padded[0], atol=1e-6)
+
+
+def test_soft_rollout_at_low_temperature_follows_the_greedy_words():
+    model = tiny_model()
+    h0 = torch.randn(3, 16)
+    soft = model.soft_rollout(h0, 6, gamma=1e-4)
+    x, h, hard = model.go_vectors(3), h0, []
+    for _ in range(6):
+        logits, h = model.step(x, h)
+        hard.append(h)
+        x = model.embedding(logits.argmax(dim=-1))
+    assert torch.allclose(soft, torch.stack(hard, dim=1), atol=1e-4)
+
+
+def sequence_score(model, h0, words):
+    """Mean log-probability per token of `words` (+ <eos> unless it fills max_len), as beam search ranks it."""
+    x, h, total = model.go_vectors(1), h0.unsqueeze(0), 0.0
+    for word in words:
+        logits, h = model.step(x, h)
+        logits[:, [PAD, GO]] = float("-inf")
+        total += F.log_softmax(logits, dim=-1)[0, word].item()
+        x = model.embedding(torch.tensor([word]))
+    return total / len(words)
+
+
+@torch.no_grad()
+def test_beam_search_is_greedy_at_width_one_and_exhaustive_when_wide_enough():
+    model = tiny_model(vocab_size=6)  # candidate words per step: <eos>, <unk>, 4, 5
+    h0 = torch.randn(5, 16)
+    greedy = beam_search(model, h0, beam=1, max_len=4)
+    for i in range(5):
+        x, h, expected = model.go_vectors(1), h0[i : i + 1], []
+        for _ in range(4):
+            logits, h = model.step(x, h)
+            logits[:, [PAD, GO]] = float("-inf")
+            word = int(logits.argmax())
+            if word == EOS:
+                break
+            expected.append(word)
+            x = model.embedding(torch.tensor([word]))
+        assert greedy[i] == expected
+
+    words = [3, 4, 5]  # with max_len 2, 16 hypotheses in all: a beam of 16 keeps every one
+    best = beam_search(model, h0, beam=16, max_len=2)
+    for i in range(5):
+        candidates = [[EOS]] + [[w, EOS] for w in words] + [list(p) for p in itertools.product(words, repeat=2)]
+        winner = max(candidates, key=lambda c: sequence_score(model, h0[i], c))
+        assert best[i] == [w for w in winner if w != EOS]
+
+
+def test_transfer_keeps_the_input_order():
+    model = tiny_model()
+    sentences = [[5, 6, 7, 8], [9], [10, 11], [12, 13, 14], [15]]
+    together = transfer_ids(model, sentences, [0, 1, 0, 1, 0], [1, 0, 1, 0, 1], batch_size=2)
+    one_by_one = [transfer_ids(model, [s], [y], [1 - y])[0] for s, y in zip(sentences, [0, 1, 0, 1, 0])]
+    assert together == one_by_one
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_discriminators_learn_the_same_whatever_the_autoencoder_objective(seed):
+    batch = make_batch([[5, 6, 7], [8, 9, 10], [11, 12], [13, 14]], [0, 0, 1, 1])
+    results = []
+    for threshold in (0.0, 100.0):  # adversarial term never / always on
+        torch.manual_seed(seed)
+        trainer = Trainer(20, CrossAlignConfig(**{**TINY.__dict__, "adv_threshold": threshold}), torch.device("cpu"))
+        losses = trainer.step(batch, gamma=0.1)
+        results.append((losses, [p.clone() for p in trainer.discriminators.parameters()], [p.clone() for p in trainer.model.parameters()]))
+    (off, d_off, ae_off), (on, d_on, ae_on) = results
+    assert off["adv"] == 0.0 and on["adv"] == 1.0
+    assert all(torch.equal(a, b) for a, b in zip(d_off, d_on)), "each player's loss reaches only its own parameters"
+    assert any(not torch.equal(a, b) for a, b in zip(ae_off, ae_on)), "the adversarial term moves the autoencoder"
