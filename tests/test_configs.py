@@ -1,9 +1,11 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from multistyle.core.config import load_config
 from multistyle.image.gatys import GatysConfig
+from multistyle.image.train_adain import AdaINTrainConfig
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -11,3 +13,10 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 @pytest.mark.parametrize("path, cls", [("image/gatys.toml", GatysConfig)])
 def test_shipped_toml_matches_code_defaults(path, cls):
     assert load_config(cls, CONFIGS / path) == cls()
+
+
+def test_adain_toml_is_the_defaults_plus_the_recipe_corpus():
+    config = load_config(AdaINTrainConfig, CONFIGS / "image/adain.toml")
+    assert config.content_dirs and config.style_dirs
+    assert dataclasses.replace(config, content_dirs=(), style_dirs=()) == AdaINTrainConfig()
+    assert len(config.holdout_contents) == 3 and len(config.holdout_styles) == 6

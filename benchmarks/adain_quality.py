@@ -1,0 +1,92 @@
+"""AdaIN quality on the held-out pairs (configs/image/adain.toml) against our Gatys (500 L-BFGS evaluations).
+
+Both outputs are scored with the same measures: mean/std style loss at relu1_1..relu4_1 against the style
+and relu4_1 content loss against the content, at 512 px. Also writes docs/adain_heldout.jpg (held-out
+results) and docs/adain_alpha.jpg (alpha 0, 0.25, 0.5, 0.75, 1).
+Usage: python benchmarks/adain_quality.py [--decoder PATH] [--pairs N] [--gatys-steps 500] [--device auto]
+Gatys at 512 px costs ~25 min per pair on a 2-core CPU: use a GPU or --pairs.
+"""
+import argparse
+import os
+import platform
+import time
+import tomllib
+from pathlib import Path
+
+import torch
+
+from multistyle.core.losses import content_loss, mean_std_loss
+from multistyle.core.runtime import select_device
+from multistyle.image.adain import STYLE_LAYERS, AdaINConfig, AdaINStylizer, load_for_adain
+from multistyle.image.gatys import GatysConfig, stylize
+from multistyle.image.io import image_grid, save_image
+from multistyle.image.vgg import VGGFeatures
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "images"
+
+
+def scores(vgg: VGGFeatures, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> tuple[float, float]:
+    with torch.no_grad():
+        fo, fc, fs = vgg(output), vgg(content), vgg(style)
+    style_score = sum(float(mean_std_loss(fo[n], fs[n])) for n in STYLE_LAYERS)
+    return style_score, float(content_loss(fo["relu4_1"], fc["relu4_1"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--decoder", default=None)
+    parser.add_argument("--pairs", type=int, default=0, help="only the first N held-out pairs (0 = all 18)")
+    parser.add_argument("--gatys-steps", type=int, default=500)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    held = tomllib.loads((ROOT / "configs" / "image" / "adain.toml").read_text())
+    pairs = [(DATA / "content" / c, DATA / "style" / s) for c in held["holdout_contents"] for s in held["holdout_styles"]]
+    pairs = pairs[: args.pairs or None]
+    device = select_device(args.device)
+    stylizer = AdaINStylizer(AdaINConfig(size=512, decoder=args.decoder, device=str(device)))
+    vgg = VGGFeatures(STYLE_LAYERS).to(device)
+
+    rows, panels = [], []
+    for content_path, style_path in pairs:
+        content = load_for_adain(content_path, 512).to(device)
+        style = load_for_adain(style_path, 512).to(device)
+        ours = stylizer.stylize(content_path, [style_path]).to(device)
+        gatys = stylize(content, [style], GatysConfig(size=512, steps=args.gatys_steps, patience=0, device=str(device)),
+                        show_progress=False).image.to(device)
+        rows.append((content_path.stem, style_path.stem, *scores(vgg, ours, content, style), *scores(vgg, gatys, content, style)))
+        panels += [content.cpu(), style.cpu(), ours.cpu(), gatys.cpu()]
+        print(rows[-1], flush=True)
+
+    mean = [sum(r[i] for r in rows) / len(rows) for i in range(2, 6)]
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    device_name = torch.cuda.get_device_name() if device.type == "cuda" else cpu
+    lines = [
+        "# AdaIN vs Gatys on the held-out pairs, 512 px",
+        "",
+        f"Device: {device_name}; torch {torch.__version__}. Measured {time.strftime('%Y-%m-%d')}. Gatys: {args.gatys_steps} L-BFGS evaluations.",
+        "Style = mean/std loss at relu1_1..relu4_1 vs the style; content = relu4_1 MSE vs the content (our VGG-19, max pooling).",
+        "",
+        "| content | style | AdaIN style | AdaIN content | Gatys style | Gatys content |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+        *[f"| {c} | {s} | {a:.1f} | {b:.1f} | {g:.1f} | {h:.1f} |" for c, s, a, b, g, h in rows],
+        f"| **mean** | | **{mean[0]:.1f}** | **{mean[1]:.1f}** | **{mean[2]:.1f}** | **{mean[3]:.1f}** |",
+        "",
+        f"AdaIN style loss / Gatys style loss = {mean[0] / mean[2]:.2f} (target <= 2).",
+    ]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    (ROOT / "benchmarks" / "results" / "adain_quality.md").write_text(table)
+    save_image(image_grid(panels, columns=4, height=160), ROOT / "docs" / "adain_heldout.jpg")
+
+    content_path, style_path = pairs[0]
+    sweep = [load_for_adain(content_path, 512)]
+    for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
+        stylizer.config.alpha = alpha
+        sweep.append(stylizer.stylize(content_path, [style_path]))
+    sweep.append(load_for_adain(style_path, 512))
+    save_image(image_grid(sweep, columns=7, height=160), ROOT / "docs" / "adain_alpha.jpg")
+
+
+if __name__ == "__main__":
+    main()

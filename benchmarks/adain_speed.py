@@ -1,0 +1,78 @@
+"""AdaIN speed: median seconds per 512x512 image (CPU), images/s batched (GPU when present), and the
+speed-up over our Gatys at the same size. Usage: python benchmarks/adain_speed.py [--decoder PATH] [--gatys-steps 500]"""
+import argparse
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from multistyle.image.adain import AdaIN, load_decoder
+from multistyle.image.gatys import GatysConfig, stylize
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def time_adain(model: AdaIN, device: torch.device, batch: int, repeats: int, dtype=torch.float32) -> list[float]:
+    content = torch.rand(batch, 3, 512, 512, device=device)
+    stats = model.style_stats(torch.rand(1, 3, 512, 512, device=device))  # cached per style, as in real use
+    times = []
+    with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
+        for i in range(repeats + 1):
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            model(content, [stats])
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if i:  # the first call warms up
+                times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--decoder", default=None)
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--gatys-steps", type=int, default=500)
+    args = parser.parse_args()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    model = AdaIN(load_decoder(args.decoder)).eval()
+    rows = []
+    cpu_times = time_adain(model, torch.device("cpu"), 1, args.repeats)
+    adain_s = statistics.median(cpu_times)
+    rows.append(("AdaIN, CPU, batch 1, fp32", f"{adain_s:.2f} s/image", f"{1 / adain_s:.2f} images/s"))
+
+    config = GatysConfig(size=512, steps=args.gatys_steps, patience=0, device="cpu")
+    start = time.perf_counter()
+    stylize(torch.rand(1, 3, 512, 512), [torch.rand(1, 3, 512, 512)], config, show_progress=False)
+    gatys_s = time.perf_counter() - start
+    rows.append((f"Gatys, CPU, {args.gatys_steps} L-BFGS evaluations", f"{gatys_s:.1f} s/image", f"AdaIN is {gatys_s / adain_s:.0f}x faster"))
+
+    if torch.cuda.is_available():
+        gpu = torch.device("cuda")
+        model = model.to(gpu).to(memory_format=torch.channels_last)
+        for batch, dtype in ((32, torch.float32), (32, torch.bfloat16)):
+            t = statistics.median(time_adain(model, gpu, batch, args.repeats, dtype))
+            rows.append((f"AdaIN, {torch.cuda.get_device_name()}, batch {batch}, {str(dtype).split('.')[-1]}",
+                         f"{t / batch * 1000:.2f} ms/image", f"{batch / t:.0f} images/s"))
+
+    lines = [
+        "# AdaIN speed at 512x512",
+        "",
+        f"Machine: {cpu}, {os.cpu_count()} cores, torch {torch.__version__}. Measured {time.strftime('%Y-%m-%d')}.",
+        "",
+        "| run | time | throughput |",
+        "| --- | ---: | ---: |",
+        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
+    ]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "adain_speed.md").write_text(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Training the AdaIN decoder (Huang & Belongie 2017), CPU or GPU, one process or many (torchrun).
+
+Every sample is a pure function of (seed, sample index), so a run resumed from a checkpoint continues
+with exactly the batches it would have seen, and DDP ranks simply take interleaved indices.
+"""
+import json
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+from multistyle import UserError
+from multistyle.core.checkpoint import atomic_write_bytes, load_training_state, save_tensors, save_training_state, write_json
+from multistyle.core.config import config_dict
+from multistyle.core.losses import mean_std_loss
+from multistyle.core.optimize import make_progress
+from multistyle.core.runtime import seed_everything, select_device
+from multistyle.image.adain import ENCODER_LAYER, IMAGE_SUFFIXES, STYLE_LAYERS, Decoder, adain, feature_stats
+from multistyle.image.io import load_pil, pil_to_tensor
+from multistyle.image.vgg import VGGFeatures
+
+
+@dataclass
+class AdaINTrainConfig:
+    content_dirs: tuple[str, ...] = ()
+    style_dirs: tuple[str, ...] = ()
+    # File names training never sees: the pairs every AdaIN evaluation (benchmarks/adain_quality.py) uses.
+    holdout_contents: tuple[str, ...] = ("tubingen.jpg", "golden_gate.jpg", "sailboat.jpg")
+    holdout_styles: tuple[str, ...] = ("the_scream.jpg", "candy.jpg", "la_muse.jpg", "udnie.jpg", "wave.jpg", "woman-with-hat-matisse.jpg")
+    resize_short: int = 512  # paper: short side resized to 512 ...
+    min_short: int = 256  # ... here drawn from [min_short, resize_short] for scale augmentation
+    crop: int = 256
+    batch_size: int = 8
+    iterations: int = 160_000
+    lr: float = 1e-4
+    lr_decay: float = 5e-5  # lr / (1 + lr_decay * iteration), as in the reference implementation
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    checkpoint_every: int = 1000
+    log_every: int = 50
+    workers: int = 2
+    bf16: bool = False  # autocast on CUDA
+    seed: int = 0
+    device: str = "auto"
+
+
+def collect_images(folders: tuple[str, ...], holdout: tuple[str, ...]) -> list[Path]:
+    files = []
+    for folder in folders:
+        path = Path(folder)
+        if not path.is_dir():
+            raise UserError(f"{folder}: not a folder")
+        files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.name not in holdout)
+    if not files:
+        raise UserError(f"no training images in {', '.join(folders) or '(no folders given)'}")
+    return files
+
+
+class PairSampler(Dataset):
+    """Item k: a random (content crop, style crop) pair, determined by (seed, k) alone."""
+
+    def __init__(self, contents: list[Path], styles: list[Path], config: AdaINTrainConfig, start: int, stop: int, rank: int = 0, world: int = 1):
+        self.contents, self.styles, self.config = contents, styles, config
+        self.indices = range(start + rank, stop, world)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def _crop(self, path: Path, rng: random.Random) -> torch.Tensor:
+        cfg = self.config
+        img = load_pil(path)
+        short = rng.randint(min(cfg.min_short, cfg.resize_short), cfg.resize_short)
+        scale = max(short / min(img.size), cfg.crop / min(img.size))
+        img = img.resize((max(cfg.crop, round(img.width * scale)), max(cfg.crop, round(img.height * scale))), Image.Resampling.BILINEAR)
+        x, y = rng.randint(0, img.width - cfg.crop), rng.randint(0, img.height - cfg.crop)
+        img = img.crop((x, y, x + cfg.crop, y + cfg.crop))
+        if rng.random() < 0.5:
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        return pil_to_tensor(img)[0]
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = random.Random(self.config.seed * 1_000_003 + self.indices[i])
+        return self._crop(rng.choice(self.contents), rng), self._crop(rng.choice(self.styles), rng)
+
+
+def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The paper's objective: decoded features match the AdaIN target (content) and the style's moments (style)."""
+    with torch.no_grad():
+        style_features = encoder(style)
+        target = adain(encoder(content)[ENCODER_LAYER], feature_stats(style_features[ENCODER_LAYER]))
+    output_features = encoder(decoder(target))
+    return {
+        "content": F.mse_loss(output_features[ENCODER_LAYER], target),
+        "style": sum(mean_std_loss(output_features[name], style_features[name]) for name in STYLE_LAYERS),
+    }
+
+
+def plot_losses(log_path: Path, png_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    if not rows:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key in ("content", "style", "total"):
+        ax.plot([r["iteration"] for r in rows], [r[key] for r in rows], label=key)
+    ax.set(xlabel="iteration", ylabel="loss (weighted)", yscale="log", title="AdaIN decoder training")
+    ax.legend()
+    fig.tight_layout()
+    tmp = png_path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, png_path)
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); initialises the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progress: bool = True) -> dict:
+    """Train (or resume) into `out`; returns the summary written to out/decoder.json."""
+    rank, world = _distributed()
+    device = select_device(config.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    seed_everything(config.seed)
+    contents = collect_images(config.content_dirs, config.holdout_contents)
+    styles = collect_images(config.style_dirs, config.holdout_styles)
+
+    encoder = VGGFeatures(STYLE_LAYERS).to(device)
+    decoder = Decoder().to(device)
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=config.lr)
+    start = 0
+    if resume:
+        if not (out / "checkpoint" / "state.json").is_file():
+            raise UserError(f"{out}: no checkpoint to resume from")
+        states, info = load_training_state(out / "checkpoint")
+        decoder.load_state_dict(states["decoder"])
+        optimizer.load_state_dict(states["optimizer"])
+        start = info["iteration"]
+    model = torch.nn.parallel.DistributedDataParallel(decoder) if world > 1 else decoder
+
+    batch = config.batch_size
+    data = PairSampler(contents, styles, config, start * batch * world, config.iterations * batch * world, rank, world)
+    loader = DataLoader(data, batch_size=batch, num_workers=config.workers, pin_memory=device.type == "cuda",
+                        persistent_workers=config.workers > 0)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "config.json", config_dict(config))
+    log_path = out / "log.jsonl"
+
+    def checkpoint(iteration: int) -> None:
+        if rank != 0:
+            return
+        save_training_state(out / "checkpoint", {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict()},
+                            {"iteration": iteration})
+        save_tensors(out / "decoder.safetensors", {k: v.half() for k, v in decoder.state_dict().items()})
+        plot_losses(log_path, out / "loss.png")
+
+    iteration, last, started = start, {}, time.perf_counter()
+    window: list[dict[str, float]] = []
+    try:
+        with make_progress(disable=not show_progress or rank != 0) as progress:
+            task = progress.add_task("train-adain", total=config.iterations, completed=start, status="")
+            for content, style in loader:
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr / (1 + config.lr_decay * iteration)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and device.type == "cuda"):
+                    terms = adain_losses(encoder, model, content.to(device, non_blocking=True), style.to(device, non_blocking=True))
+                loss = config.content_weight * terms["content"] + config.style_weight * terms["style"]
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                iteration += 1
+                window.append({"content": config.content_weight * terms["content"].item(),
+                               "style": config.style_weight * terms["style"].item(), "total": loss.item()})
+                if iteration % config.log_every == 0 or iteration == config.iterations:
+                    last = {k: sum(w[k] for w in window) / len(window) for k in window[0]}
+                    window = []
+                    rate = (iteration - start) / (time.perf_counter() - started)
+                    if rank == 0:
+                        with open(log_path, "a") as f:
+                            f.write(json.dumps({"iteration": iteration, **last, "lr": optimizer.param_groups[0]["lr"],
+                                                "it_per_s": round(rate, 3)}) + "\n")
+                    progress.update(task, status=f"{rate:.2f} it/s  " + "  ".join(f"{k} {v:.3g}" for k, v in last.items()))
+                progress.update(task, completed=iteration)
+                if iteration % config.checkpoint_every == 0:
+                    checkpoint(iteration)
+    except KeyboardInterrupt:
+        checkpoint(iteration)  # never lose work: Ctrl-C saves, then exits
+        raise
+    checkpoint(iteration)
+
+    summary = {
+        "iterations": iteration, "batch_size": batch * world, "crop": config.crop,
+        "final_losses": last, "content_images": len(contents), "style_images": len(styles),
+        "seconds_this_run": round(time.perf_counter() - started, 1), "device": str(device), "world_size": world,
+        "config": config_dict(config),
+    }
+    if world > 1:  # DDP keeps replicas identical; check it rather than assume it
+        checksum = torch.tensor([sum(float(p.double().sum()) for p in decoder.parameters())], device=device, dtype=torch.float64)
+        sums = [torch.zeros_like(checksum) for _ in range(world)]
+        dist.all_gather(sums, checksum)
+        summary["rank_checksums"] = [float(s) for s in sums]
+        dist.destroy_process_group()
+    if rank == 0:
+        write_json(out / "decoder.json", summary)
+    return summary

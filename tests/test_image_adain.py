@@ -1,0 +1,127 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from multistyle import UserError
+from multistyle.core.checkpoint import load_tensors, save_tensors
+from multistyle.core.losses import channel_mean_std
+from multistyle.image.adain import AdaIN, AdaINConfig, Decoder, adain, feature_stats, load_decoder
+from multistyle.image.train_adain import AdaINTrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return AdaIN(Decoder()).eval()
+
+
+def test_adain_output_has_the_style_statistics_exactly():
+    content, style = torch.randn(2, 8, 5, 6) * 3 + 1, torch.randn(1, 8, 7, 7) * 0.5 - 2
+    out = adain(content, feature_stats(style))
+    mean, std = channel_mean_std(out)
+    s_mean, s_std = channel_mean_std(style)
+    assert torch.allclose(mean, s_mean.expand_as(mean), atol=1e-5)
+    assert torch.allclose(std, s_std.expand_as(std), atol=1e-4)
+
+
+def test_alpha_zero_decodes_the_content_features(model):
+    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        out = model(content, [model.style_stats(style)], alpha=0.0)
+        expected = model.decoder(model.encode(content))
+        half = model(content, [model.style_stats(style)], alpha=0.5)
+    assert torch.allclose(out, expected, atol=1e-5)
+    assert not torch.allclose(half, expected, atol=1e-3)
+
+
+def test_masks_select_regions(model):
+    features = torch.randn(1, 16, 8, 8)
+    a = feature_stats(torch.randn(1, 16, 4, 4) + 5)
+    b = feature_stats(torch.randn(1, 16, 4, 4) * 3 - 5)
+    left = torch.zeros(1, 1, 64, 64)
+    left[..., :32] = 1
+    target = model.target_features(features, [a, b], masks=[left, 1 - left])
+    mean_left, _ = channel_mean_std(target[..., :4])
+    mean_right, _ = channel_mean_std(target[..., 4:])
+    assert torch.allclose(mean_left, a.mean.flatten(1), atol=1e-4)
+    assert torch.allclose(mean_right, b.mean.flatten(1), atol=1e-4)
+
+
+def test_blend_weights_must_sum_to_one():
+    with pytest.raises(UserError, match="sum to 1"):
+        AdaINConfig(style_blend=(0.5, 0.6)).validate(2)
+    with pytest.raises(UserError, match="2 style images"):
+        AdaINConfig(style_blend=(1.0,)).validate(2)
+    with pytest.raises(UserError, match="one mask per style"):
+        AdaINConfig().validate(3, n_masks=2)
+    AdaINConfig(style_blend=(0.25, 0.75)).validate(2)
+
+
+def test_decoder_file_errors(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 20)
+    with pytest.raises(UserError, match="not a readable safetensors"):
+        load_decoder(bad)
+    other = tmp_path / "other.safetensors"
+    save_tensors(other, {"net.0.1.weight": torch.zeros(3, 3, 3, 3)})
+    with pytest.raises(UserError, match="not an AdaIN decoder"):
+        load_decoder(other)
+    wrong_shape = {k: v for k, v in Decoder().state_dict().items()}
+    wrong_shape["net.0.1.weight"] = torch.zeros(128, 512, 3, 3)
+    save_tensors(other, wrong_shape)
+    with pytest.raises(UserError, match=r"net\.0\.1\.weight has shape"):
+        load_decoder(other)
+    good = tmp_path / "good.safetensors"
+    save_tensors(good, {k: v.half() for k, v in Decoder().state_dict().items()})
+    assert isinstance(load_decoder(good), Decoder)
+
+
+def _tiny_config(sample_images, **kw):
+    folder = Path(sample_images["content"]).parent
+    base = dict(content_dirs=(str(folder),), style_dirs=(str(folder),), holdout_contents=("style.png", "style2.png"),
+                holdout_styles=("content.png",), resize_short=72, min_short=64, crop=64, batch_size=2,
+                iterations=20, checkpoint_every=10, log_every=5, workers=0, lr=1e-3, device="cpu")
+    base.update(kw)
+    return AdaINTrainConfig(**base)
+
+
+def test_training_lowers_the_loss_and_resumes_exactly(sample_images, tmp_path):
+    summary = train(_tiny_config(sample_images), tmp_path / "a", show_progress=False)
+    log = [json.loads(l) for l in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["total"] < log[0]["total"]
+    assert summary["iterations"] == 20 and (tmp_path / "a" / "loss.png").stat().st_size > 1000
+
+    train(_tiny_config(sample_images, iterations=3, checkpoint_every=3), tmp_path / "b", show_progress=False)
+    train(_tiny_config(sample_images, iterations=4), tmp_path / "b", resume=True, show_progress=False)
+    train(_tiny_config(sample_images, iterations=4), tmp_path / "c", show_progress=False)
+    resumed = load_tensors(tmp_path / "b" / "checkpoint" / "state.safetensors")
+    straight = load_tensors(tmp_path / "c" / "checkpoint" / "state.safetensors")
+    assert resumed.keys() == straight.keys()
+    for name in resumed:
+        assert torch.equal(resumed[name], straight[name]), name
+
+
+def test_empty_folders_are_clear_errors(tmp_path, sample_images):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no training images"):
+        train(_tiny_config(sample_images, content_dirs=(str(tmp_path / "empty"),)), tmp_path / "o", show_progress=False)
+
+
+def test_two_gloo_ranks_end_with_identical_weights(sample_images, tmp_path):
+    folder = Path(sample_images["content"]).parent
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "multistyle", "image", "train-adain", "--out", str(tmp_path / "ddp"), "--content-dir", str(folder),
+           "--style-dir", str(folder), "--iterations", "3", "--batch-size", "1", "--crop", "64", "--workers", "0",
+           "--device", "cpu", "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "ddp" / "decoder.json").read_text())
+    assert summary["world_size"] == 2
+    first, second = summary["rank_checksums"]
+    assert first == second
