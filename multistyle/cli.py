@@ -67,6 +67,64 @@ def image_gatys(
     typer.echo(f"wrote {output} ({result.iterations} evaluations, {result.seconds:.1f} s; {terms})")
 
 
+@image_app.command("adain")
+def image_adain(
+    images: Annotated[list[Path], typer.Argument(help="CONTENT then one or more STYLE images; or a CONTENT folder and a STYLE folder (batch).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image, or output folder in batch mode.")],
+    alpha: Annotated[float, typer.Option(help="Content-style trade-off: 0 = content, 1 = full style.")] = 1.0,
+    style_blend: Annotated[Optional[str], typer.Option(help="Interpolation weights of the styles, summing to 1, e.g. 0.7,0.3.")] = None,
+    preserve_color: Annotated[bool, typer.Option("--preserve-color", help="Recolour each style to the content's colours first.")] = False,
+    mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
+    size: Annotated[int, typer.Option(help="Long side of content and style images in pixels.")] = 512,
+    decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) [default: the shipped one].")] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda or auto.")] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+):
+    """AdaIN (Huang & Belongie): real-time arbitrary style transfer with a trained decoder."""
+    from multistyle.image.adain import AdaINConfig, stylize_files, stylize_folders
+
+    cfg = AdaINConfig(size=size, alpha=alpha, style_blend=parse_blend(style_blend), preserve_color=preserve_color,
+                      decoder=str(decoder) if decoder else None, device=device)
+    if len(images) == 2 and images[0].is_dir():
+        grid = stylize_folders(images[0], images[1], output, cfg, show_progress=not quiet)
+        typer.echo(f"wrote {output}/ (one image per pair) and {grid}")
+        return
+    if len(images) < 2:
+        raise UserError("give a CONTENT image and at least one STYLE image (or two folders)")
+    seconds = stylize_files(images[0], images[1:], output, cfg, mask_paths=mask)
+    typer.echo(f"wrote {output} ({seconds:.2f} s)")
+
+
+@image_app.command("train-adain")
+def image_train_adain(
+    out: Annotated[Path, typer.Option("--out", help="Run folder: checkpoint/, decoder.safetensors, log.jsonl, loss.png.")],
+    content_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of content photos (repeatable).")] = None,
+    style_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of style images (repeatable).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="TOML config, e.g. configs/image/adain.toml.")] = None,
+    iterations: Annotated[Optional[int], typer.Option(help="Total iterations (including resumed ones).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option()] = None,
+    crop: Annotated[Optional[int], typer.Option(help="Training crop size in pixels.")] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option()] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Data-loading processes.")] = None,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+):
+    """Train the AdaIN decoder (multi-GPU: torchrun --nproc_per_node N -m multistyle image train-adain ...)."""
+    from multistyle.core.config import load_config
+    from multistyle.image.train_adain import AdaINTrainConfig, train
+
+    cfg = load_config(
+        AdaINTrainConfig, config,
+        content_dirs=tuple(map(str, content_dir)) if content_dir else None,
+        style_dirs=tuple(map(str, style_dir)) if style_dir else None,
+        iterations=iterations, batch_size=batch_size, crop=crop, checkpoint_every=checkpoint_every,
+        workers=workers, device=device,
+    )
+    summary = train(cfg, out, resume=resume, show_progress=not quiet)
+    typer.echo(f"wrote {out}/decoder.safetensors ({summary['iterations']} iterations; losses {summary['final_losses']})")
+
+
 @image_app.command("grid")
 def image_grid(
     images: Annotated[list[Path], typer.Argument(help="Images, row by row.")],
@@ -84,9 +142,199 @@ def image_grid(
 
 
 # --- text commands (multistyle text ...) ---
+@text_app.command("train")
+def text_train(
+    data: Annotated[Path, typer.Option(help="Shen-format folder: sentiment.{train,dev,test}.{0,1}.")],
+    out: Annotated[Path, typer.Option(help="Run folder: model, vocab, config, figures, log.jsonl, checkpoint/.")],
+    config: Annotated[Optional[Path], typer.Option(help="TOML config (configs/text/); flags override it.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in OUT from its checkpoint.")] = False,
+    evaluator: Annotated[Optional[Path], typer.Option(help="Evaluator folder (text train-evaluator): adds dev transfer accuracy and picks the best model by it.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Passes over the training split (default 20).")] = None,
+    max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many steps in all; 0 none (default 0).")] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(help="Steps between checkpoints (default 1000).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (default 0).")] = None,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+):
+    """Train Shen et al.'s cross-aligned autoencoder; Ctrl-C saves a checkpoint that --resume continues."""
+    from multistyle.text.evaluator import load_evaluator
+    from multistyle.text.train import run_config, train
+
+    cfg = run_config(out, config, resume, epochs=epochs, max_steps=max_steps, checkpoint_every=checkpoint_every, seed=seed, device=device)
+    classifier = load_evaluator(evaluator).classifier if evaluator is not None else None
+    figures = train(data, out, cfg, resume=resume, classifier=classifier, show_progress=not quiet)
+    best = figures["best"] or {}
+    typer.echo(f"wrote {out} ({figures['steps']} steps, {figures['seconds']:.0f} s on {figures['machine']}; "
+               f"best dev: epoch {best.get('epoch')}, {best.get('dev')})")
+
+
+@text_app.command("train-evaluator")
+def text_train_evaluator(
+    data: Annotated[Path, typer.Option(help="Shen-format folder; the models learn from its train split.")],
+    out: Annotated[Path, typer.Option(help="Evaluator folder: vocab, classifier, language model, evaluator.json.")],
+    config: Annotated[Optional[Path], typer.Option(help="TOML config (configs/text/evaluator.toml); flags override it.")] = None,
+    classifier_epochs: Annotated[Optional[int], typer.Option(help="Passes over the training split (default 2).")] = None,
+    lm_epochs: Annotated[Optional[int], typer.Option(help="0 skips the language model (no perplexity) (default 1).")] = None,
+    max_steps: Annotated[Optional[int], typer.Option(help="At most this many steps per model; 0 none.")] = None,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+):
+    """Train the TextCNN style classifier and the GPT-2 language model that `text evaluate` scores with."""
+    from multistyle.core.config import load_config
+    from multistyle.text.config import EvaluatorConfig
+    from multistyle.text.evaluator import train_evaluator
+
+    cfg = load_config(EvaluatorConfig, config, classifier_epochs=classifier_epochs, lm_epochs=lm_epochs, max_steps=max_steps, device=device)
+    figures = train_evaluator(data, out, cfg, show_progress=not quiet)
+    typer.echo(f"wrote {out}: classifier accuracy on the test originals {figures['classifier_test_accuracy']:.1f} %"
+               + (f", LM dev perplexity {figures['lm_dev_perplexity']:.1f}" if "lm_dev_perplexity" in figures else ""))
+
+
+@text_app.command("transfer")
+def text_transfer(
+    to: Annotated[str, typer.Option(help="positive, negative, or flip (each sentence to the style it lacks).")],
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Sentences to rewrite (or --input FILE).")] = None,
+    model: Annotated[Optional[Path], typer.Option(help="Trained model folder (default the shipped model).")] = None,
+    input: Annotated[Optional[Path], typer.Option("--input", help="UTF-8 file, one sentence a line.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", help="Write here, one sentence a line, instead of printing.")] = None,
+    beam: Annotated[int, typer.Option(help="Beam width; 1 is greedy decoding.")] = 1,
+    tokens: Annotated[bool, typer.Option("--tokens", help="Write space-separated corpus tokens, not detokenised text.")] = False,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
+):
+    """Rewrite sentences into the other sentiment."""
+    from multistyle.text.data import read_lines, write_lines
+    from multistyle.text.transfer import transfer_lines
+
+    if texts and input is not None:
+        raise UserError("give TEXT arguments or --input FILE, not both")
+    lines = read_lines(input) if input is not None else (texts or [])
+    if not lines:
+        raise UserError("nothing to transfer: give TEXT arguments or --input FILE")
+    results = transfer_lines(lines, to, model_dir=model, beam=beam, keep_tokens=tokens, device=device, input_file=input)
+    if output is not None:
+        write_lines(output, results)
+        typer.echo(f"wrote {output} ({len(results)} sentences)")
+    else:
+        for line in results:
+            typer.echo(line)
+
+
+@text_app.command("evaluate")
+def text_evaluate(
+    data: Annotated[Path, typer.Option(help="Shen-format folder whose test split (and reference.{0,1}) is scored against.")],
+    evaluator: Annotated[Path, typer.Option(help="Evaluator folder from `text train-evaluator`.")],
+    model: Annotated[Optional[Path], typer.Option(help="A trained model to transfer the test split with and score.")] = None,
+    outputs: Annotated[Optional[list[Path]], typer.Option(help="PREFIX of PREFIX.0 (neg->pos) and PREFIX.1 (pos->neg); repeatable.")] = None,
+    peers: Annotated[bool, typer.Option("--peers", help="Also score every system in DATA/peers.")] = False,
+    beam: Annotated[int, typer.Option(help="Beam width for --model.")] = 1,
+    save_outputs: Annotated[Optional[Path], typer.Option(help="Write --model's transfers to PREFIX.0 and PREFIX.1.")] = None,
+    table: Annotated[Optional[Path], typer.Option(help="Also write the markdown table here, and its figures to TABLE.json.")] = None,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
+):
+    """Transfer accuracy (style classifier), self-BLEU, ref-BLEU and perplexity, one row per system."""
+    from multistyle.text.evaluate import evaluate, write_results
+
+    rows, markdown = evaluate(data, evaluator, model_dir=model, output_prefixes=outputs or [], peers=peers, beam=beam,
+                              save_outputs=save_outputs, device=device)
+    typer.echo(markdown, nl=False)
+    if table is not None:
+        write_results(table, rows, markdown)
+        typer.echo(f"wrote {table} and {table}.json")
+
+
+@text_app.command("toy-corpus")
+def text_toy_corpus(out: Annotated[Path, typer.Argument(help="Folder to write the toy corpus to.")]):
+    """Write a small templated corpus in Shen's format, for a quick end-to-end run without data."""
+    from multistyle.text.toy import write_toy_corpus
+
+    typer.echo(f"wrote {write_toy_corpus(out)}")
+
 
 
 # --- audio commands (multistyle audio ...) ---
+AudioOutput = Annotated[Path, typer.Option("-o", "--output", help="Output .wav; OUT.json (config, losses, timings) and OUT.png are written beside it.")]
+AudioConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML config (see configs/audio/grinstein.toml); flags override it.")]
+AudioExtractor = Annotated[Optional[str], typer.Option(help="random, vgg or auditory (default random).")]
+AudioSteps = Annotated[Optional[int], typer.Option(help="Loss evaluations (default: random 20, vgg 20, auditory 150).")]
+AudioPlot = Annotated[Optional[Path], typer.Option(help="Spectrogram figure (.png) (default OUT.png).")]
+AudioNFFT = Annotated[Optional[int], typer.Option("--n-fft", help="FFT size (default 2048).")]
+AudioHop = Annotated[Optional[int], typer.Option(help="STFT hop in samples (default 512).")]
+AudioRate = Annotated[Optional[int], typer.Option(help="Working sample rate in Hz (default 22050).")]
+AudioGriffinLim = Annotated[Optional[int], typer.Option(help="Griffin-Lim iterations (default 50).")]
+AudioSeed = Annotated[Optional[int], typer.Option(help="Random seed (default 0).")]
+AudioDevice = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")]
+AudioFloat = Annotated[bool, typer.Option("--float-wav", help="Write 32-bit float WAV instead of 16-bit.")]
+AudioQuiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+
+
+@audio_app.command("transfer")
+def audio_transfer(
+    content: Annotated[Path, typer.Argument(help="Content clip (wav, flac, ogg, mp3, ...).")],
+    style: Annotated[Path, typer.Argument(help="Style clip.")],
+    output: AudioOutput,
+    extractor: AudioExtractor = None,
+    steps: AudioSteps = None,
+    plot: AudioPlot = None,
+    content_weight: Annotated[Optional[float], typer.Option(help="Ulyanov & Lebedev's content term; 0 is Grinstein et al.'s style-only loss (default 0).")] = None,
+    style_weight: Annotated[Optional[float], typer.Option(help="(default 1)")] = None,
+    init: Annotated[Optional[str], typer.Option(help="content or noise (default content).")] = None,
+    optimizer: Annotated[Optional[str], typer.Option(help="lbfgs or adam (default lbfgs).")] = None,
+    n_fft: AudioNFFT = None,
+    hop: AudioHop = None,
+    sample_rate: AudioRate = None,
+    griffin_lim_iters: AudioGriffinLim = None,
+    griffin_lim_phase: Annotated[Optional[str], typer.Option(help="auto (the content's phase) or random (default auto).")] = None,
+    seed: AudioSeed = None,
+    device: AudioDevice = None,
+    float_wav: AudioFloat = False,
+    config: AudioConfigFile = None,
+    quiet: AudioQuiet = False,
+):
+    """Grinstein et al.: start from the CONTENT's spectrogram and match the STYLE's feature statistics."""
+    from multistyle.audio.config import GrinsteinConfig
+    from multistyle.audio.transfer import transfer_files
+    from multistyle.core.config import load_config
+
+    cfg = load_config(
+        GrinsteinConfig, config,
+        extractor=extractor, steps=steps, content_weight=content_weight, style_weight=style_weight, init=init,
+        optimizer=optimizer, n_fft=n_fft, hop=hop, sample_rate=sample_rate, griffin_lim_iters=griffin_lim_iters,
+        griffin_lim_phase=griffin_lim_phase, seed=seed, device=device, wav_format="float" if float_wav else None,
+    )
+    result = transfer_files(content, style, output, cfg, plot_path=plot, show_progress=not quiet)
+    typer.echo(f"wrote {output} with its .json report and spectrogram plot ({result.summary()})")
+
+
+@audio_app.command("texture")
+def audio_texture(
+    style: Annotated[Path, typer.Argument(help="Style clip (wav, flac, ogg, mp3, ...).")],
+    output: AudioOutput,
+    seconds: Annotated[Optional[float], typer.Option(help="Length of the texture (default: the style clip's).")] = None,
+    extractor: Annotated[Optional[str], typer.Option(help="random, vgg or auditory (default auditory).")] = None,
+    steps: AudioSteps = None,
+    plot: AudioPlot = None,
+    n_fft: AudioNFFT = None,
+    hop: AudioHop = None,
+    sample_rate: AudioRate = None,
+    griffin_lim_iters: AudioGriffinLim = None,
+    seed: AudioSeed = None,
+    device: AudioDevice = None,
+    float_wav: AudioFloat = False,
+    config: AudioConfigFile = None,
+    quiet: AudioQuiet = False,
+):
+    """Synthesise a sound texture with the STYLE's statistics, from noise."""
+    from multistyle.audio.config import TextureConfig
+    from multistyle.audio.transfer import texture_files
+    from multistyle.core.config import load_config
+
+    cfg = load_config(
+        TextureConfig, config,
+        extractor=extractor, steps=steps, n_fft=n_fft, hop=hop, sample_rate=sample_rate,
+        griffin_lim_iters=griffin_lim_iters, seed=seed, device=device, wav_format="float" if float_wav else None,
+    )
+    result = texture_files(style, output, cfg, seconds=seconds, plot_path=plot, show_progress=not quiet)
+    typer.echo(f"wrote {output} with its .json report and spectrogram plot ({result.summary()})")
 
 
 @app.command("demo")

@@ -25,3 +25,6 @@ def run_demo(out: Path, show_progress: bool = True) -> Iterator[str]:
     yield f"image/gatys: {result_path} and image_gatys_panel.png ({result.iterations} evaluations, {result.seconds:.0f} s)"
     # --- text demo ---
     # --- audio demo ---
+    from multistyle.audio.demo import run_audio_demo
+
+    yield from run_audio_demo(out, show_progress=show_progress)
