@@ -1,4 +1,4 @@
-"""AdaIN quality on the held-out pairs (configs/image/adain.toml) against our Gatys (500 L-BFGS evaluations).
+"""AdaIN quality on the held-out pairs (AdaINTrainConfig's holdouts) against our Gatys (500 L-BFGS evaluations).
 
 Both outputs are scored with the same measures: mean/std style loss at relu1_1..relu4_1 against the style
 and relu4_1 content loss against the content, at 512 px. Also writes docs/adain_heldout.jpg (held-out
@@ -10,7 +10,6 @@ import argparse
 import os
 import platform
 import time
-import tomllib
 from pathlib import Path
 
 import torch
@@ -20,6 +19,7 @@ from multistyle.core.runtime import select_device
 from multistyle.image.adain import STYLE_LAYERS, AdaINConfig, AdaINStylizer, load_for_adain
 from multistyle.image.gatys import GatysConfig, stylize
 from multistyle.image.io import image_grid, save_image
+from multistyle.image.train_adain import AdaINTrainConfig
 from multistyle.image.vgg import VGGFeatures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +40,8 @@ def main() -> None:
     parser.add_argument("--gatys-steps", type=int, default=500)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
-    held = tomllib.loads((ROOT / "configs" / "image" / "adain.toml").read_text())
-    pairs = [(DATA / "content" / c, DATA / "style" / s) for c in held["holdout_contents"] for s in held["holdout_styles"]]
+    held = AdaINTrainConfig()
+    pairs = [(DATA / "content" / c, DATA / "style" / s) for c in held.holdout_contents for s in held.holdout_styles]
     pairs = pairs[: args.pairs or None]
     device = select_device(args.device)
     stylizer = AdaINStylizer(AdaINConfig(size=512, decoder=args.decoder, device=str(device)))

@@ -20,3 +20,10 @@ def test_adain_toml_is_the_defaults_plus_the_recipe_corpus():
     assert config.content_dirs and config.style_dirs
     assert dataclasses.replace(config, content_dirs=(), style_dirs=()) == AdaINTrainConfig()
     assert len(config.holdout_contents) == 3 and len(config.holdout_styles) == 6
+
+
+def test_adain_cpu_toml_loads_and_keeps_the_paper_losses():
+    config = load_config(AdaINTrainConfig, CONFIGS / "image/adain_cpu.toml")
+    paper = AdaINTrainConfig()
+    assert config.crop < paper.crop and config.crop / config.resize_short == paper.crop / paper.resize_short
+    assert (config.style_weight, config.content_weight, config.lr) == (paper.style_weight, paper.content_weight, paper.lr)
