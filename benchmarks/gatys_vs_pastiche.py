@@ -4,7 +4,8 @@ Each side runs as its own process (wall time and peak RSS from os.wait4). Both o
 by the same neutral measures, computed with our VGG-19 (max pooling, the trained network):
   style   = mean/std loss at relu1_1..relu4_1 against the style image (neither side optimises it)
   content = feature MSE at relu4_2 against the content image
-Usage: python benchmarks/gatys_vs_pastiche.py [--size 512] [--ours-args "..."]
+Usage: python benchmarks/gatys_vs_pastiche.py [--size 512] [--ours-args "..." [--ours-args "..."]]
+(each --ours-args is one multistyle configuration, run after pastiche in the same process tree)
 """
 import argparse
 import os
@@ -55,7 +56,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--content", default=str(DATA / "content" / "tubingen.jpg"))
     parser.add_argument("--style", default=str(DATA / "style" / "starry_night.jpg"))
-    parser.add_argument("--ours-args", default="--scales 2 --steps 300", help="extra flags for multistyle image gatys")
+    parser.add_argument("--ours-args", action="append", help="extra flags for multistyle image gatys; repeat for several configurations "
+                        "(default: --scales 2 --steps 250 --style-weight 2000)")
     parser.add_argument("--name", default="gatys_vs_pastiche")
     args = parser.parse_args()
     for path in (args.content, args.style):
@@ -63,18 +65,22 @@ def main() -> None:
             sys.exit(f"benchmark data missing: {path} (needs ../shared/data)")
 
     tmp = Path(tempfile.mkdtemp(prefix="gatys_bench_"))
+    ours_configs = args.ours_args or ["--scales 2 --steps 250 --style-weight 2000"]
     runs = {
         "pastiche 1.6.0 (defaults: 1000 L-BFGS steps, max pooling)": (
             [sys.executable, "-m", "pastiche", "--content", args.content, "--styles", args.style,
              "--size", str(args.size), "--seed", "0", "--device", "cpu", "--no-verbose", "--output", str(tmp / "pastiche.png")],
             tmp / "pastiche.png",
         ),
-        f"multistyle ({args.ours_args})": (
-            [sys.executable, "-m", "multistyle", "image", "gatys", args.content, args.style, "-o", str(tmp / "ours.png"),
-             "--size", str(args.size), "--device", "cpu", "--seed", "0", "--quiet", *shlex.split(args.ours_args)],
-            tmp / "ours.png",
-        ),
     }
+    for i, ours_args in enumerate(ours_configs):
+        out = tmp / f"ours{i}.png"
+        runs[f"multistyle ({ours_args})"] = (
+            [sys.executable, "-m", "multistyle", "image", "gatys", args.content, args.style, "-o", str(out),
+             "--size", str(args.size), "--device", "cpu", "--seed", "0", "--quiet", *shlex.split(ours_args)],
+            out,
+        )
+    print(f"outputs go to {tmp}", flush=True)
     rows = []
     for name, (cmd, out) in runs.items():
         print(f"running {name} ...", flush=True)
