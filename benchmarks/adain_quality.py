@@ -3,8 +3,9 @@
 Both outputs are scored with the same measures: mean/std style loss at relu1_1..relu4_1 against the style
 and relu4_1 content loss against the content, at 512 px. Also writes docs/adain_heldout.jpg (held-out
 results) and docs/adain_alpha.jpg (alpha 0, 0.25, 0.5, 0.75, 1).
-Usage: python benchmarks/adain_quality.py [--decoder PATH] [--pairs N] [--gatys-steps 500] [--device auto]
-Gatys at 512 px costs ~25 min per pair on a 2-core CPU: use a GPU or --pairs.
+Usage: python benchmarks/adain_quality.py [--decoder PATH] [--pairs N] [--gatys-steps 500] [--gatys-cache DIR] [--device auto]
+Gatys at 512 px costs ~25 min per pair on a 2-core CPU: use a GPU or --pairs. Its outputs do not depend on the
+decoder, so --gatys-cache keeps them (as PNG) for the next run; both sides are scored after 8-bit quantisation.
 """
 import argparse
 import os
@@ -18,7 +19,7 @@ from multistyle.core.losses import content_loss, mean_std_loss
 from multistyle.core.runtime import select_device
 from multistyle.image.adain import STYLE_LAYERS, AdaINConfig, AdaINStylizer, load_for_adain
 from multistyle.image.gatys import GatysConfig, stylize
-from multistyle.image.io import image_grid, save_image
+from multistyle.image.io import image_grid, load_image, save_image
 from multistyle.image.train_adain import AdaINTrainConfig
 from multistyle.image.vgg import VGGFeatures
 
@@ -33,11 +34,34 @@ def scores(vgg: VGGFeatures, output: torch.Tensor, content: torch.Tensor, style:
     return style_score, float(content_loss(fo["relu4_1"], fc["relu4_1"]))
 
 
+def quantise(image: torch.Tensor) -> torch.Tensor:
+    """What a saved image holds: 8-bit values."""
+    return (image.clamp(0, 1) * 255).round() / 255
+
+
+def cache_file(folder: str | None, content: Path, style: Path, steps: int) -> Path | None:
+    return Path(folder) / f"{content.stem}__{style.stem}__512px_{steps}steps.png" if folder else None
+
+
+def gatys_output(content: torch.Tensor, style: torch.Tensor, steps: int, device: torch.device, cached: Path | None) -> torch.Tensor:
+    if cached is not None and cached.is_file():
+        image = load_image(cached)
+        if image.shape == content.shape:
+            return image.to(device)
+    image = quantise(stylize(content, [style], GatysConfig(size=512, steps=steps, patience=0, device=str(device)),
+                             show_progress=False).image.cpu())
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        save_image(image, cached)
+    return image.to(device)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decoder", default=None)
     parser.add_argument("--pairs", type=int, default=0, help="only the first N held-out pairs (0 = all 18)")
     parser.add_argument("--gatys-steps", type=int, default=500)
+    parser.add_argument("--gatys-cache", default=None, help="folder that keeps Gatys outputs between runs")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     held = AdaINTrainConfig()
@@ -51,9 +75,8 @@ def main() -> None:
     for content_path, style_path in pairs:
         content = load_for_adain(content_path, 512).to(device)
         style = load_for_adain(style_path, 512).to(device)
-        ours = stylizer.stylize(content_path, [style_path]).to(device)
-        gatys = stylize(content, [style], GatysConfig(size=512, steps=args.gatys_steps, patience=0, device=str(device)),
-                        show_progress=False).image.to(device)
+        ours = quantise(stylizer.stylize(content_path, [style_path])).to(device)
+        gatys = gatys_output(content, style, args.gatys_steps, device, cache_file(args.gatys_cache, content_path, style_path, args.gatys_steps))
         rows.append((content_path.stem, style_path.stem, *scores(vgg, ours, content, style), *scores(vgg, gatys, content, style)))
         panels += [content.cpu(), style.cpu(), ours.cpu(), gatys.cpu()]
         print(rows[-1], flush=True)

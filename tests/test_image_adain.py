@@ -106,6 +106,28 @@ def test_training_lowers_the_loss_and_resumes_exactly(sample_images, tmp_path):
         assert torch.equal(resumed[name], straight[name]), name
 
 
+def test_ctrl_c_saves_weights_and_summary_then_resume_continues(sample_images, tmp_path, monkeypatch):
+    import multistyle.image.train_adain as train_module
+
+    real_losses, calls = train_module.adain_losses, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real_losses(*args)
+
+    monkeypatch.setattr(train_module, "adain_losses", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(_tiny_config(sample_images, iterations=6, checkpoint_every=100), tmp_path / "run", show_progress=False)
+    summary = json.loads((tmp_path / "run" / "decoder.json").read_text())
+    assert summary["iterations"] == 3 and summary["interrupted"]
+    assert isinstance(load_decoder(tmp_path / "run" / "decoder.safetensors"), Decoder)
+    monkeypatch.setattr(train_module, "adain_losses", real_losses)
+    summary = train(_tiny_config(sample_images, iterations=6), tmp_path / "run", resume=True, show_progress=False)
+    assert summary["iterations"] == 6 and not summary["interrupted"]
+
+
 def test_empty_folders_are_clear_errors(tmp_path, sample_images):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no training images"):

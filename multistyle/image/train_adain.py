@@ -171,7 +171,16 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         save_training_state(out / "checkpoint", {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict()},
                             {"iteration": iteration})
         save_tensors(out / "decoder.safetensors", {k: v.half() for k, v in decoder.state_dict().items()})
-        plot_losses(log_path, out / "loss.png")
+        if log_path.is_file():
+            plot_losses(log_path, out / "loss.png")
+
+    def summarise(iteration: int, last: dict[str, float], interrupted: bool) -> dict:
+        return {
+            "iterations": iteration, "interrupted": interrupted, "batch_size": batch * world, "crop": config.crop,
+            "final_losses": last, "content_images": len(contents), "style_images": len(styles),
+            "seconds_this_run": round(time.perf_counter() - started, 1), "device": str(device), "world_size": world,
+            "config": config_dict(config),
+        }
 
     iteration, last, started = start, {}, time.perf_counter()
     window: list[dict[str, float]] = []
@@ -203,16 +212,13 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
                 if iteration % config.checkpoint_every == 0:
                     checkpoint(iteration)
     except KeyboardInterrupt:
-        checkpoint(iteration)  # never lose work: Ctrl-C saves, then exits
+        checkpoint(iteration)  # never lose work: Ctrl-C saves (weights and their summary), then exits
+        if rank == 0:
+            write_json(out / "decoder.json", summarise(iteration, last, interrupted=True))
         raise
     checkpoint(iteration)
 
-    summary = {
-        "iterations": iteration, "batch_size": batch * world, "crop": config.crop,
-        "final_losses": last, "content_images": len(contents), "style_images": len(styles),
-        "seconds_this_run": round(time.perf_counter() - started, 1), "device": str(device), "world_size": world,
-        "config": config_dict(config),
-    }
+    summary = summarise(iteration, last, interrupted=False)
     if world > 1:  # DDP keeps replicas identical; check it rather than assume it
         checksum = torch.tensor([sum(float(p.double().sum()) for p in decoder.parameters())], device=device, dtype=torch.float64)
         sums = [torch.zeros_like(checksum) for _ in range(world)]
