@@ -147,3 +147,24 @@ def test_two_gloo_ranks_end_with_identical_weights(sample_images, tmp_path):
     assert summary["world_size"] == 2
     first, second = summary["rank_checksums"]
     assert first == second
+
+
+def test_demo_runs_adain_with_the_shipped_decoder_or_says_why_not(sample_images, tmp_path, monkeypatch):
+    import multistyle.image.adain as adain_module
+    from multistyle.demo import adain_demo
+    from multistyle.image.io import load_image
+
+    monkeypatch.setattr(adain_module, "shipped_decoder_path", lambda: tmp_path / "absent.safetensors")
+    assert "skipped" in adain_demo(tmp_path / "none", sample_images["content"], sample_images["style"])
+    assert not (tmp_path / "none" / "image_adain.png").exists()
+
+    torch.manual_seed(0)
+    decoder_file = tmp_path / "decoder.safetensors"
+    save_tensors(decoder_file, Decoder().state_dict())
+    monkeypatch.setattr(adain_module, "shipped_decoder_path", lambda: decoder_file)
+    (tmp_path / "demo").mkdir()
+    line = adain_demo(tmp_path / "demo", sample_images["content"], sample_images["style"])
+    assert "alpha 0.5 and 1" in line
+    result = load_image(tmp_path / "demo" / "image_adain.png")
+    panel = load_image(tmp_path / "demo" / "image_adain_panel.png")
+    assert panel.shape[-1] > 3 * result.shape[-1] * panel.shape[-2] / result.shape[-2]  # four images in a row
