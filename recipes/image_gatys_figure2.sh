@@ -17,7 +17,11 @@ mkdir -p "$OUT"
 panels=("$CONTENT")
 for style in $STYLES; do
   file=$(ls "$IMAGES/style/$style".* | head -n 1)
-  "$MS" image gatys "$CONTENT" "$file" -o "$OUT/tubingen_$style.png" --size "$SIZE" --steps "$STEPS" --scales "$SCALES"
+  if [ -f "$OUT/tubingen_$style.png" ]; then  # an interrupted run picks up where it stopped
+    echo "keeping $OUT/tubingen_$style.png"
+  else
+    "$MS" image gatys "$CONTENT" "$file" -o "$OUT/tubingen_$style.png" --size "$SIZE" --steps "$STEPS" --scales "$SCALES"
+  fi
   panels+=("$OUT/tubingen_$style.png")
 done
 "$MS" image grid "${panels[@]}" -o "$OUT/figure2.png" --columns 3 --height "$SIZE"

@@ -131,3 +131,17 @@ def test_runtime():
     a = torch.rand(2)
     seed_everything(3)
     assert torch.equal(a, torch.rand(2))
+
+
+def test_sigterm_interrupts_like_ctrl_c_only_inside_the_block():
+    import signal
+    import time
+
+    from multistyle.core.runtime import sigterm_as_interrupt
+
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+    assert signal.getsignal(signal.SIGTERM) is previous

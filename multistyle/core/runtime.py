@@ -1,6 +1,9 @@
 """Device, threads and seeds."""
+import contextlib
 import os
 import random
+import signal
+import threading
 
 import numpy as np
 import torch
@@ -45,3 +48,21 @@ def available_memory_bytes() -> int | None:
     except OSError:
         pass
     return None
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Inside the block, SIGTERM (`kill`, a scheduler's stop) raises KeyboardInterrupt like Ctrl-C does,
+    so a training loop saves before it exits. Background jobs started from a script ignore SIGINT."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

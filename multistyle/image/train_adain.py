@@ -22,7 +22,7 @@ from multistyle.core.checkpoint import atomic_write_bytes, load_training_state, 
 from multistyle.core.config import config_dict
 from multistyle.core.losses import mean_std_loss
 from multistyle.core.optimize import make_progress
-from multistyle.core.runtime import seed_everything, select_device
+from multistyle.core.runtime import seed_everything, select_device, sigterm_as_interrupt
 from multistyle.image.adain import ENCODER_LAYER, IMAGE_SUFFIXES, STYLE_LAYERS, Decoder, adain, feature_stats
 from multistyle.image.io import load_pil, pil_to_tensor
 from multistyle.image.vgg import VGGFeatures
@@ -185,7 +185,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
     iteration, last, started = start, {}, time.perf_counter()
     window: list[dict[str, float]] = []
     try:
-        with make_progress(disable=not show_progress or rank != 0) as progress:
+        with sigterm_as_interrupt(), make_progress(disable=not show_progress or rank != 0) as progress:
             task = progress.add_task("train-adain", total=config.iterations, completed=start, status="")
             for content, style in loader:
                 for group in optimizer.param_groups:

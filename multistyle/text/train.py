@@ -26,7 +26,7 @@ from multistyle import UserError
 from multistyle.core.checkpoint import load_training_state, save_training_state, write_json
 from multistyle.core.config import load_config
 from multistyle.core.optimize import make_progress
-from multistyle.core.runtime import seed_everything, select_device
+from multistyle.core.runtime import seed_everything, select_device, sigterm_as_interrupt
 from multistyle.text.bundle import FIGURES, VOCAB, load_config_json, save_config, save_weights
 from multistyle.text.classifier import StyleClassifier
 from multistyle.text.cnn import TextCNN
@@ -240,7 +240,7 @@ def train(
         save_training_state(checkpoint, trainer.state(), dataclasses.asdict(run))
 
     recent: list[dict[str, float]] = []
-    with make_progress(disable=not show_progress) as progress:
+    with sigterm_as_interrupt(), make_progress(disable=not show_progress) as progress:
         task = progress.add_task("cross-aligned AE", total=last_step, completed=run.step, status="")
         try:
             while run.step < last_step:
