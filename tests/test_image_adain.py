@@ -168,3 +168,31 @@ def test_demo_runs_adain_with_the_shipped_decoder_or_says_why_not(sample_images,
     result = load_image(tmp_path / "demo" / "image_adain.png")
     panel = load_image(tmp_path / "demo" / "image_adain_panel.png")
     assert panel.shape[-1] > 3 * result.shape[-1] * panel.shape[-2] / result.shape[-2]  # four images in a row
+
+
+def test_sigterm_to_the_whole_job_saves_weights_and_summary(sample_images, tmp_path):
+    import signal
+    import time
+
+    folder = Path(sample_images["content"]).parent
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        f'content_dirs = ["{folder}"]\nstyle_dirs = ["{folder}"]\nholdout_contents = ["style.png", "style2.png"]\n'
+        'holdout_styles = ["content.png"]\nresize_short = 72\nmin_short = 64\ncrop = 64\nbatch_size = 1\n'
+        'iterations = 100000\ncheckpoint_every = 100000\nlog_every = 1\nworkers = 1\ndevice = "cpu"\n'
+    )
+    out = tmp_path / "run"
+    job = subprocess.Popen([sys.executable, "-m", "multistyle", "image", "train-adain", "--config", str(config),
+                            "--out", str(out), "--quiet"], start_new_session=True, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 120
+    while not ((out / "log.jsonl").is_file() and (out / "log.jsonl").read_text().count("\n") >= 2):
+        assert job.poll() is None and time.monotonic() < deadline, "training did not start"
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGTERM)  # what a scheduler does: every process of the job, data workers included
+    _, stderr = job.communicate(timeout=60)
+    assert job.returncode != 0
+    summary = json.loads((out / "decoder.json").read_text())
+    assert summary["interrupted"] and summary["iterations"] >= 2, stderr[-2000:]
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    assert state["info"]["iteration"] == summary["iterations"]

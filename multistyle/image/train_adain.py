@@ -22,7 +22,7 @@ from multistyle.core.checkpoint import atomic_write_bytes, load_training_state, 
 from multistyle.core.config import config_dict
 from multistyle.core.losses import mean_std_loss
 from multistyle.core.optimize import make_progress
-from multistyle.core.runtime import seed_everything, select_device, sigterm_as_interrupt
+from multistyle.core.runtime import quiet_exit_on_sigterm, seed_everything, select_device, sigterm_as_interrupt
 from multistyle.image.adain import ENCODER_LAYER, IMAGE_SUFFIXES, STYLE_LAYERS, Decoder, adain, feature_stats
 from multistyle.image.io import load_pil, pil_to_tensor
 from multistyle.image.vgg import VGGFeatures
@@ -159,7 +159,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
     batch = config.batch_size
     data = PairSampler(contents, styles, config, start * batch * world, config.iterations * batch * world, rank, world)
     loader = DataLoader(data, batch_size=batch, num_workers=config.workers, pin_memory=device.type == "cuda",
-                        persistent_workers=config.workers > 0)
+                        persistent_workers=config.workers > 0, worker_init_fn=quiet_exit_on_sigterm)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / "config.json", config_dict(config))
