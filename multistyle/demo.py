@@ -43,7 +43,7 @@ def adain_demo(out: Path, content: Path, style: Path) -> str:
     results = []
     for alpha in (0.5, 1.0):
         stylizer.config.alpha = alpha
-        results.append(stylizer.stylize(content, [style]).cpu())
+        results.append(stylizer.stylize(content, [style]))
     seconds = time.perf_counter() - start
     save_image(results[-1], out / "image_adain.png")
     save_image(side_by_side([load_for_adain(content, 512), load_for_adain(style, 512), *results]), out / "image_adain_panel.png")
