@@ -4,7 +4,11 @@ Each step encodes a batch holding both styles and makes two hidden-state sequenc
 `real`, the generator reconstructing the sentence in its own style (teacher-forced), and
 `transferred`, the generator writing the same content in the other style (free-running on soft
 words). Discriminator s learns to tell real style-s sequences from sequences transferred into s;
-the autoencoder minimises reconstruction - rho * (discriminator losses), which aligns them.
+the autoencoder minimises reconstruction + rho * (the discriminators' loss on transferred sequences
+labelled real), which aligns them. That non-saturating form is what Shen et al.'s released code
+optimises. The paper's minimax form (reconstruction - rho * discriminator loss) also pushes the real,
+teacher-forced states to look fake, against reconstruction: on Yelp with the CPU config it ended its
+second epoch at a dev reconstruction loss of 41 nats a sentence and a dev self-BLEU of 0.5.
 
 OUT/ holds config.json, vocab.txt, model.safetensors (the best on dev so far), figures.json,
 log.jsonl (one line per dev evaluation) and checkpoint/ (all that resuming needs).
@@ -56,29 +60,31 @@ class Trainer:
         self.ae_optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, betas=config.adam_betas)
         self.d_optimizer = torch.optim.Adam(self.discriminators.parameters(), lr=config.lr, betas=config.adam_betas)
 
-    def discriminator_losses(self, real: torch.Tensor, transferred: torch.Tensor, labels: torch.Tensor) -> list[torch.Tensor]:
-        """Per style s: cross-entropy of telling real style-s sequences (1) from ones transferred into s (0)."""
-        losses = []
+    def adversarial_losses(self, real: torch.Tensor, transferred: torch.Tensor, labels: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """(per style s, the discriminator's cross-entropy of telling real style-s sequences (1) from ones
+        transferred into s (0); the generator's loss, the discriminators' cross-entropy on transferred sequences labelled 1)."""
+        d_losses, g_loss = [], 0.0
         for style, discriminator in enumerate(self.discriminators):
             real_logits = discriminator(real[labels == style])
             fake_logits = discriminator(transferred[labels != style])
-            losses.append(
+            d_losses.append(
                 F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
                 + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
             )
-        return losses
+            g_loss = g_loss + F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+        return d_losses, g_loss
 
     def step(self, batch: Batch, gamma: float) -> dict[str, float]:
         """One update of both players on one batch; returns the losses it saw."""
         self.model.train()
         self.discriminators.train()
         reconstruction, real, transferred = self.model(batch, gamma)
-        d_losses = self.discriminator_losses(real, transferred, batch.labels)
+        d_losses, g_loss = self.adversarial_losses(real, transferred, batch.labels)
         d_loss = sum(d_losses)
         # As in Shen et al.'s code: a discriminator near chance (loss 2 ln 2 = 1.39) gives the
         # autoencoder noise, not a direction, so the adversarial term waits until both are better.
         adversarial = max(loss.item() for loss in d_losses) < self.config.adv_threshold
-        ae_loss = reconstruction - self.config.rho * d_loss if adversarial else reconstruction
+        ae_loss = reconstruction + self.config.rho * g_loss if adversarial else reconstruction
 
         self.d_optimizer.zero_grad(set_to_none=True)
         self.ae_optimizer.zero_grad(set_to_none=True)
@@ -87,7 +93,8 @@ class Trainer:
         ae_loss.backward(inputs=list(self.model.parameters()))
         self.d_optimizer.step()
         self.ae_optimizer.step()
-        return {"rec": reconstruction.item(), "d0": d_losses[0].item(), "d1": d_losses[1].item(), "adv": float(adversarial)}
+        return {"rec": reconstruction.item(), "g": g_loss.item(), "d0": d_losses[0].item(), "d1": d_losses[1].item(),
+                "adv": float(adversarial)}
 
     def state(self) -> dict:
         rng = {"cpu": torch.get_rng_state()}
@@ -251,7 +258,7 @@ def train(
                     run.step += 1
                     run.batch += 1
                     means = mean_losses(recent)
-                    progress.update(task, advance=1, status=f"epoch {run.epoch + 1} rec {means['rec']:.2f} "
+                    progress.update(task, advance=1, status=f"epoch {run.epoch + 1} rec {means['rec']:.2f} g {means['g']:.2f} "
                                     f"d {means['d0']:.2f}/{means['d1']:.2f} adv {means['adv']:.0%} gamma {gamma:.3g}")
                     if run.step % config.checkpoint_every == 0:
                         save_checkpoint()
