@@ -107,3 +107,15 @@ def test_discriminators_learn_the_same_whatever_the_autoencoder_objective(seed):
     assert off["adv"] == 0.0 and on["adv"] == 1.0
     assert all(torch.equal(a, b) for a, b in zip(d_off, d_on)), "each player's loss reaches only its own parameters"
     assert any(not torch.equal(a, b) for a, b in zip(ae_off, ae_on)), "the adversarial term moves the autoencoder"
+
+
+def test_warm_up_trains_the_autoencoder_on_reconstruction_alone():
+    batch = make_batch([[5, 6, 7], [8, 9, 10], [11, 12], [13, 14]], [0, 0, 1, 1])
+    results = []
+    for threshold, warm_up in ((0.0, False), (100.0, True)):  # adversarial term off by threshold / by warm-up
+        torch.manual_seed(0)
+        trainer = Trainer(20, CrossAlignConfig(**{**TINY.__dict__, "adv_threshold": threshold}), torch.device("cpu"))
+        results.append((trainer.step(batch, gamma=0.1, warm_up=warm_up), [p.clone() for p in trainer.model.parameters()]))
+    (off, ae_off), (warm, ae_warm) = results
+    assert off["adv"] == warm["adv"] == 0.0
+    assert all(torch.equal(a, b) for a, b in zip(ae_off, ae_warm))

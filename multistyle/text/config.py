@@ -28,6 +28,7 @@ class CrossAlignConfig:
     adam_betas: tuple[float, ...] = (0.9, 0.999)
     rho: float = 1.0  # weight of the adversarial term
     adv_threshold: float = 1.2  # the autoencoder takes the adversarial term only while both discriminators' losses are below this
+    warmup_steps: int = 0  # the autoencoder only reconstructs for this many first steps (the discriminators still learn)
     gamma_init: float = 0.1  # softmax temperature of the free-running generator
     gamma_decay: float = 0.5  # per epoch
     gamma_min: float = 0.001
@@ -49,8 +50,8 @@ class CrossAlignConfig:
             raise UserError("filter_sizes must be positive widths")
         if not 0 < self.gamma_min <= self.gamma_init or not 0 < self.gamma_decay <= 1:
             raise UserError("need 0 < gamma_min <= gamma_init and 0 < gamma_decay <= 1")
-        if self.lr <= 0 or self.max_steps < 0:
-            raise UserError("lr must be positive and max_steps non-negative")
+        if self.lr <= 0 or self.max_steps < 0 or self.warmup_steps < 0:
+            raise UserError("lr must be positive, and max_steps and warmup_steps non-negative")
 
     def gamma(self, epoch: int) -> float:
         return max(self.gamma_min, self.gamma_init * self.gamma_decay**epoch)

@@ -74,8 +74,9 @@ class Trainer:
             g_loss = g_loss + F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
         return d_losses, g_loss
 
-    def step(self, batch: Batch, gamma: float) -> dict[str, float]:
-        """One update of both players on one batch; returns the losses it saw."""
+    def step(self, batch: Batch, gamma: float, warm_up: bool = False) -> dict[str, float]:
+        """One update of both players on one batch; returns the losses it saw. While warming up the
+        autoencoder only reconstructs: a short run learns to copy content before it learns to transfer."""
         self.model.train()
         self.discriminators.train()
         reconstruction, real, transferred = self.model(batch, gamma)
@@ -83,7 +84,7 @@ class Trainer:
         d_loss = sum(d_losses)
         # As in Shen et al.'s code: a discriminator near chance (loss 2 ln 2 = 1.39) gives the
         # autoencoder noise, not a direction, so the adversarial term waits until both are better.
-        adversarial = max(loss.item() for loss in d_losses) < self.config.adv_threshold
+        adversarial = not warm_up and max(loss.item() for loss in d_losses) < self.config.adv_threshold
         ae_loss = reconstruction + self.config.rho * g_loss if adversarial else reconstruction
 
         self.d_optimizer.zero_grad(set_to_none=True)
@@ -254,7 +255,7 @@ def train(
                 gamma = config.gamma(run.epoch)
                 batches = training_batches(neg_ids, pos_ids, config.batch_size, seed=config.seed * 100_003 + run.epoch)
                 for batch in batches[run.batch :]:
-                    recent = (recent + [trainer.step(batch.to(device), gamma)])[-100:]
+                    recent = (recent + [trainer.step(batch.to(device), gamma, warm_up=run.step < config.warmup_steps)])[-100:]
                     run.step += 1
                     run.batch += 1
                     means = mean_losses(recent)
