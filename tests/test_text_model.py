@@ -119,3 +119,28 @@ def test_warm_up_trains_the_autoencoder_on_reconstruction_alone():
     (off, ae_off), (warm, ae_warm) = results
     assert off["adv"] == warm["adv"] == 0.0
     assert all(torch.equal(a, b) for a, b in zip(ae_off, ae_warm))
+
+
+@pytest.mark.parametrize("cap", [0.05, 0.1, 10.0])
+def test_capped_adversarial_gradient_is_at_most_cap_times_the_reconstruction_gradient(cap):
+    batch = make_batch([[5, 6, 7], [8, 9, 10], [11, 12], [13, 14]], [0, 0, 1, 1])
+    torch.manual_seed(0)
+    trainer = Trainer(20, CrossAlignConfig(**{**TINY.__dict__, "dropout": 0.0, "adv_grad_cap": cap}), torch.device("cpu"))
+    params = list(trainer.model.parameters())
+
+    def losses():
+        reconstruction, real, transferred = trainer.model(batch, gamma=0.01)
+        return reconstruction, trainer.adversarial_losses(real, transferred, batch.labels)[1]
+
+    reconstruction, g_loss = losses()
+    rec_grads = torch.autograd.grad(reconstruction, params, retain_graph=True, allow_unused=True)
+    adv_grads = torch.autograd.grad(g_loss, params, allow_unused=True)
+    flat = lambda grads: torch.cat([(torch.zeros_like(p) if g is None else g).flatten() for p, g in zip(params, grads)])
+    rec, adv = flat(rec_grads), flat(adv_grads)
+    trainer.backward_capped(*losses(), params)
+    added = torch.cat([p.grad.flatten() for p in params]) - rec
+    if adv.norm() > cap * rec.norm():  # the cap binds
+        assert added.norm() == pytest.approx(cap * rec.norm().item(), rel=1e-4)
+        assert F.cosine_similarity(added, adv, dim=0) > 0.9999
+    else:
+        assert torch.allclose(added, adv, atol=1e-6), "under the cap the adversarial gradient passes unchanged (rho = 1)"

@@ -29,6 +29,7 @@ class CrossAlignConfig:
     rho: float = 1.0  # weight of the adversarial term
     adv_threshold: float = 1.2  # the autoencoder takes the adversarial term only while both discriminators' losses are below this
     warmup_steps: int = 0  # the autoencoder only reconstructs for this many first steps (the discriminators still learn)
+    adv_grad_cap: float = 0.0  # if > 0, the adversarial gradient's norm is capped at this multiple of the reconstruction gradient's
     gamma_init: float = 0.1  # softmax temperature of the free-running generator
     gamma_decay: float = 0.5  # per epoch
     gamma_min: float = 0.001
@@ -50,8 +51,8 @@ class CrossAlignConfig:
             raise UserError("filter_sizes must be positive widths")
         if not 0 < self.gamma_min <= self.gamma_init or not 0 < self.gamma_decay <= 1:
             raise UserError("need 0 < gamma_min <= gamma_init and 0 < gamma_decay <= 1")
-        if self.lr <= 0 or self.max_steps < 0 or self.warmup_steps < 0:
-            raise UserError("lr must be positive, and max_steps and warmup_steps non-negative")
+        if self.lr <= 0 or self.max_steps < 0 or self.warmup_steps < 0 or self.adv_grad_cap < 0:
+            raise UserError("lr must be positive, and max_steps, warmup_steps and adv_grad_cap non-negative")
 
     def gamma(self, epoch: int) -> float:
         return max(self.gamma_min, self.gamma_init * self.gamma_decay**epoch)
