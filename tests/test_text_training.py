@@ -107,11 +107,11 @@ def test_resume_reproduces_the_next_step_exactly(toy, tmp_path):
 def test_ctrl_c_saves_a_checkpoint_that_resume_continues(toy, tmp_path, monkeypatch):
     real_step, calls = train_module.Trainer.step, []
 
-    def interrupted_step(self, batch, gamma):
+    def interrupted_step(self, batch, gamma, **kwargs):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real_step(self, batch, gamma)
+        return real_step(self, batch, gamma, **kwargs)
 
     monkeypatch.setattr(train_module.Trainer, "step", interrupted_step)
     with pytest.raises(KeyboardInterrupt):
