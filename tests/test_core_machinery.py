@@ -12,7 +12,7 @@ from multistyle.core.checkpoint import (
 from multistyle.core.config import load_config
 from multistyle.core.features import MultiLayerEncoder
 from multistyle.core.optimize import optimize_input
-from multistyle.core.runtime import seed_everything, select_device
+from multistyle.core.runtime import flush_denormals, seed_everything, select_device
 
 
 def test_encoder_stops_at_deepest_requested_layer():
@@ -131,6 +131,18 @@ def test_runtime():
     a = torch.rand(2)
     seed_everything(3)
     assert torch.equal(a, torch.rand(2))
+
+
+def test_flush_denormals_zeroes_subnormal_results():
+    subnormal = torch.tensor([1e-39])  # below float32's smallest normal number, 1.2e-38
+    try:
+        torch.set_flush_denormal(False)
+        assert (subnormal * 1.0).item() > 0
+        if not flush_denormals():
+            pytest.skip("this CPU cannot flush subnormal floats")
+        assert (subnormal * 1.0).item() == 0
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def test_sigterm_interrupts_like_ctrl_c_only_inside_the_block():

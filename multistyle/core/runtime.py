@@ -30,6 +30,14 @@ def set_threads(threads: int | None = None) -> None:
     torch.set_num_threads(max(1, threads))
 
 
+def flush_denormals() -> bool:
+    """Treat subnormal floats as zero on the CPU. A softmax at a low temperature fills tensors with
+    subnormal probabilities, and Intel CPUs handle those in microcode: measured on a Xeon, a (64 x 3600)
+    soft-word embedding lookup took 3.8 ms instead of 0.64 ms. Values below 1e-38 change nothing here.
+    Returns False where the CPU cannot do it (then nothing changes)."""
+    return torch.set_flush_denormal(True)
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a torch generator seeded the same way for local use."""
     random.seed(seed)

@@ -30,7 +30,7 @@ from multistyle import UserError
 from multistyle.core.checkpoint import load_training_state, save_training_state, write_json
 from multistyle.core.config import load_config
 from multistyle.core.optimize import make_progress
-from multistyle.core.runtime import seed_everything, select_device, sigterm_as_interrupt
+from multistyle.core.runtime import flush_denormals, seed_everything, select_device, sigterm_as_interrupt
 from multistyle.text.bundle import FIGURES, VOCAB, load_config_json, save_config, save_weights
 from multistyle.text.classifier import StyleClassifier
 from multistyle.text.cnn import TextCNN
@@ -242,6 +242,7 @@ def train(
     if not resume and (out_dir / "config.json").exists():
         raise UserError(f"{out_dir} already holds a training run; pass --resume to continue it, or choose another --out")
     device = select_device(config.device)
+    flush_denormals()
     seed_everything(config.seed)
     vocab, (neg_ids, pos_ids), dev = load_corpus(data_dir, out_dir, config, resume)
     save_config(out_dir, config)
