@@ -2,7 +2,7 @@
 # Shen et al. 2017 on Yelp: train the evaluator (TextCNN classifier + GPT-2 LM), the cross-aligned
 # autoencoder, then score it beside every system in $DATA/peers (one markdown table).
 # Usage: recipes/text_yelp.sh [OUT_DIR]
-#   CONFIG=configs/text/yelp_crossalign_cpu.toml for the ~2-hour CPU model (default: the paper's, for a GPU)
+#   CONFIG=configs/text/yelp_crossalign_cpu.toml for the ~1-hour CPU model that ships (default: the paper's, for a GPU)
 #   DATA (default ../shared/data/yelp), BEAM (default 1), DEVICE (default auto)
 # Rerunning continues where it stopped: a finished evaluator is kept, an unfinished model resumes.
 set -euo pipefail

@@ -17,4 +17,4 @@ def test_cpu_config_is_a_valid_smaller_model():
     full, cpu = CrossAlignConfig(), load_config(CrossAlignConfig, CONFIGS / "yelp_crossalign_cpu.toml")
     cpu.validate()
     assert cpu.dim_y + cpu.dim_z < full.dim_y + full.dim_z
-    assert cpu.gamma(cpu.epochs - 1) == pytest.approx(cpu.gamma_min), "the temperature is fully annealed by the last epoch"
+    assert cpu.gamma(cpu.epochs - 1) == pytest.approx(cpu.gamma_min), "the temperature reaches its floor by the last epoch"

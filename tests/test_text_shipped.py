@@ -57,3 +57,15 @@ def test_demo_runs_the_text_line_with_the_shipped_model():
 
     line = text_demo()
     assert line.startswith("text: ") and "->" in line and "skipped" not in line
+
+
+def test_shipped_model_was_trained_with_the_cpu_config():
+    from pathlib import Path
+
+    from multistyle.core.config import load_config
+    from multistyle.text.config import CrossAlignConfig
+
+    toml = Path(__file__).resolve().parents[1] / "configs" / "text" / "yelp_crossalign_cpu.toml"
+    shipped = json.loads((SHIPPED_MODEL / "config.json").read_text())
+    expected = vars(load_config(CrossAlignConfig, toml))
+    assert {k: v for k, v in shipped.items() if k != "device"} == {k: (list(v) if isinstance(v, tuple) else v) for k, v in expected.items() if k != "device"}
