@@ -107,6 +107,8 @@ def image_train_adain(
     checkpoint_every: Annotated[Optional[int], typer.Option()] = None,
     workers: Annotated[Optional[int], typer.Option(help="Data-loading processes.")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto.")] = None,
+    init_decoder: Annotated[Optional[Path], typer.Option(help="Start from these decoder weights (e.g. the shipped one), fresh optimiser.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of the crops and batches (use a new one after --init-decoder).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ):
@@ -119,7 +121,7 @@ def image_train_adain(
         content_dirs=tuple(map(str, content_dir)) if content_dir else None,
         style_dirs=tuple(map(str, style_dir)) if style_dir else None,
         iterations=iterations, batch_size=batch_size, crop=crop, checkpoint_every=checkpoint_every,
-        workers=workers, device=device,
+        workers=workers, device=device, init_decoder=str(init_decoder) if init_decoder else None, seed=seed,
     )
     summary = train(cfg, out, resume=resume, show_progress=not quiet)
     typer.echo(f"wrote {out}/decoder.safetensors ({summary['iterations']} iterations; losses {summary['final_losses']})")

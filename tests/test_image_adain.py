@@ -106,6 +106,19 @@ def test_training_lowers_the_loss_and_resumes_exactly(sample_images, tmp_path):
         assert torch.equal(resumed[name], straight[name]), name
 
 
+def test_warm_start_continues_from_given_weights_and_counts_their_iterations(sample_images, tmp_path):
+    train(_tiny_config(sample_images), tmp_path / "first", show_progress=False)
+    cold = train(_tiny_config(sample_images, iterations=2, log_every=1, seed=1), tmp_path / "cold", show_progress=False)
+    warm = train(_tiny_config(sample_images, iterations=2, log_every=1, seed=1,
+                              init_decoder=str(tmp_path / "first" / "decoder.safetensors")), tmp_path / "warm", show_progress=False)
+    first_loss = lambda run: json.loads((tmp_path / run / "log.jsonl").read_text().splitlines()[0])["total"]
+    assert first_loss("warm") < 0.8 * first_loss("cold")
+    assert (cold["init_iterations"], warm["init_iterations"], warm["total_iterations"]) == (0, 20, 22)
+    resumed = train(_tiny_config(sample_images, iterations=3, init_decoder=str(tmp_path / "first" / "decoder.safetensors")),
+                    tmp_path / "warm", resume=True, show_progress=False)
+    assert resumed["total_iterations"] == 23
+
+
 def test_ctrl_c_saves_weights_and_summary_then_resume_continues(sample_images, tmp_path, monkeypatch):
     import multistyle.image.train_adain as train_module
 

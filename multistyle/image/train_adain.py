@@ -23,7 +23,7 @@ from multistyle.core.config import config_dict
 from multistyle.core.losses import mean_std_loss
 from multistyle.core.optimize import make_progress
 from multistyle.core.runtime import quiet_exit_on_sigterm, seed_everything, select_device, sigterm_as_interrupt
-from multistyle.image.adain import ENCODER_LAYER, IMAGE_SUFFIXES, STYLE_LAYERS, Decoder, adain, feature_stats
+from multistyle.image.adain import ENCODER_LAYER, IMAGE_SUFFIXES, STYLE_LAYERS, Decoder, adain, feature_stats, load_decoder
 from multistyle.image.io import load_pil, pil_to_tensor
 from multistyle.image.vgg import VGGFeatures
 
@@ -50,6 +50,9 @@ class AdaINTrainConfig:
     bf16: bool = False  # autocast on CUDA
     seed: int = 0
     device: str = "auto"
+    # Warm start: begin from these decoder weights (e.g. the shipped decoder) with a fresh optimiser. How a
+    # CPU-trained decoder keeps improving across sessions whose checkpoints did not survive.
+    init_decoder: str = ""
 
 
 def collect_images(folders: tuple[str, ...], holdout: tuple[str, ...]) -> list[Path]:
@@ -124,6 +127,15 @@ def plot_losses(log_path: Path, png_path: Path) -> None:
     os.replace(tmp, png_path)
 
 
+def _recorded_iterations(decoder_path: Path) -> int:
+    """Iterations behind a decoder, from the JSON summary written beside it (0 when there is none)."""
+    for summary in (decoder_path.with_suffix(".json"), decoder_path.parent / "decoder.json"):
+        if summary.is_file():
+            info = json.loads(summary.read_text())
+            return int(info.get("total_iterations", info.get("iterations", 0)))
+    return 0
+
+
 def _distributed() -> tuple[int, int]:
     """(rank, world size); initialises the process group when launched by torchrun."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -145,6 +157,11 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
 
     encoder = VGGFeatures(STYLE_LAYERS).to(device)
     decoder = Decoder().to(device)
+    init_iterations = 0
+    if config.init_decoder and not resume:
+        decoder.load_state_dict(load_decoder(config.init_decoder).state_dict())
+        init_iterations = _recorded_iterations(Path(config.init_decoder))
+    decoder.requires_grad_(True).train()
     optimizer = torch.optim.Adam(decoder.parameters(), lr=config.lr)
     start = 0
     if resume:
@@ -154,6 +171,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         decoder.load_state_dict(states["decoder"])
         optimizer.load_state_dict(states["optimizer"])
         start = info["iteration"]
+        init_iterations = info.get("init_iterations", 0)
     model = torch.nn.parallel.DistributedDataParallel(decoder) if world > 1 else decoder
 
     batch = config.batch_size
@@ -169,14 +187,15 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         if rank != 0:
             return
         save_training_state(out / "checkpoint", {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict()},
-                            {"iteration": iteration})
+                            {"iteration": iteration, "init_iterations": init_iterations})
         save_tensors(out / "decoder.safetensors", {k: v.half() for k, v in decoder.state_dict().items()})
         if log_path.is_file():
             plot_losses(log_path, out / "loss.png")
 
     def summarise(iteration: int, last: dict[str, float], interrupted: bool) -> dict:
         return {
-            "iterations": iteration, "interrupted": interrupted, "batch_size": batch * world, "crop": config.crop,
+            "iterations": iteration, "init_iterations": init_iterations, "total_iterations": init_iterations + iteration,
+            "interrupted": interrupted, "batch_size": batch * world, "crop": config.crop,
             "final_losses": last, "content_images": len(contents), "style_images": len(styles),
             "seconds_this_run": round(time.perf_counter() - started, 1), "device": str(device), "world_size": world,
             "config": config_dict(config),
