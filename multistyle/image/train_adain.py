@@ -18,7 +18,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from multistyle import UserError
-from multistyle.core.checkpoint import atomic_write_bytes, load_training_state, save_tensors, save_training_state, write_json
+from multistyle.core.checkpoint import atomic_write_bytes, load_training_state, read_json, save_tensors, save_training_state, write_json
 from multistyle.core.config import config_dict
 from multistyle.core.losses import mean_std_loss
 from multistyle.core.optimize import make_progress
@@ -131,7 +131,7 @@ def _recorded_iterations(decoder_path: Path) -> int:
     """Iterations behind a decoder, from the JSON summary written beside it (0 when there is none)."""
     for summary in (decoder_path.with_suffix(".json"), decoder_path.parent / "decoder.json"):
         if summary.is_file():
-            info = json.loads(summary.read_text())
+            info = read_json(summary)
             return int(info.get("total_iterations", info.get("iterations", 0)))
     return 0
 
@@ -161,7 +161,6 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
     if config.init_decoder and not resume:
         decoder.load_state_dict(load_decoder(config.init_decoder).state_dict())
         init_iterations = _recorded_iterations(Path(config.init_decoder))
-    decoder.requires_grad_(True).train()
     optimizer = torch.optim.Adam(decoder.parameters(), lr=config.lr)
     start = 0
     if resume:
