@@ -107,6 +107,8 @@ def image_train_adain(
     checkpoint_every: Annotated[Optional[int], typer.Option()] = None,
     workers: Annotated[Optional[int], typer.Option(help="Data-loading processes.")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto.")] = None,
+    bf16: Annotated[Optional[bool], typer.Option("--bf16/--fp32", help="bfloat16 autocast on CUDA.")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes, checkpointed (0: no limit).")] = None,
     init_decoder: Annotated[Optional[Path], typer.Option(help="Start from these decoder weights (e.g. the shipped one), fresh optimiser.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed of the crops and batches (use a new one after --init-decoder).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.")] = False,
@@ -121,7 +123,8 @@ def image_train_adain(
         content_dirs=tuple(map(str, content_dir)) if content_dir else None,
         style_dirs=tuple(map(str, style_dir)) if style_dir else None,
         iterations=iterations, batch_size=batch_size, crop=crop, checkpoint_every=checkpoint_every,
-        workers=workers, device=device, init_decoder=str(init_decoder) if init_decoder else None, seed=seed,
+        workers=workers, device=device, bf16=bf16, max_minutes=max_minutes,
+        init_decoder=str(init_decoder) if init_decoder else None, seed=seed,
     )
     summary = train(cfg, out, resume=resume, show_progress=not quiet)
     typer.echo(f"wrote {out}/decoder.safetensors ({summary['iterations']} iterations; losses {summary['final_losses']})")
@@ -154,6 +157,7 @@ def text_train(
     epochs: Annotated[Optional[int], typer.Option(help="Passes over the training split (default 20).")] = None,
     max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many steps in all; 0 none (default 0).")] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(help="Steps between checkpoints (default 1000).")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes: dev evaluation, checkpoint (0: no limit).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default 0).")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
@@ -162,7 +166,8 @@ def text_train(
     from multistyle.text.evaluator import load_evaluator
     from multistyle.text.train import run_config, train
 
-    cfg = run_config(out, config, resume, epochs=epochs, max_steps=max_steps, checkpoint_every=checkpoint_every, seed=seed, device=device)
+    cfg = run_config(out, config, resume, epochs=epochs, max_steps=max_steps, checkpoint_every=checkpoint_every,
+                     max_minutes=max_minutes, seed=seed, device=device)
     classifier = load_evaluator(evaluator).classifier if evaluator is not None else None
     figures = train(data, out, cfg, resume=resume, classifier=classifier, show_progress=not quiet)
     best = figures["best"] or {}

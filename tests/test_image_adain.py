@@ -141,6 +141,14 @@ def test_ctrl_c_saves_weights_and_summary_then_resume_continues(sample_images, t
     assert summary["iterations"] == 6 and not summary["interrupted"]
 
 
+def test_time_limit_stops_with_weights_and_a_checkpoint_that_resume_continues(sample_images, tmp_path):
+    summary = train(_tiny_config(sample_images, iterations=6, checkpoint_every=100, max_minutes=1e-9), tmp_path / "run", show_progress=False)
+    assert summary["iterations"] == 1 and summary["stopped_by_time_limit"]
+    assert isinstance(load_decoder(tmp_path / "run" / "decoder.safetensors"), Decoder)
+    summary = train(_tiny_config(sample_images, iterations=6), tmp_path / "run", resume=True, show_progress=False)
+    assert summary["iterations"] == 6 and not summary["stopped_by_time_limit"]
+
+
 def test_empty_folders_are_clear_errors(tmp_path, sample_images):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no training images"):

@@ -121,6 +121,16 @@ def test_ctrl_c_saves_a_checkpoint_that_resume_continues(toy, tmp_path, monkeypa
     assert figures["steps"] == 5
 
 
+def test_time_limit_evaluates_checkpoints_and_stops_then_resume_finishes(toy, tmp_path):
+    run = tmp_path / "run"
+    figures = train(toy, run, dataclasses.replace(SMALL, max_steps=5, max_minutes=1e-9), show_progress=False)
+    assert figures["stopped_by_time_limit"] and figures["steps"] == 1
+    assert [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()] == [1]
+    assert load_training_state(run / "checkpoint")[1]["step"] == 1
+    figures = train(toy, run, run_config(run, None, True, max_minutes=0), resume=True, show_progress=False)
+    assert not figures["stopped_by_time_limit"] and figures["steps"] == 5
+
+
 def test_runs_are_not_overwritten_and_resume_keeps_the_architecture(toy, tmp_path):
     train(toy, tmp_path / "run", dataclasses.replace(SMALL, max_steps=1), show_progress=False)
     with pytest.raises(UserError, match="already holds a training run"):

@@ -48,6 +48,8 @@ class AdaINTrainConfig:
     log_every: int = 50
     workers: int = 2
     bf16: bool = False  # autocast on CUDA
+    channels_last: bool = True  # on CUDA: the memory layout cuDNN's fastest convolutions use
+    max_minutes: float = 0.0  # stop this run (checkpointed, resumable) after this long; 0: no limit
     seed: int = 0
     device: str = "auto"
     # Warm start: begin from these decoder weights (e.g. the shipped decoder) with a fresh optimiser. How a
@@ -155,8 +157,9 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
     contents = collect_images(config.content_dirs, config.holdout_contents)
     styles = collect_images(config.style_dirs, config.holdout_styles)
 
-    encoder = VGGFeatures(STYLE_LAYERS).to(device)
-    decoder = Decoder().to(device)
+    layout = torch.channels_last if config.channels_last and device.type == "cuda" else torch.contiguous_format
+    encoder = VGGFeatures(STYLE_LAYERS).to(device, memory_format=layout)
+    decoder = Decoder().to(device, memory_format=layout)
     init_iterations = 0
     if config.init_decoder and not resume:
         decoder.load_state_dict(load_decoder(config.init_decoder).state_dict())
@@ -197,10 +200,20 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
             "interrupted": interrupted, "batch_size": batch * world, "crop": config.crop,
             "final_losses": last, "content_images": len(contents), "style_images": len(styles),
             "seconds_this_run": round(time.perf_counter() - started, 1), "device": str(device), "world_size": world,
+            "stopped_by_time_limit": out_of_time,
             "config": config_dict(config),
         }
 
-    iteration, last, started = start, {}, time.perf_counter()
+    iteration, last, started, out_of_time = start, {}, time.perf_counter(), False
+    deadline = started + 60 * config.max_minutes if config.max_minutes > 0 else math.inf
+
+    def past_deadline() -> bool:
+        late = time.perf_counter() > deadline
+        if world > 1 and deadline < math.inf:  # every rank must stop at the same iteration
+            flag = torch.tensor([float(late)], device=device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            late = bool(flag.item())
+        return late
     window: list[dict[str, float]] = []
     try:
         with sigterm_as_interrupt(), make_progress(disable=not show_progress or rank != 0) as progress:
@@ -209,7 +222,8 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr / (1 + config.lr_decay * iteration)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and device.type == "cuda"):
-                    terms = adain_losses(encoder, model, content.to(device, non_blocking=True), style.to(device, non_blocking=True))
+                    content = content.to(device, non_blocking=True, memory_format=layout)
+                    terms = adain_losses(encoder, model, content, style.to(device, non_blocking=True, memory_format=layout))
                 loss = config.content_weight * terms["content"] + config.style_weight * terms["style"]
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -229,6 +243,9 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
                 progress.update(task, completed=iteration)
                 if iteration % config.checkpoint_every == 0:
                     checkpoint(iteration)
+                if past_deadline():
+                    out_of_time = True
+                    break
     except KeyboardInterrupt:
         checkpoint(iteration)  # never lose work: Ctrl-C saves (weights and their summary), then exits
         if rank == 0:

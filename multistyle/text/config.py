@@ -35,6 +35,7 @@ class CrossAlignConfig:
     gamma_min: float = 0.001
     epochs: int = 20
     max_steps: int = 0  # stop after this many steps in all; 0: run every epoch
+    max_minutes: float = 0.0  # stop this run after this long (dev evaluation, checkpoint; --resume continues); 0: no limit
     checkpoint_every: int = 1000  # steps
     target_accuracy: float = 80.0  # dev transfer accuracy (%) a kept model must reach before self-BLEU counts
     seed: int = 0
@@ -51,8 +52,8 @@ class CrossAlignConfig:
             raise UserError("filter_sizes must be positive widths")
         if not 0 < self.gamma_min <= self.gamma_init or not 0 < self.gamma_decay <= 1:
             raise UserError("need 0 < gamma_min <= gamma_init and 0 < gamma_decay <= 1")
-        if self.lr <= 0 or self.max_steps < 0 or self.warmup_steps < 0 or self.adv_grad_cap < 0:
-            raise UserError("lr must be positive, and max_steps, warmup_steps and adv_grad_cap non-negative")
+        if self.lr <= 0 or min(self.max_steps, self.max_minutes, self.warmup_steps, self.adv_grad_cap) < 0:
+            raise UserError("lr must be positive, and max_steps, max_minutes, warmup_steps and adv_grad_cap non-negative")
 
     def gamma(self, epoch: int) -> float:
         return max(self.gamma_min, self.gamma_init * self.gamma_decay**epoch)

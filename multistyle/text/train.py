@@ -42,7 +42,7 @@ from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.vocab import Vocab
 
 CHECKPOINT, LOG = "checkpoint", "log.jsonl"
-RESUMABLE = {"epochs", "max_steps", "checkpoint_every", "device"}  # what a resumed run may change
+RESUMABLE = {"epochs", "max_steps", "max_minutes", "checkpoint_every", "device"}  # what a resumed run may change
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +262,8 @@ def train(
     if config.max_steps:
         last_step = min(last_step, config.max_steps)
     started = time.perf_counter() - run.seconds
+    deadline = time.perf_counter() + 60 * config.max_minutes if config.max_minutes else math.inf
+    out_of_time = False
 
     def save_checkpoint() -> None:
         run.seconds = time.perf_counter() - started
@@ -271,7 +273,7 @@ def train(
     with sigterm_as_interrupt(), make_progress(disable=not show_progress) as progress:
         task = progress.add_task("cross-aligned AE", total=last_step, completed=run.step, status="")
         try:
-            while run.step < last_step:
+            while run.step < last_step and not out_of_time:
                 gamma = config.gamma(run.epoch)
                 batches = training_batches(neg_ids, pos_ids, config.batch_size, seed=config.seed * 100_003 + run.epoch)
                 for batch in batches[run.batch :]:
@@ -284,6 +286,9 @@ def train(
                     if run.step % config.checkpoint_every == 0:
                         save_checkpoint()
                     if run.step == last_step:
+                        break
+                    if time.perf_counter() > deadline:  # evaluate what there is, then stop
+                        out_of_time = True
                         break
 
                 dev_metrics = evaluate_dev(trainer.model, dev, vocab, config, classifier)
@@ -311,6 +316,7 @@ def train(
         "steps": run.step,
         "epochs": round(run.step / batches_per_epoch, 2),
         "seconds": round(run.seconds, 1),
+        "stopped_by_time_limit": out_of_time,
         "device": str(device),
         "machine": describe_machine(device),
         "selected_by": (f"dev self-BLEU among epochs with dev transfer accuracy >= {config.target_accuracy} %"
