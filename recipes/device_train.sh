@@ -3,8 +3,9 @@
 #   MINUTES=6.5 recipes/device_train.sh
 # For MINUTES, side by side on the one GPU: the AdaIN decoder (warm-started from the shipped one, bf16), the text
 # models of TEXT_RUNS (variants of configs/text/yelp_crossalign_gpu.toml) and Gatys (500 L-BFGS) on the 18 held-out
-# pairs. Then the new decoder's quality against those Gatys outputs and AdaIN's batched GPU speed. The runs (without their optimiser
-# checkpoints; text weights in fp16) come back as $OUT/results.tgz.part-*: cat results.tgz.part-* | tar xz
+# pairs. Then the new decoder's quality against those Gatys outputs and AdaIN's batched GPU speed. The runs
+# (without their optimiser checkpoints; text weights in fp16) come back as $OUT/results.tgz.part-*:
+#   cat results.tgz.part-* | tar xz
 # Afterwards, here: benchmarks/text_peers.py --evaluator out/text_yelp/evaluator --model DIR/text_NAME.
 set -uo pipefail
 cd "$(dirname "$0")/.."
