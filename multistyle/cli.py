@@ -205,6 +205,7 @@ def text_transfer(
     input: Annotated[Optional[Path], typer.Option("--input", help="UTF-8 file, one sentence a line.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", help="Write here, one sentence a line, instead of printing.")] = None,
     beam: Annotated[int, typer.Option(help="Beam width; 1 is greedy decoding.")] = 1,
+    strength: Annotated[Optional[float], typer.Option(help="Style strength: 0 is the model as trained, higher flips more sentences and keeps fewer words (default: the model's calibrated one).")] = None,
     tokens: Annotated[bool, typer.Option("--tokens", help="Write space-separated corpus tokens, not detokenised text.")] = False,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
 ):
@@ -217,7 +218,7 @@ def text_transfer(
     lines = read_lines(input) if input is not None else (texts or [])
     if not lines:
         raise UserError("nothing to transfer: give TEXT arguments or --input FILE")
-    results = transfer_lines(lines, to, model_dir=model, beam=beam, keep_tokens=tokens, device=device, input_file=input)
+    results = transfer_lines(lines, to, model_dir=model, beam=beam, strength=strength, keep_tokens=tokens, device=device, input_file=input)
     if output is not None:
         write_lines(output, results)
         typer.echo(f"wrote {output} ({len(results)} sentences)")
@@ -234,6 +235,7 @@ def text_evaluate(
     outputs: Annotated[Optional[list[Path]], typer.Option(help="PREFIX of PREFIX.0 (neg->pos) and PREFIX.1 (pos->neg); repeatable.")] = None,
     peers: Annotated[bool, typer.Option("--peers", help="Also score every system in DATA/peers.")] = False,
     beam: Annotated[int, typer.Option(help="Beam width for --model.")] = 1,
+    strength: Annotated[Optional[float], typer.Option(help="Style strength for --model (default: its calibrated one).")] = None,
     save_outputs: Annotated[Optional[Path], typer.Option(help="Write --model's transfers to PREFIX.0 and PREFIX.1.")] = None,
     table: Annotated[Optional[Path], typer.Option(help="Also write the markdown table here, and its figures to TABLE.json.")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
@@ -242,11 +244,33 @@ def text_evaluate(
     from multistyle.text.evaluate import evaluate, write_results
 
     rows, markdown = evaluate(data, evaluator, model_dir=model, output_prefixes=outputs or [], peers=peers, beam=beam,
-                              save_outputs=save_outputs, device=device)
+                              strength=strength, save_outputs=save_outputs, device=device)
     typer.echo(markdown, nl=False)
     if table is not None:
         write_results(table, rows, markdown)
         typer.echo(f"wrote {table} and {table}.json")
+
+
+@text_app.command("calibrate")
+def text_calibrate(
+    model: Annotated[Path, typer.Option(help="Trained model folder; calibration.json is written into it.")],
+    data: Annotated[Path, typer.Option(help="Shen-format folder whose dev split is swept.")],
+    evaluator: Annotated[Path, typer.Option(help="Evaluator folder from `text train-evaluator`.")],
+    accuracy: Annotated[float, typer.Option(help="Dev transfer accuracy (%) the chosen strength must reach.")] = 80.0,
+    step: Annotated[float, typer.Option(help="Strengths tried: 0, step, 2 step, ...")] = 0.05,
+    max_strength: Annotated[float, typer.Option(help="Largest strength tried.")] = 1.0,
+    beam: Annotated[int, typer.Option(help="Beam width used in the sweep.")] = 1,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+):
+    """Choose a model's default style strength: the smallest reaching --accuracy on the dev split."""
+    from multistyle.text.calibrate import calibrate, sweep_table
+
+    result = calibrate(model, data, evaluator, target_accuracy=accuracy, step=step, max_strength=max_strength, beam=beam,
+                       device=device, show_progress=not quiet)
+    typer.echo(sweep_table(result), nl=False)
+    typer.echo(f"strength {result['strength']:g}: dev accuracy {result['dev']['accuracy']:.1f} %, self-BLEU {result['dev']['self_bleu']:.1f}; "
+               f"wrote {model / 'calibration.json'}")
 
 
 @text_app.command("toy-corpus")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shen et al. 2017 on Yelp: train the evaluator (TextCNN classifier + GPT-2 LM), the cross-aligned
-# autoencoder, then score it beside every system in $DATA/peers (one markdown table).
+# autoencoder, choose its style strength on dev (ACCURACY % dev transfer accuracy, default 80), then score
+# it beside every system in $DATA/peers (one markdown table).
 # Usage: recipes/text_yelp.sh [OUT_DIR]
 #   CONFIG=configs/text/yelp_crossalign_cpu.toml for the ~1-hour CPU model that ships (default: the paper's, for a GPU)
 #   DATA (default ../shared/data/yelp), BEAM (default 1), DEVICE (default auto)
@@ -11,6 +12,7 @@ OUT=${1:-out/text_yelp}
 DATA=${DATA:-../shared/data/yelp}
 CONFIG=${CONFIG:-configs/text/yelp_crossalign.toml}
 BEAM=${BEAM:-1}
+ACCURACY=${ACCURACY:-80}
 DEVICE=${DEVICE:-auto}
 MS=${MULTISTYLE:-.venv/bin/multistyle}
 [ -f "$DATA/sentiment.train.0" ] || { echo "error: $DATA is not a Shen-format folder; set DATA" >&2; exit 2; }
@@ -24,6 +26,7 @@ if [ -f "$OUT/model/checkpoint/state.json" ]; then
 else
   "$MS" text train --data "$DATA" --out "$OUT/model" --config "$CONFIG" --evaluator "$OUT/evaluator" --device "$DEVICE"
 fi
+"$MS" text calibrate --model "$OUT/model" --data "$DATA" --evaluator "$OUT/evaluator" --accuracy "$ACCURACY" --device "$DEVICE"
 "$MS" text evaluate --data "$DATA" --evaluator "$OUT/evaluator" --model "$OUT/model" --peers --beam "$BEAM" \
   --save-outputs "$OUT/ours" --table "$OUT/text_yelp.md" --device "$DEVICE"
 echo "table: $OUT/text_yelp.md; outputs: $OUT/ours.{0,1}; model: $OUT/model"

@@ -86,6 +86,17 @@ def test_beam_search_is_greedy_at_width_one_and_exhaustive_when_wide_enough():
         assert best[i] == [w for w in winner if w != EOS]
 
 
+def test_strength_pushes_each_style_vector_away_from_the_other():
+    model = tiny_model()
+    labels = torch.tensor([0, 1])
+    trained = model.generator_style(labels)
+    assert torch.equal(model.style_vector(labels), trained)
+    pushed = model.style_vector(labels, strength=0.5)
+    other = model.generator_style(1 - labels)
+    assert torch.allclose((pushed - other).norm(dim=1), 1.5 * (trained - other).norm(dim=1))
+    assert torch.allclose(pushed - trained, 0.5 * (trained - other)), "along the line through both styles"
+
+
 def test_transfer_keeps_the_input_order():
     model = tiny_model()
     sentences = [[5, 6, 7, 8], [9], [10, 11], [12, 13, 14], [15]]

@@ -10,7 +10,8 @@ import torch
 from multistyle import UserError
 from multistyle.core.checkpoint import load_training_state
 from multistyle.text import train as train_module
-from multistyle.text.bundle import load_model
+from multistyle.text.bundle import CALIBRATION, load_model
+from multistyle.text.calibrate import calibrate
 from multistyle.text.config import CrossAlignConfig, EvaluatorConfig
 from multistyle.text.data import read_split
 from multistyle.text.evaluate import evaluate
@@ -51,6 +52,14 @@ def toy_evaluator(toy, tmp_path_factory):
 def toy_model(toy, toy_evaluator, tmp_path_factory):
     folder = tmp_path_factory.mktemp("run") / "model"
     train(toy, folder, TOY_MODEL, classifier=load_evaluator(toy_evaluator).classifier, show_progress=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def weak_model(toy, toy_evaluator, tmp_path_factory):
+    """One epoch: it flips about half the dev sentences at strength 0, nearly all at strength 3."""
+    folder = tmp_path_factory.mktemp("weak") / "model"
+    train(toy, folder, dataclasses.replace(TOY_MODEL, epochs=1), classifier=load_evaluator(toy_evaluator).classifier, show_progress=False)
     return folder
 
 
@@ -141,6 +150,36 @@ def test_runs_are_not_overwritten_and_resume_keeps_the_architecture(toy, tmp_pat
         run_config(tmp_path / "run", None, True, dim_z=99)
 
 
+def test_calibration_keeps_the_smallest_strength_reaching_the_target_and_transfer_defaults_to_it(toy, toy_evaluator, weak_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(weak_model, model)
+    result = calibrate(model, toy, toy_evaluator, target_accuracy=80, step=0.5, max_strength=3, show_progress=False)
+    sweep = result["sweep"]
+    assert sweep[0]["accuracy"] < 80 <= sweep[-1]["accuracy"], "the model as trained misses the target; some strength reaches it"
+    assert all(r["accuracy"] < 80 for r in sweep[:-1]) and result["strength"] == sweep[-1]["strength"] > 0
+    assert sweep[-1]["self_bleu"] < sweep[0]["self_bleu"], "strength costs content"
+    assert json.loads((model / CALIBRATION).read_text())["strength"] == result["strength"]
+
+    trained = load_model(model)
+    assert trained.strength == result["strength"]
+    neg, _ = read_split(toy, "dev")
+    default = transfer_sentences(trained, neg, "positive")
+    assert default == transfer_sentences(trained, neg, "positive", strength=result["strength"])
+    assert default != transfer_sentences(trained, neg, "positive", strength=0)
+
+
+def test_calibration_that_cannot_reach_the_target_says_so_and_writes_nothing(cli, toy, toy_evaluator, weak_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(weak_model, model)
+    code, _, err = cli("text", "calibrate", "--model", model, "--data", toy, "--evaluator", toy_evaluator,
+                       "--accuracy", "99.9", "--step", "0.5", "--max-strength", "0.5", "--quiet")
+    assert code == 2 and "no strength up to 0.5 reaches 99.9 % dev accuracy" in err and len(err.strip().splitlines()) == 1
+    assert not (model / CALIBRATION).exists()
+    (model / CALIBRATION).write_text('{"strength": "strong"}')
+    code, _, err = cli("text", "transfer", "--model", model, "--to", "positive", "fine")
+    assert code == 2 and "'strength' must be a number >= 0" in err
+
+
 def test_placeholders_take_back_the_source_numbers_and_unknown_words():
     vocab = Vocab([*SPECIALS, "_num_", "the", "tacos", "were", "great"])
     source = split_words("The 12 carnitas tacos were bad, 3 times")
@@ -198,6 +237,8 @@ def test_transfer_without_a_model_names_the_missing_one_and_how_to_train_it(cli,
     (["text", "transfer", "--model", "MODEL", "--to", "positive", ""], "text 1 is empty"),
     (["text", "transfer", "--model", "MODEL", "--to", "positive", "fine", "   "], "text 2 is empty"),
     (["text", "transfer", "--model", "MODEL", "--to", "sideways", "fine"], "--to must be one of"),
+    (["text", "transfer", "--model", "MODEL", "--to", "positive", "--strength", "-0.5", "fine"], "--strength must be a number >= 0"),
+    (["text", "calibrate", "--model", "MODEL", "--data", "TOY", "--evaluator", "EVALUATOR", "--accuracy", "150"], "--accuracy must be a percentage"),
     (["text", "transfer", "--model", "MODEL", "--to", "positive", "--input", "BINARY"], "not UTF-8"),
     (["text", "transfer", "--model", "MISMATCHED", "--to", "positive", "fine"], "mixes two models"),
     (["text", "train", "--data", "INCOMPLETE", "--out", "OUT"], "missing sentiment.dev.0"),

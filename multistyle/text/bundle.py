@@ -1,4 +1,5 @@
-"""A trained autoencoder on disk: config.json, vocab.txt and model.safetensors (figures.json beside them).
+"""A trained autoencoder on disk: config.json, vocab.txt and model.safetensors (figures.json beside them),
+plus calibration.json once `text calibrate` has chosen the model's default style strength.
 
 The same layout serves a training run's output folder and the model shipped in multistyle/text/weights.
 """
@@ -14,7 +15,7 @@ from multistyle.text.config import CrossAlignConfig, config_from_dict
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.vocab import Vocab
 
-CONFIG, VOCAB, WEIGHTS, FIGURES = "config.json", "vocab.txt", "model.safetensors", "figures.json"
+CONFIG, VOCAB, WEIGHTS, FIGURES, CALIBRATION = "config.json", "vocab.txt", "model.safetensors", "figures.json", "calibration.json"
 
 
 @dataclass
@@ -22,6 +23,7 @@ class TrainedModel:
     model: CrossAlignedAutoencoder
     vocab: Vocab
     config: CrossAlignConfig
+    strength: float = 0.0  # the default style strength (calibration.json), 0 without one
 
 
 def save_config(folder: str | Path, config: CrossAlignConfig) -> None:
@@ -68,4 +70,14 @@ def load_model(folder: str | Path, device: torch.device | str = "cpu") -> Traine
     vocab = Vocab.load(folder / VOCAB)
     model = CrossAlignedAutoencoder(len(vocab), config)
     load_weights_into(model, folder, WEIGHTS, CONFIG, vocab)
-    return TrainedModel(model.to(device).eval(), vocab, config)
+    return TrainedModel(model.to(device).eval(), vocab, config, calibrated_strength(folder))
+
+
+def calibrated_strength(folder: Path) -> float:
+    path = folder / CALIBRATION
+    if not path.is_file():
+        return 0.0
+    strength = read_json(path).get("strength")
+    if not isinstance(strength, (int, float)) or isinstance(strength, bool) or strength < 0:
+        raise UserError(f"{path}: 'strength' must be a number >= 0, not {strength!r}")
+    return float(strength)

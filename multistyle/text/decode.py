@@ -53,16 +53,17 @@ def transfer_ids(
     target_labels: list[int],
     *,
     beam: int = 1,
+    strength: float = 0.0,
     max_len: int = 20,
     batch_size: int = 128,
 ) -> list[list[int]]:
-    """Rewrite each sentence from its source style to its target style, in the input's order."""
+    """Rewrite each sentence from its source style to its target style (at `strength`), in the input's order."""
     device = next(model.parameters()).device
     outputs: list[list[int]] = [[] for _ in sentences]
     for positions, batch in batches_in_length_order(sentences, source_labels, batch_size):
         batch = batch.to(device)
         targets = torch.tensor([target_labels[i] for i in positions], device=device)
-        h0 = model.initial_state(model.encode(batch), targets)
+        h0 = model.initial_state(model.encode(batch), targets, strength)
         for i, ids in zip(positions, beam_search(model, h0, beam, max_len)):
             outputs[i] = ids
     return outputs

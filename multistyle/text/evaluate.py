@@ -94,11 +94,12 @@ def results_table(rows: dict[str, TransferScores]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def model_outputs(model_dir: str | Path, test: EvalSet, beam: int = 1, device: str | None = None) -> Pair:
-    """A trained model's transfer of the test sentences, each to the other style."""
+def model_outputs(model_dir: str | Path, test: EvalSet, beam: int = 1, device: str | None = None,
+                  strength: float | None = None) -> Pair:
+    """A trained model's transfer of the test sentences, each to the other style (strength None: the model's own)."""
     trained = load_model(model_dir, select_device(device))
-    return (transfer_sentences(trained, test.sources[0], "positive", beam),
-            transfer_sentences(trained, test.sources[1], "negative", beam))
+    return (transfer_sentences(trained, test.sources[0], "positive", beam, strength),
+            transfer_sentences(trained, test.sources[1], "negative", beam, strength))
 
 
 def evaluate(
@@ -109,6 +110,7 @@ def evaluate(
     output_prefixes: list[str | Path] = (),
     peers: bool = False,
     beam: int = 1,
+    strength: float | None = None,
     save_outputs: str | Path | None = None,
     device: str | None = None,
 ) -> tuple[dict[str, TransferScores], str]:
@@ -117,7 +119,7 @@ def evaluate(
     evaluator = load_evaluator(evaluator_dir, select_device(device))
     systems: dict[str, Pair] = {}
     if model_dir is not None:
-        systems[f"{Path(model_dir).name} (ours)"] = outputs = model_outputs(model_dir, test, beam, device)
+        systems[f"{Path(model_dir).name} (ours)"] = outputs = model_outputs(model_dir, test, beam, device, strength)
         if save_outputs is not None:
             for label, sentences in enumerate(outputs):
                 write_lines(f"{save_outputs}.{label}", [" ".join(s) for s in sentences])

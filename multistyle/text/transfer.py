@@ -59,16 +59,22 @@ def likeliest_styles(model: CrossAlignedAutoencoder, sentences: list[list[int]])
     return styles
 
 
-def check_request(to: str, beam: int) -> None:
+def check_request(to: str, beam: int, strength: float | None = None) -> None:
     if to not in TARGETS:
         raise UserError(f"--to must be one of {', '.join(TARGETS)}, not {to!r}")
     if beam < 1:
         raise UserError("--beam must be at least 1")
+    if strength is not None and not strength >= 0:
+        raise UserError(f"--strength must be a number >= 0, not {strength}")
 
 
-def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str, beam: int = 1) -> Sentences:
-    """Rewrite tokenised sentences (`split_words` output) `to` positive, negative, or the opposite of their own style."""
-    check_request(to, beam)
+def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str, beam: int = 1,
+                       strength: float | None = None) -> Sentences:
+    """Rewrite tokenised sentences (`split_words` output) `to` positive, negative, or the opposite of their own style.
+
+    `strength` defaults to the model's calibrated one (TrainedModel.strength).
+    """
+    check_request(to, beam, strength)
     max_len = trained.config.max_len
     too_long = sum(len(s) > max_len for s in sentences)
     if too_long:
@@ -80,7 +86,8 @@ def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str, bea
     else:
         targets = [STYLES.index(to)] * len(ids)
         sources = [1 - t for t in targets]
-    outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, max_len=max_len)
+    strength = trained.strength if strength is None else strength
+    outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, strength=strength, max_len=max_len)
     return [fill_placeholders(trained.vocab.decode(o), s, trained.vocab) for o, s in zip(outputs, sentences)]
 
 
@@ -90,20 +97,21 @@ def transfer_lines(
     *,
     model_dir: str | Path | None = None,
     beam: int = 1,
+    strength: float | None = None,
     keep_tokens: bool = False,
     device: str | None = None,
     input_file: str | Path | None = None,
 ) -> list[str]:
     """Raw sentences (from `input_file`, if they are its lines) in, rewritten sentences out.
 
-    Output is detokenised, or space-separated tokens with `keep_tokens`.
+    Output is detokenised, or space-separated tokens with `keep_tokens`. `strength` None is the model's own.
     """
-    check_request(to, beam)
+    check_request(to, beam, strength)
     sentences = [split_words(line) for line in lines]
     for number, sentence in enumerate(sentences, 1):
         if not sentence:
             where = f"{input_file}: line {number}" if input_file is not None else f"text {number}"
             raise UserError(f"{where} is empty; give one sentence a line")
     trained = load_model(model_dir if model_dir is not None else shipped_model(), select_device(device))
-    outputs = transfer_sentences(trained, sentences, to, beam)
+    outputs = transfer_sentences(trained, sentences, to, beam, strength)
     return [" ".join(o) if keep_tokens else detokenize(o) for o in outputs]
