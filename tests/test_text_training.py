@@ -91,12 +91,15 @@ def test_training_flips_held_out_sentences_and_keeps_their_content(toy, toy_eval
 def test_run_folder_logs_every_epoch_and_keeps_the_best_model(toy_model):
     records = [json.loads(line) for line in (toy_model / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == list(range(1, TOY_MODEL.epochs + 1))
-    assert all({"rec", "accuracy", "self_bleu"} <= set(r["dev"]) for r in records)
+    assert all({"rec", "accuracy", "self_bleu", "strength", "calibrated_accuracy", "calibrated_self_bleu"} <= set(r["dev"]) for r in records)
     figures = json.loads((toy_model / "figures.json").read_text())
     best = figures["best"]
-    reached = [r for r in records if r["dev"]["accuracy"] >= TOY_MODEL.target_accuracy]
+    reached = [r for r in records if r["dev"]["calibrated_accuracy"] >= TOY_MODEL.target_accuracy]
     assert reached, "some epoch reaches the target accuracy"
-    assert best == max(reached, key=lambda r: r["dev"]["self_bleu"]), "the kept model: most content among those on target"
+    assert best == max(reached, key=lambda r: r["dev"]["calibrated_self_bleu"]), "the kept model: most content at the target"
+    calibration = json.loads((toy_model / CALIBRATION).read_text())
+    assert (calibration["strength"], calibration["epoch"]) == (best["dev"]["strength"], best["epoch"])
+    assert load_model(toy_model).strength == best["dev"]["strength"]
     assert figures["steps"] == TOY_MODEL.epochs * 36
 
 

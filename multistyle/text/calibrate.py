@@ -6,16 +6,20 @@ read as the target sentiment and fewer source words survive. `calibrate` tries s
 the target: the most content at that accuracy. The test split is never looked at.
 """
 from pathlib import Path
+from typing import Callable
 
 from multistyle import UserError
 from multistyle.core.checkpoint import write_json
 from multistyle.core.optimize import make_progress
 from multistyle.core.runtime import select_device
-from multistyle.text.bundle import CALIBRATION, load_model
-from multistyle.text.data import read_split
+from multistyle.text.bundle import CALIBRATION, TrainedModel, load_model
+from multistyle.text.classifier import StyleClassifier
+from multistyle.text.data import Sentences, read_split
 from multistyle.text.evaluator import load_evaluator
 from multistyle.text.metrics import corpus_bleu
 from multistyle.text.transfer import transfer_sentences
+
+STEP, MAX_STRENGTH = 0.05, 1.0
 
 
 def check_settings(target_accuracy: float, step: float, max_strength: float) -> None:
@@ -27,14 +31,41 @@ def check_settings(target_accuracy: float, step: float, max_strength: float) -> 
         raise UserError(f"--max-strength must be >= 0, not {max_strength}")
 
 
+def strength_sweep(
+    trained: TrainedModel,
+    negative: Sentences,
+    positive: Sentences,
+    classifier: StyleClassifier,
+    target_accuracy: float,
+    *,
+    step: float = STEP,
+    max_strength: float = MAX_STRENGTH,
+    beam: int = 1,
+    on_row: Callable[[dict], None] = lambda row: None,
+) -> list[dict]:
+    """Rows {strength, accuracy, self_bleu} for strengths 0, step, ... up to the first reaching the target (or max_strength)."""
+    targets = [1] * len(negative) + [0] * len(positive)
+    sweep = []
+    for i in range(int(max_strength / step + 1e-9) + 1):
+        strength = round(i * step, 6)
+        outputs = (transfer_sentences(trained, negative, "positive", beam, strength)
+                   + transfer_sentences(trained, positive, "negative", beam, strength))
+        sweep.append({"strength": strength, "accuracy": round(classifier.accuracy(outputs, targets), 2),
+                      "self_bleu": round(corpus_bleu(outputs, negative + positive), 2)})
+        on_row(sweep[-1])
+        if sweep[-1]["accuracy"] >= target_accuracy:
+            break
+    return sweep
+
+
 def calibrate(
     model_dir: str | Path,
     data_dir: str | Path,
     evaluator_dir: str | Path,
     *,
     target_accuracy: float = 80.0,
-    step: float = 0.05,
-    max_strength: float = 1.0,
+    step: float = STEP,
+    max_strength: float = MAX_STRENGTH,
     beam: int = 1,
     device: str | None = None,
     show_progress: bool = True,
@@ -44,22 +75,16 @@ def calibrate(
     device = select_device(device)
     trained = load_model(model_dir, device)
     evaluator = load_evaluator(evaluator_dir, device)
-    negative, positive = read_split(data_dir, "dev")
-    targets = [1] * len(negative) + [0] * len(positive)
-    strengths = [round(i * step, 6) for i in range(int(max_strength / step + 1e-9) + 1)]
+    negative, positive = read_split(data_dir, "dev", trained.config.max_len)
 
-    sweep = []
     with make_progress(disable=not show_progress) as progress:
-        task = progress.add_task("strength sweep", total=len(strengths), status="")
-        for strength in strengths:
-            outputs = (transfer_sentences(trained, negative, "positive", beam, strength)
-                       + transfer_sentences(trained, positive, "negative", beam, strength))
-            row = {"strength": strength, "accuracy": round(evaluator.classifier.accuracy(outputs, targets), 2),
-                   "self_bleu": round(corpus_bleu(outputs, negative + positive), 2)}
-            sweep.append(row)
-            progress.update(task, advance=1, status=f"strength {strength:g}: accuracy {row['accuracy']:.1f} %, self-BLEU {row['self_bleu']:.1f}")
-            if row["accuracy"] >= target_accuracy:
-                break
+        task = progress.add_task("strength sweep", total=int(max_strength / step + 1e-9) + 1, status="")
+
+        def show(row: dict) -> None:
+            progress.update(task, advance=1, status=f"strength {row['strength']:g}: accuracy {row['accuracy']:.1f} %, self-BLEU {row['self_bleu']:.1f}")
+
+        sweep = strength_sweep(trained, negative, positive, evaluator.classifier, target_accuracy, step=step,
+                               max_strength=max_strength, beam=beam, on_row=show)
 
     chosen = sweep[-1]
     if chosen["accuracy"] < target_accuracy:
@@ -67,7 +92,7 @@ def calibrate(
                         f"(best {max(r['accuracy'] for r in sweep):.1f} %); left uncalibrated: raise --max-strength or lower --accuracy")
     calibration = {
         "strength": chosen["strength"],
-        "selected_by": f"the smallest strength (in steps of {step:g}) with dev transfer accuracy >= {target_accuracy:g} %",
+        "selected_by": selected_by(target_accuracy, step),
         "dev": {"accuracy": chosen["accuracy"], "self_bleu": chosen["self_bleu"]},
         "dev_sentences": [len(negative), len(positive)],
         "beam": beam,
@@ -76,6 +101,10 @@ def calibrate(
     }
     write_json(Path(model_dir) / CALIBRATION, calibration)
     return calibration
+
+
+def selected_by(target_accuracy: float, step: float = STEP) -> str:
+    return f"the smallest strength (in steps of {step:g}) with dev transfer accuracy >= {target_accuracy:g} %"
 
 
 def sweep_table(calibration: dict) -> str:

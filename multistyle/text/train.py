@@ -10,8 +10,9 @@ optimises. The paper's minimax form (reconstruction - rho * discriminator loss) 
 teacher-forced states to look fake, against reconstruction: on Yelp with the CPU config it ended its
 second epoch at a dev reconstruction loss of 41 nats a sentence and a dev self-BLEU of 0.5.
 
-OUT/ holds config.json, vocab.txt, model.safetensors (the best on dev so far), figures.json,
-log.jsonl (one line per dev evaluation) and checkpoint/ (all that resuming needs).
+OUT/ holds config.json, vocab.txt, model.safetensors (the best on dev so far) and its calibration.json
+(style strength), figures.json, log.jsonl (one line per dev evaluation) and checkpoint/ (all that resuming
+needs).
 """
 import dataclasses
 import json
@@ -31,13 +32,12 @@ from multistyle.core.checkpoint import load_training_state, save_training_state,
 from multistyle.core.config import load_config
 from multistyle.core.optimize import make_progress
 from multistyle.core.runtime import flush_denormals, seed_everything, select_device, sigterm_as_interrupt
-from multistyle.text.bundle import FIGURES, VOCAB, load_config_json, save_config, save_weights
+from multistyle.text.bundle import CALIBRATION, FIGURES, VOCAB, TrainedModel, load_config_json, save_config, save_weights
+from multistyle.text.calibrate import selected_by, strength_sweep
 from multistyle.text.classifier import StyleClassifier
 from multistyle.text.cnn import TextCNN
 from multistyle.text.config import CrossAlignConfig
 from multistyle.text.data import STYLES, Batch, Sentences, batches_in_length_order, read_split, training_batches
-from multistyle.text.decode import transfer_ids
-from multistyle.text.metrics import corpus_bleu
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.vocab import Vocab
 
@@ -159,28 +159,45 @@ class DevSet:
 @torch.no_grad()
 def evaluate_dev(model: CrossAlignedAutoencoder, dev: DevSet, vocab: Vocab, config: CrossAlignConfig,
                  classifier: StyleClassifier | None) -> dict[str, float]:
-    """Dev reconstruction loss and, with a classifier, transfer accuracy and self-BLEU."""
+    """Dev reconstruction loss and, with a classifier, transfer accuracy and self-BLEU: as trained
+    (strength 0) and at the calibrated strength, the smallest reaching config.target_accuracy."""
     model.eval()
     device = next(model.parameters()).device
     total = sum(model.reconstruction_nll(batch.to(device)).sum().item() for _, batch in batches_in_length_order(dev.ids, dev.labels, 256))
     metrics = {"rec": total / len(dev.ids)}
     if classifier is not None:
-        targets = [1 - y for y in dev.labels]
-        outputs = [vocab.decode(ids) for ids in transfer_ids(model, dev.ids, dev.labels, targets, max_len=config.max_len)]
-        metrics["accuracy"] = classifier.accuracy(outputs, targets)
-        metrics["self_bleu"] = corpus_bleu(outputs, dev.sentences)
+        negatives = dev.labels.count(0)
+        sweep = strength_sweep(TrainedModel(model, vocab, config), dev.sentences[:negatives], dev.sentences[negatives:],
+                               classifier, config.target_accuracy)
+        metrics.update(accuracy=sweep[0]["accuracy"], self_bleu=sweep[0]["self_bleu"], strength=sweep[-1]["strength"],
+                       calibrated_accuracy=sweep[-1]["accuracy"], calibrated_self_bleu=sweep[-1]["self_bleu"])
     return metrics
 
 
 def selection_key(dev: dict[str, float], target_accuracy: float) -> tuple[int, float]:
-    """Orders dev evaluations, best last. Transfer trades content for style, so fix the operating point:
-    a model reaching the target accuracy beats any that does not; among those that do, more content
-    (self-BLEU) wins; among the others, more accuracy. Without a classifier: lower reconstruction loss."""
+    """Orders dev evaluations, best last. Strength trades content for style, so compare each evaluation at
+    its calibrated strength: one reaching the target accuracy beats any that does not; among those that
+    do, more content (self-BLEU) wins; among the others, more accuracy. Without a classifier: lower
+    reconstruction loss."""
     if "accuracy" not in dev:
         return 0, -dev["rec"]
-    if dev["accuracy"] >= target_accuracy:
-        return 1, dev["self_bleu"]
-    return 0, dev["accuracy"]
+    accuracy = dev.get("calibrated_accuracy", dev["accuracy"])  # evaluations logged before calibration existed
+    if accuracy >= target_accuracy:
+        return 1, dev.get("calibrated_self_bleu", dev["self_bleu"])
+    return 0, accuracy
+
+
+def save_calibration(out_dir: Path, record: dict, target_accuracy: float) -> None:
+    """The kept model's strength, from the dev evaluation that kept it (text calibrate writes a fuller one).
+    A model that never reaches the target gets none, so it transfers as trained."""
+    dev = record["dev"]
+    write_json(out_dir / CALIBRATION, {
+        "strength": dev["strength"],
+        "selected_by": selected_by(target_accuracy),
+        "dev": {"accuracy": dev["calibrated_accuracy"], "self_bleu": dev["calibrated_self_bleu"]},
+        "epoch": record["epoch"],
+        "step": record["step"],
+    })
 
 
 def load_corpus(data_dir: str | Path, out_dir: Path, config: CrossAlignConfig, resume: bool) -> tuple[Vocab, tuple, DevSet]:
@@ -300,6 +317,8 @@ def train(
                 if run.best is None or selection_key(record["dev"], config.target_accuracy) > selection_key(run.best["dev"], config.target_accuracy):
                     run.best = record
                     save_weights(out_dir, trainer.model)
+                    if record["dev"].get("calibrated_accuracy", -1) >= config.target_accuracy:
+                        save_calibration(out_dir, record, config.target_accuracy)
                 if run.batch == len(batches):
                     run.epoch, run.batch = run.epoch + 1, 0
                 save_checkpoint()
@@ -319,8 +338,8 @@ def train(
         "stopped_by_time_limit": out_of_time,
         "device": str(device),
         "machine": describe_machine(device),
-        "selected_by": (f"dev self-BLEU among epochs with dev transfer accuracy >= {config.target_accuracy} %"
-                        if classifier else "dev reconstruction loss"),
+        "selected_by": (f"dev self-BLEU at the calibrated strength (the smallest reaching {config.target_accuracy} % dev "
+                        "transfer accuracy), among evaluations reaching it" if classifier else "dev reconstruction loss"),
         "best": run.best,
     }
     write_json(out_dir / FIGURES, figures)
