@@ -3,19 +3,21 @@
 All systems are scored by the same evaluator (a TextCNN classifier and a GPT-2 LM trained on the
 training split, `multistyle text train-evaluator`), on the 500 + 500 test sentences. The header
 says how the evaluator and the model were trained, since the figures depend on it.
-Usage: python benchmarks/text_peers.py --evaluator DIR [--model DIR] [--beam K] [--data ../shared/data/yelp]
+Usage: python benchmarks/text_peers.py --evaluator DIR [--model DIR] [--beam K] [--strength S] [--data ../shared/data/yelp]
+The model transfers at its calibrated style strength (MODEL/calibration.json) unless --strength is given.
 """
 import argparse
 import json
 from pathlib import Path
 
+from multistyle.text.bundle import CALIBRATION
 from multistyle.text.evaluate import evaluate
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "yelp"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def provenance(evaluator: Path, model: Path | None) -> list[str]:
+def provenance(evaluator: Path, model: Path | None, strength: float | None) -> list[str]:
     info = json.loads((evaluator / "evaluator.json").read_text())
     cfg, fig = info["config"], info["figures"]
     sentences = sum(fig["train_sentences"])
@@ -33,6 +35,15 @@ def provenance(evaluator: Path, model: Path | None) -> list[str]:
     if model is not None:
         fig = json.loads((model / "figures.json").read_text())
         lines.append(f"Ours: {fig['steps']} steps ({fig['epochs']} epochs) in {fig['seconds'] / 3600:.2f} h on {fig['machine']}.")
+        calibration = model / CALIBRATION
+        if strength is not None:
+            lines.append(f"Style strength {strength:g} (given).")
+        elif calibration.is_file():
+            chosen = json.loads(calibration.read_text())
+            lines.append(f"Style strength {chosen['strength']:g}: {chosen['selected_by']} (dev {chosen['dev']['accuracy']:.1f} %, "
+                         f"self-BLEU {chosen['dev']['self_bleu']:.1f}).")
+        else:
+            lines.append("Style strength 0 (the model as trained; not calibrated).")
     else:
         lines.append("Ours: no trained model yet (the full run needs a GPU; see the README's text section).")
     return lines
@@ -43,11 +54,12 @@ def main() -> None:
     parser.add_argument("--evaluator", type=Path, required=True)
     parser.add_argument("--model", type=Path)
     parser.add_argument("--beam", type=int, default=1)
+    parser.add_argument("--strength", type=float, default=None, help="style strength (default: the model's calibrated one)")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=RESULTS / "text_peers.md")
     args = parser.parse_args()
-    _, table = evaluate(args.data, args.evaluator, model_dir=args.model, peers=True, beam=args.beam)
-    text = "\n".join(["# Yelp test: transfer accuracy, self-BLEU, ref-BLEU, perplexity", "", *provenance(args.evaluator, args.model), "", table])
+    _, table = evaluate(args.data, args.evaluator, model_dir=args.model, peers=True, beam=args.beam, strength=args.strength)
+    text = "\n".join(["# Yelp test: transfer accuracy, self-BLEU, ref-BLEU, perplexity", "", *provenance(args.evaluator, args.model, args.strength), "", table])
     print(text, end="")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
