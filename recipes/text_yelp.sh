@@ -3,7 +3,8 @@
 # autoencoder, choose its style strength on dev (ACCURACY % dev transfer accuracy, default 80), then score
 # it beside every system in $DATA/peers (one markdown table).
 # Usage: recipes/text_yelp.sh [OUT_DIR]
-#   CONFIG=configs/text/yelp_crossalign_cpu.toml for the ~1-hour CPU model that ships (default: the paper's, for a GPU)
+#   CONFIG=configs/text/yelp_crossalign_cpu.toml for the CPU model that ships (default: the paper's, for a GPU);
+#   MINUTES=120 stops training after two hours, keeping the best evaluation so far (--max-minutes)
 #   DATA (default ../shared/data/yelp), BEAM (default 1), DEVICE (default auto)
 # Rerunning continues where it stopped: a finished evaluator is kept, an unfinished model resumes.
 set -euo pipefail
@@ -22,9 +23,11 @@ if [ ! -f "$OUT/evaluator/evaluator.json" ]; then
   "$MS" text train-evaluator --data "$DATA" --out "$OUT/evaluator" --config configs/text/evaluator.toml --device "$DEVICE"
 fi
 if [ -f "$OUT/model/checkpoint/state.json" ]; then
-  "$MS" text train --data "$DATA" --out "$OUT/model" --resume --evaluator "$OUT/evaluator" --device "$DEVICE"
+  "$MS" text train --data "$DATA" --out "$OUT/model" --resume --evaluator "$OUT/evaluator" --device "$DEVICE" \
+    ${MINUTES:+--max-minutes "$MINUTES"}
 else
-  "$MS" text train --data "$DATA" --out "$OUT/model" --config "$CONFIG" --evaluator "$OUT/evaluator" --device "$DEVICE"
+  "$MS" text train --data "$DATA" --out "$OUT/model" --config "$CONFIG" --evaluator "$OUT/evaluator" --device "$DEVICE" \
+    ${MINUTES:+--max-minutes "$MINUTES"}
 fi
 "$MS" text calibrate --model "$OUT/model" --data "$DATA" --evaluator "$OUT/evaluator" --accuracy "$ACCURACY" --device "$DEVICE"
 "$MS" text evaluate --data "$DATA" --evaluator "$OUT/evaluator" --model "$OUT/model" --peers --beam "$BEAM" \

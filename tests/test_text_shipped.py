@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from multistyle.core.config import load_config
-from multistyle.text.bundle import WEIGHTS, load_config_json
+from multistyle.text.bundle import CALIBRATION, WEIGHTS, load_config_json, load_model
 from multistyle.text.config import CrossAlignConfig
 from multistyle.text.transfer import SHIPPED_MODEL, transfer_lines
 
@@ -44,6 +44,13 @@ def sentiment_words(sentence: str) -> tuple[int, int]:
 def test_shipped_model_comes_with_its_training_figures():
     figures = json.loads((SHIPPED_MODEL / "figures.json").read_text())
     assert figures["steps"] > 0 and figures["best"]["dev"]["accuracy"] > 50
+
+
+def test_shipped_model_transfers_at_its_calibrated_strength():
+    calibration, target = json.loads((SHIPPED_MODEL / CALIBRATION).read_text()), load_config_json(SHIPPED_MODEL).target_accuracy
+    assert calibration["dev"]["accuracy"] >= target
+    assert all(row["accuracy"] < target for row in calibration["sweep"][:-1]), "the smallest strength on target"
+    assert load_model(SHIPPED_MODEL).strength == calibration["strength"] > 0
 
 
 @pytest.mark.parametrize("sources, target, toward", [(COMPLAINTS, "positive", 0), (PRAISE, "negative", 1)])
