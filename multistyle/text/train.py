@@ -166,7 +166,7 @@ def evaluate_dev(model: CrossAlignedAutoencoder, dev: DevSet, vocab: Vocab, conf
     total = sum(model.reconstruction_nll(batch.to(device)).sum().item() for _, batch in batches_in_length_order(dev.ids, dev.labels, 256))
     metrics = {"rec": total / len(dev.ids)}
     if classifier is not None:
-        negatives = dev.labels.count(0)
+        negatives = dev.labels.count(0)  # load_corpus puts them first
         sweep = strength_sweep(TrainedModel(model, vocab, config), dev.sentences[:negatives], dev.sentences[negatives:],
                                classifier, config.target_accuracy)
         metrics.update(accuracy=sweep[0]["accuracy"], self_bleu=sweep[0]["self_bleu"], strength=sweep[-1]["strength"],
