@@ -31,6 +31,10 @@ def check_settings(target_accuracy: float, step: float, max_strength: float) -> 
         raise UserError(f"--max-strength must be >= 0, not {max_strength}")
 
 
+def strength_grid(step: float, max_strength: float) -> list[float]:
+    return [round(i * step, 6) for i in range(int(max_strength / step + 1e-9) + 1)]
+
+
 def strength_sweep(
     trained: TrainedModel,
     negative: Sentences,
@@ -46,8 +50,7 @@ def strength_sweep(
     """Rows {strength, accuracy, self_bleu} for strengths 0, step, ... up to the first reaching the target (or max_strength)."""
     targets = [1] * len(negative) + [0] * len(positive)
     sweep = []
-    for i in range(int(max_strength / step + 1e-9) + 1):
-        strength = round(i * step, 6)
+    for strength in strength_grid(step, max_strength):
         outputs = (transfer_sentences(trained, negative, "positive", beam, strength)
                    + transfer_sentences(trained, positive, "negative", beam, strength))
         sweep.append({"strength": strength, "accuracy": round(classifier.accuracy(outputs, targets), 2),
@@ -78,7 +81,7 @@ def calibrate(
     negative, positive = read_split(data_dir, "dev", trained.config.max_len)
 
     with make_progress(disable=not show_progress) as progress:
-        task = progress.add_task("strength sweep", total=int(max_strength / step + 1e-9) + 1, status="")
+        task = progress.add_task("strength sweep", total=len(strength_grid(step, max_strength)), status="")
 
         def show(row: dict) -> None:
             progress.update(task, advance=1, status=f"strength {row['strength']:g}: accuracy {row['accuracy']:.1f} %, self-BLEU {row['self_bleu']:.1f}")
