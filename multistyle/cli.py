@@ -264,13 +264,14 @@ def text_calibrate(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ):
     """Choose a model's default style strength: the smallest reaching --accuracy on the dev split."""
+    from multistyle.text.bundle import CALIBRATION
     from multistyle.text.calibrate import calibrate, sweep_table
 
     result = calibrate(model, data, evaluator, target_accuracy=accuracy, step=step, max_strength=max_strength, beam=beam,
                        device=device, show_progress=not quiet)
     typer.echo(sweep_table(result), nl=False)
     typer.echo(f"strength {result['strength']:g}: dev accuracy {result['dev']['accuracy']:.1f} %, self-BLEU {result['dev']['self_bleu']:.1f}; "
-               f"wrote {model / 'calibration.json'}")
+               f"wrote {model / CALIBRATION}")
 
 
 @text_app.command("toy-corpus")

@@ -93,21 +93,20 @@ def calibrate(
     if chosen["accuracy"] < target_accuracy:
         raise UserError(f"{model_dir}: no strength up to {max_strength:g} reaches {target_accuracy:g} % dev accuracy "
                         f"(best {max(r['accuracy'] for r in sweep):.1f} %); left uncalibrated: raise --max-strength or lower --accuracy")
-    calibration = {
-        "strength": chosen["strength"],
-        "selected_by": selected_by(target_accuracy, step),
-        "dev": {"accuracy": chosen["accuracy"], "self_bleu": chosen["self_bleu"]},
-        "dev_sentences": [len(negative), len(positive)],
-        "beam": beam,
-        "classifier_dev_accuracy": evaluator.figures.get("classifier_dev_accuracy"),
-        "sweep": sweep,
-    }
+    calibration = calibration_record(chosen, target_accuracy, step, dev_sentences=[len(negative), len(positive)], beam=beam,
+                                     classifier_dev_accuracy=evaluator.figures.get("classifier_dev_accuracy"), sweep=sweep)
     write_json(Path(model_dir) / CALIBRATION, calibration)
     return calibration
 
 
-def selected_by(target_accuracy: float, step: float = STEP) -> str:
-    return f"the smallest strength (in steps of {step:g}) with dev transfer accuracy >= {target_accuracy:g} %"
+def calibration_record(row: dict, target_accuracy: float, step: float = STEP, **details) -> dict:
+    """What calibration.json holds for the chosen sweep row {strength, accuracy, self_bleu}, plus `details`."""
+    return {
+        "strength": row["strength"],
+        "selected_by": f"the smallest strength (in steps of {step:g}) with dev transfer accuracy >= {target_accuracy:g} %",
+        "dev": {"accuracy": row["accuracy"], "self_bleu": row["self_bleu"]},
+        **details,
+    }
 
 
 def sweep_table(calibration: dict) -> str:

@@ -33,7 +33,7 @@ from multistyle.core.config import load_config
 from multistyle.core.optimize import make_progress
 from multistyle.core.runtime import flush_denormals, seed_everything, select_device, sigterm_as_interrupt
 from multistyle.text.bundle import CALIBRATION, FIGURES, VOCAB, TrainedModel, load_config_json, save_config, save_weights
-from multistyle.text.calibrate import selected_by, strength_sweep
+from multistyle.text.calibrate import calibration_record, strength_sweep
 from multistyle.text.classifier import StyleClassifier
 from multistyle.text.cnn import TextCNN
 from multistyle.text.config import CrossAlignConfig
@@ -191,13 +191,8 @@ def save_calibration(out_dir: Path, record: dict, target_accuracy: float) -> Non
     """The kept model's strength, from the dev evaluation that kept it (text calibrate writes a fuller one).
     A model that never reaches the target gets none, so it transfers as trained."""
     dev = record["dev"]
-    write_json(out_dir / CALIBRATION, {
-        "strength": dev["strength"],
-        "selected_by": selected_by(target_accuracy),
-        "dev": {"accuracy": dev["calibrated_accuracy"], "self_bleu": dev["calibrated_self_bleu"]},
-        "epoch": record["epoch"],
-        "step": record["step"],
-    })
+    row = {"strength": dev["strength"], "accuracy": dev["calibrated_accuracy"], "self_bleu": dev["calibrated_self_bleu"]}
+    write_json(out_dir / CALIBRATION, calibration_record(row, target_accuracy, epoch=record["epoch"], step=record["step"]))
 
 
 def load_corpus(data_dir: str | Path, out_dir: Path, config: CrossAlignConfig, resume: bool) -> tuple[Vocab, tuple, DevSet]:
