@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One GPU call for issues 3 and 4, after recipes/device_pack.sh, through the device tool with carry [".device"]:
 #   MINUTES=6.5 recipes/device_train.sh
-# For MINUTES, side by side on the one GPU: the AdaIN decoder (warm-started from the shipped one, bf16), the text
-# models of TEXT_RUNS (variants of configs/text/yelp_crossalign_gpu.toml) and Gatys (500 L-BFGS) on the 18 held-out
-# pairs. Then the new decoder's quality against those Gatys outputs and AdaIN's batched GPU speed. The runs
+# For MINUTES, side by side on the one GPU, whichever parts were packed: the AdaIN decoder (warm-started from the
+# shipped one, bf16) and Gatys (500 L-BFGS) on the 18 held-out pairs, then the new decoder's quality against those
+# Gatys outputs and AdaIN's batched GPU speed; the text models of TEXT_RUNS (variants of
+# configs/text/yelp_crossalign_gpu.toml), each calibrated on dev. The runs
 # (without their optimiser checkpoints; text weights in fp16) come back as $OUT/results.tgz.part-*:
 #   cat results.tgz.part-* | tar xz
 # Afterwards, here: benchmarks/text_peers.py --evaluator out/text_yelp/evaluator --model DIR/text_NAME.
@@ -16,10 +17,13 @@ D=.device
 W=${WORK:-/tmp/multistyle_device}
 export PYTHONPATH="$PWD:$PWD/$D${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
 rm -rf "$W" && mkdir -p "$W/yelp"
-for f in "$D"/yelp/*.gz; do gunzip -c "$f" > "$W/yelp/$(basename "$f" .gz)"; done
+ADAIN=$([ -d "$D/adain_corpus" ] && echo 1)
 # Text runs: NAME=KEY:VALUE,... each overriding configs/text/yelp_crossalign_gpu.toml.
 # The default: the config with two seeds (the seed moved the CPU model's accuracy by 4 points); pick on dev.
 TEXT_RUNS=${TEXT_RUNS:-"seed0= seed1=seed:1"}
+[ -d "$D/yelp" ] || TEXT_RUNS=""
+[ -n "$ADAIN$TEXT_RUNS" ] || { echo "error: nothing packed in $D (recipes/device_pack.sh)" >&2; exit 2; }
+for f in "$D"/yelp/*.gz; do [ -f "$f" ] && gunzip -c "$f" > "$W/yelp/$(basename "$f" .gz)"; done
 for run in $TEXT_RUNS; do
   edits=(-e ""); IFS=, read -ra pairs <<< "${run#*=}"
   for pair in "${pairs[@]}"; do edits+=(-e "s/^${pair%%:*} = .*/${pair%%:*} = ${pair#*:}/"); done
@@ -28,11 +32,13 @@ done
 "$PY" -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU')" \
   | tee "$W/machine.txt" || exit 1
 
-"$PY" -m multistyle image train-adain --config configs/image/adain.toml --content-dir "$D/adain_corpus/content" \
-  --style-dir "$D/adain_corpus/style" --out "$W/adain" --init-decoder multistyle/image/weights/adain_decoder.safetensors \
-  --seed 7 --bf16 --workers "${WORKERS:-10}" --max-minutes "$MINUTES" --checkpoint-every 5000 --quiet > "$W/adain.log" 2>&1 &
-timeout "$(( ${MINUTES%.*} * 60 + 60 ))" "$PY" benchmarks/adain_quality.py --gatys-only --data "$D/heldout" \
-  --gatys-cache "$W/gatys_cache" > "$W/gatys.log" 2>&1 &
+if [ -n "$ADAIN" ]; then
+  "$PY" -m multistyle image train-adain --config configs/image/adain.toml --content-dir "$D/adain_corpus/content" \
+    --style-dir "$D/adain_corpus/style" --out "$W/adain" --init-decoder multistyle/image/weights/adain_decoder.safetensors \
+    --seed 7 --bf16 --workers "${WORKERS:-10}" --max-minutes "$MINUTES" --checkpoint-every 5000 --quiet > "$W/adain.log" 2>&1 &
+  timeout "$(( ${MINUTES%.*} * 60 + 60 ))" "$PY" benchmarks/adain_quality.py --gatys-only --data "$D/heldout" \
+    --gatys-cache "$W/gatys_cache" > "$W/gatys.log" 2>&1 &
+fi
 for run in $TEXT_RUNS; do
   name=${run%%=*}
   "$PY" -m multistyle text train --data "$W/yelp" --config "$W/$name.toml" --evaluator "$D/evaluator" --out "$W/text_$name" \
@@ -46,12 +52,15 @@ done
 wait
 tail -n 3 "$W"/*.log
 
-"$PY" benchmarks/adain_quality.py --decoder "$W/adain/decoder.safetensors" --data "$D/heldout" --gatys-cache "$W/gatys_cache" \
-  --skip-uncached --out "$W/quality" > "$W/quality.log" 2>&1
-tail -n 3 "$W/quality.log"
-"$PY" benchmarks/adain_speed.py --gpu-only --decoder "$W/adain/decoder.safetensors" --out "$W/adain_speed_gpu.md" > "$W/speed.log" 2>&1
-cat "$W/adain_speed_gpu.md" "$W/speed.log" | tail -n 12
-for weights in "$W"/text_*/model.safetensors; do  # fp16 halves the 36 MiB of fp32 weights; loading casts them back
+if [ -n "$ADAIN" ]; then
+  "$PY" benchmarks/adain_quality.py --decoder "$W/adain/decoder.safetensors" --data "$D/heldout" --gatys-cache "$W/gatys_cache" \
+    --skip-uncached --out "$W/quality" > "$W/quality.log" 2>&1
+  tail -n 3 "$W/quality.log"
+  "$PY" benchmarks/adain_speed.py --gpu-only --decoder "$W/adain/decoder.safetensors" --out "$W/adain_speed_gpu.md" > "$W/speed.log" 2>&1
+  cat "$W/adain_speed_gpu.md" "$W/speed.log" | tail -n 12
+fi
+for weights in "$W"/text_*/model.safetensors; do
+  [ -f "$weights" ] || continue  # fp16 halves the 36 MiB of fp32 weights; loading casts them back
   "$PY" -c "import sys; from safetensors.torch import load_file, save_file; \
 p = sys.argv[1]; save_file({k: v.half() for k, v in load_file(p).items()}, p)" "$weights"
 done
