@@ -3,7 +3,7 @@
 # autoencoder, choose its style strength on dev (ACCURACY % dev transfer accuracy, default 80), then score
 # it beside every system in $DATA/peers (one markdown table).
 # Usage: recipes/text_yelp.sh [OUT_DIR]
-#   CONFIG=configs/text/yelp_crossalign_gpu.toml for the model that ships (2.35 h on one CPU thread),
+#   CONFIG=configs/text/yelp_crossalign_gpu.toml for the model that ships (4.4 h on one CPU thread),
 #   CONFIG=configs/text/yelp_crossalign_cpu.toml for a smaller 2-hour CPU model (default: the paper's settings);
 #   MINUTES=120 stops training after two hours, keeping the best evaluation so far (--max-minutes)
 #   DATA (default ../shared/data/yelp), BEAM (default 1), DEVICE (default auto)
