@@ -9,6 +9,7 @@
 #   cat results.tgz.part-* | tar xz
 # Afterwards, here: benchmarks/text_peers.py --evaluator out/text_yelp/evaluator --model DIR/text_NAME.
 set -uo pipefail
+shopt -s nullglob  # a part that was not packed leaves its globs empty
 cd "$(dirname "$0")/.."
 : "${OUT:?set OUT to the folder the results go to}"
 MINUTES=${MINUTES:-6.5}
@@ -23,7 +24,7 @@ ADAIN=$([ -d "$D/adain_corpus" ] && echo 1)
 TEXT_RUNS=${TEXT_RUNS:-"seed0= seed1=seed:1"}
 [ -d "$D/yelp" ] || TEXT_RUNS=""
 [ -n "$ADAIN$TEXT_RUNS" ] || { echo "error: nothing packed in $D (recipes/device_pack.sh)" >&2; exit 2; }
-for f in "$D"/yelp/*.gz; do [ -f "$f" ] && gunzip -c "$f" > "$W/yelp/$(basename "$f" .gz)"; done
+for f in "$D"/yelp/*.gz; do gunzip -c "$f" > "$W/yelp/$(basename "$f" .gz)"; done
 for run in $TEXT_RUNS; do
   edits=(-e ""); IFS=, read -ra pairs <<< "${run#*=}"
   for pair in "${pairs[@]}"; do edits+=(-e "s/^${pair%%:*} = .*/${pair%%:*} = ${pair#*:}/"); done
@@ -59,8 +60,7 @@ if [ -n "$ADAIN" ]; then
   "$PY" benchmarks/adain_speed.py --gpu-only --decoder "$W/adain/decoder.safetensors" --out "$W/adain_speed_gpu.md" > "$W/speed.log" 2>&1
   cat "$W/adain_speed_gpu.md" "$W/speed.log" | tail -n 12
 fi
-for weights in "$W"/text_*/model.safetensors; do
-  [ -f "$weights" ] || continue  # fp16 halves the 36 MiB of fp32 weights; loading casts them back
+for weights in "$W"/text_*/model.safetensors; do  # fp16 halves the 36 MiB of fp32 weights; loading casts them back
   "$PY" -c "import sys; from safetensors.torch import load_file, save_file; \
 p = sys.argv[1]; save_file({k: v.half() for k, v in load_file(p).items()}, p)" "$weights"
 done

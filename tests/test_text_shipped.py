@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from multistyle.core.config import load_config
-from multistyle.text.bundle import CALIBRATION, WEIGHTS, load_config_json, load_model
+from multistyle.text.bundle import CALIBRATION, FIGURES, WEIGHTS, load_config_json, load_model
 from multistyle.text.config import CrossAlignConfig
 from multistyle.text.transfer import SHIPPED_MODEL, transfer_lines
 
@@ -41,8 +41,12 @@ def sentiment_words(sentence: str) -> tuple[int, int]:
     return sum(w in POSITIVE for w in words), sum(w in NEGATIVE for w in words)
 
 
+def shipped_figures() -> dict:
+    return json.loads((SHIPPED_MODEL / FIGURES).read_text())
+
+
 def test_shipped_model_comes_with_its_training_figures():
-    figures = json.loads((SHIPPED_MODEL / "figures.json").read_text())
+    figures = shipped_figures()
     dev, target = figures["best"]["dev"], load_config_json(SHIPPED_MODEL).target_accuracy
     assert figures["steps"] > 0 and dev["calibrated_accuracy"] >= target > dev["accuracy"]
 
@@ -74,7 +78,7 @@ def test_demo_runs_the_text_line_with_the_shipped_model():
 
 
 def test_shipped_model_was_trained_with_the_config_its_figures_name():
-    figures = json.loads((SHIPPED_MODEL / "figures.json").read_text())
+    figures = shipped_figures()
     assert figures["config"].startswith("configs/text/")
     shipped = load_config_json(SHIPPED_MODEL)
     assert dataclasses.replace(shipped, device="auto") == load_config(CrossAlignConfig, ROOT / figures["config"])
