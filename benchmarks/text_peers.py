@@ -1,5 +1,7 @@
 """Yelp sentiment transfer: our cross-aligned model (if given) beside every system in ../shared/data/yelp/peers.
 
+The first table pools both directions, as the papers report; the second scores each direction alone.
+
 All systems are scored by the same evaluator (a TextCNN classifier and a GPT-2 LM trained on the
 training split, `multistyle text train-evaluator`), on the 500 + 500 test sentences. The header
 says how the evaluator and the model were trained, since the figures depend on it.
@@ -58,7 +60,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=RESULTS / "text_peers.md")
     args = parser.parse_args()
-    _, table = evaluate(args.data, args.evaluator, model_dir=args.model, peers=True, beam=args.beam, strength=args.strength)
+    _, table = evaluate(args.data, args.evaluator, model_dir=args.model, peers=True, beam=args.beam,
+                        strength=args.strength, by_direction=True)
     text = "\n".join(["# Yelp test: transfer accuracy, self-BLEU, ref-BLEU, perplexity", "", *provenance(args.evaluator, args.model, args.strength), "", table])
     print(text, end="")
     args.out.parent.mkdir(parents=True, exist_ok=True)

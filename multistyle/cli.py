@@ -238,13 +238,14 @@ def text_evaluate(
     strength: Annotated[Optional[float], typer.Option(help="Style strength for --model (default: its calibrated one).")] = None,
     save_outputs: Annotated[Optional[Path], typer.Option(help="Write --model's transfers to PREFIX.0 and PREFIX.1.")] = None,
     table: Annotated[Optional[Path], typer.Option(help="Also write the markdown table here, and its figures to TABLE.json.")] = None,
+    by_direction: Annotated[bool, typer.Option("--by-direction", help="Add a table that scores each direction alone.")] = False,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default auto).")] = None,
 ):
     """Transfer accuracy (style classifier), self-BLEU, ref-BLEU and perplexity, one row per system."""
     from multistyle.text.evaluate import evaluate, write_results
 
     rows, markdown = evaluate(data, evaluator, model_dir=model, output_prefixes=outputs or [], peers=peers, beam=beam,
-                              strength=strength, save_outputs=save_outputs, device=device)
+                              strength=strength, save_outputs=save_outputs, by_direction=by_direction, device=device)
     typer.echo(markdown, nl=False)
     if table is not None:
         write_results(table, rows, markdown)

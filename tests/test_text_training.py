@@ -215,8 +215,20 @@ def test_cli_evaluate_scores_a_model_and_output_files(cli, toy, toy_evaluator, t
     assert ours.split("|")[3:5] == next(line for line in (tmp_path / "table.md").read_text().splitlines() if "(ours)" in line).split("|")[3:5]
 
 
+def test_evaluate_by_direction_scores_each_direction_alone(toy, toy_evaluator, toy_model):
+    rows, markdown = evaluate(toy, toy_evaluator, model_dir=toy_model, by_direction=True, device="cpu")
+    pooled = rows["model (ours)"].accuracy
+    ours = [line.split("|") for line in markdown.splitlines() if line.startswith("| model (ours) | ")]
+    directions = [cells[2].strip() for cells in ours[1:]]
+    accuracies = [float(cells[3]) for cells in ours[1:]]
+    assert directions == ["negative → positive", "positive → negative"]
+    assert sum(accuracies) / 2 == pytest.approx(pooled, abs=0.06)  # equal halves: the pooled figure is their mean
+    copied = [line for line in markdown.splitlines() if line.startswith("| (source copied) | ") and "→" in line]
+    assert len(copied) == 2 and all(float(line.split("|")[3]) < 20 for line in copied)
+
+
 def test_evaluate_on_the_peers_gives_their_line_counts_and_known_bleu(shared_data, toy_evaluator):
-    rows, table = evaluate(shared_data / "yelp", toy_evaluator, peers=True)
+    rows, table = evaluate(shared_data / "yelp", toy_evaluator, peers=True, by_direction=True)
     peers = {p.stem for p in (shared_data / "yelp" / "peers").glob("*.0")}
     assert peers <= set(rows) and len(peers) == 8
     assert all(rows[name].lines == (500, 500) for name in peers)
@@ -225,6 +237,7 @@ def test_evaluate_on_the_peers_gives_their_line_counts_and_known_bleu(shared_dat
     # Li et al. (2018) published these ref-BLEU figures for the same outputs and references
     assert rows["cross_aligned"].ref_bleu == pytest.approx(9.06, abs=0.01)
     assert rows["li2018_multi_decoder"].ref_bleu == pytest.approx(14.54, abs=0.01)
+    assert sum(line.startswith("| cross_aligned | ") for line in table.splitlines()) == 3  # pooled, then each direction
 
 
 def test_transfer_without_a_model_names_the_missing_one_and_how_to_train_it(cli, tmp_path, monkeypatch):

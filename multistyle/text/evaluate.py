@@ -18,6 +18,7 @@ from multistyle.text.tokenize import normalize
 from multistyle.text.transfer import transfer_sentences
 
 Pair = tuple[Sentences, Sentences]  # (negative -> positive, positive -> negative)
+DIRECTIONS = ("negative → positive", "positive → negative")
 
 
 @dataclass
@@ -57,40 +58,52 @@ def peer_prefixes(data_dir: str | Path) -> dict[str, Path]:
     return {p.stem: p.with_suffix("") for p in sorted(folder.glob("*.0")) if p.with_suffix(".1").is_file()}
 
 
-def score_outputs(evaluator: Evaluator, outputs: Pair, test: EvalSet) -> TransferScores:
-    transferred = outputs[0] + outputs[1]
-    targets = [1] * len(outputs[0]) + [0] * len(outputs[1])
-    references = test.references[0] + test.references[1] if test.references else None
+def score_outputs(evaluator: Evaluator, outputs: Pair, test: EvalSet, directions: tuple[int, ...] = (0, 1)) -> TransferScores:
+    """Scores of the outputs pooled over DIRECTIONS (0: negative -> positive, 1: positive -> negative)."""
+    def pooled(pair: Pair) -> Sentences:
+        return [sentence for d in directions for sentence in pair[d]]
+
+    transferred = pooled(outputs)
     return TransferScores(
-        lines=(len(outputs[0]), len(outputs[1])),
-        accuracy=evaluator.classifier.accuracy(transferred, targets),
-        self_bleu=corpus_bleu(transferred, test.sources[0] + test.sources[1]),
-        ref_bleu=corpus_bleu(transferred, references) if references else None,
+        lines=tuple(len(outputs[d]) if d in directions else 0 for d in (0, 1)),
+        accuracy=evaluator.classifier.accuracy(transferred, [1 - d for d in directions for _ in outputs[d]]),
+        self_bleu=corpus_bleu(transferred, pooled(test.sources)),
+        ref_bleu=corpus_bleu(transferred, pooled(test.references)) if test.references else None,
         perplexity=evaluator.lm.perplexity(transferred) if evaluator.lm else None,
     )
 
 
-def evaluate_systems(evaluator: Evaluator, test: EvalSet, systems: dict[str, Pair]) -> dict[str, TransferScores]:
+def evaluate_systems(evaluator: Evaluator, test: EvalSet, systems: dict[str, Pair],
+                     directions: tuple[int, ...] = (0, 1)) -> dict[str, TransferScores]:
     """Scores of each system, then of two yardsticks: the sources copied unchanged and the human rewrites."""
-    rows = {name: score_outputs(evaluator, outputs, test) for name, outputs in systems.items()}
-    rows["(source copied)"] = score_outputs(evaluator, test.sources, test)
+    systems = {**systems, "(source copied)": test.sources}
     if test.references:
-        rows["(human rewrites)"] = score_outputs(evaluator, test.references, test)
-    return rows
+        systems["(human rewrites)"] = test.references
+    return {name: score_outputs(evaluator, outputs, test, directions) for name, outputs in systems.items()}
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def results_table(rows: dict[str, TransferScores]) -> str:
     """A markdown table; the classifier's own accuracy on the test originals goes beneath it."""
-
-    def number(value: float | None, digits: int = 1) -> str:
-        return "–" if value is None else f"{value:.{digits}f}"
-
     lines = ["| system | lines | accuracy % | self-BLEU | ref-BLEU | perplexity |", "| --- | --- | --- | --- | --- | --- |"]
     for name, s in rows.items():
         lines.append(f"| {name} | {s.lines[0]} / {s.lines[1]} | {number(s.accuracy)} | {number(s.self_bleu)} | {number(s.ref_bleu)} | {number(s.perplexity)} |")
     copied = rows.get("(source copied)")
     if copied is not None:
         lines += ["", f"Classifier accuracy on the test originals: {100 - copied.accuracy:.1f} %."]
+    return "\n".join(lines) + "\n"
+
+
+def direction_table(by_direction: tuple[dict[str, TransferScores], dict[str, TransferScores]]) -> str:
+    """Each system's scores for each direction alone, two rows a system."""
+    lines = ["| system | direction | accuracy % | self-BLEU | ref-BLEU | perplexity |", "| --- | --- | --- | --- | --- | --- |"]
+    for name in by_direction[0]:
+        for direction, rows in zip(DIRECTIONS, by_direction):
+            s = rows[name]
+            lines.append(f"| {name} | {direction} | {number(s.accuracy)} | {number(s.self_bleu)} | {number(s.ref_bleu)} | {number(s.perplexity)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -112,9 +125,13 @@ def evaluate(
     beam: int = 1,
     strength: float | None = None,
     save_outputs: str | Path | None = None,
+    by_direction: bool = False,
     device: str | None = None,
 ) -> tuple[dict[str, TransferScores], str]:
-    """Score a model (transferring the test split), output files and/or DATA/peers; returns rows and a markdown table."""
+    """Score a model (transferring the test split), output files and/or DATA/peers; returns rows and a markdown table.
+
+    by_direction adds a second table that scores each direction alone.
+    """
     test = read_eval_set(data_dir)
     evaluator = load_evaluator(evaluator_dir, select_device(device))
     systems: dict[str, Pair] = {}
@@ -130,7 +147,10 @@ def evaluate(
     if not systems:
         raise UserError("nothing to evaluate: give --model DIR, --outputs PREFIX or --peers")
     rows = evaluate_systems(evaluator, test, systems)
-    return rows, results_table(rows)
+    markdown = results_table(rows)
+    if by_direction:
+        markdown += "\n" + direction_table(tuple(evaluate_systems(evaluator, test, systems, (d,)) for d in (0, 1)))
+    return rows, markdown
 
 
 def write_results(path: str | Path, rows: dict[str, TransferScores], markdown: str) -> None:
