@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test wheel-check install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory wheel-check
+
+# The built wheel, installed alone into build/wheel_site, used from outside the checkout (.ci/wheel_check.sh).
+wheel-check: $(STAMP)
+	.ci/wheel_check.sh $(BIN)/python
 
 clean:
-	rm -rf $(VENV) demo_out
+	rm -rf $(VENV) demo_out build

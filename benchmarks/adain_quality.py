@@ -12,7 +12,6 @@ the pairs whose Gatys output is cached. --out DIR writes the table and figures t
 benchmarks/results and docs.
 """
 import argparse
-import os
 import platform
 import time
 from pathlib import Path
@@ -21,11 +20,11 @@ import torch
 
 from multistyle.core.losses import content_loss, mean_std_loss
 from multistyle.core.runtime import select_device
-from multistyle.image.adain import STYLE_LAYERS, AdaINConfig, AdaINStylizer, load_for_adain
+from multistyle.core.vgg import VGGFeatures
+from multistyle.image.adain import STYLE_LAYERS, AdaIN
 from multistyle.image.gatys import GatysConfig, stylize
 from multistyle.image.io import image_grid, load_image, save_image
 from multistyle.image.train_adain import AdaINTrainConfig
-from multistyle.image.vgg import VGGFeatures
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "images"
@@ -53,7 +52,7 @@ def gatys_output(content: torch.Tensor, style: torch.Tensor, steps: int, device:
         if image.shape == content.shape:
             return image.to(device)
     image = quantise(stylize(content, [style], GatysConfig(size=512, steps=steps, patience=0, device=str(device)),
-                             show_progress=False).image.cpu())
+                             show_progress=False).tensor)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         save_image(image, cached)
@@ -81,7 +80,7 @@ def main() -> None:
     if args.gatys_only:
         for content_path, style_path in pairs:
             cached = cache_file(args.gatys_cache, content_path, style_path, args.gatys_steps)
-            gatys_output(load_for_adain(content_path, 512).to(device), load_for_adain(style_path, 512).to(device),
+            gatys_output(load_image(content_path, 512).to(device), load_image(style_path, 512).to(device),
                          args.gatys_steps, device, cached)
             print(f"cached {cached}", flush=True)
         return
@@ -89,14 +88,14 @@ def main() -> None:
         pairs = [(c, s) for c, s in pairs if cache_file(args.gatys_cache, c, s, args.gatys_steps).is_file()]
         if not pairs:
             raise SystemExit(f"error: no cached Gatys outputs in {args.gatys_cache}")
-    stylizer = AdaINStylizer(AdaINConfig(size=512, decoder=args.decoder, device=str(device)))
+    adain = AdaIN.from_pretrained(size=512, decoder=args.decoder, device=str(device))
     vgg = VGGFeatures(STYLE_LAYERS).to(device)
 
     rows, panels = [], []
     for content_path, style_path in pairs:
-        content = load_for_adain(content_path, 512).to(device)
-        style = load_for_adain(style_path, 512).to(device)
-        ours = quantise(stylizer.stylize(content_path, [style_path])).to(device)
+        content = load_image(content_path, 512).to(device)
+        style = load_image(style_path, 512).to(device)
+        ours = quantise(adain(content_path, style_path).tensor).to(device)
         gatys = gatys_output(content, style, args.gatys_steps, device, cache_file(args.gatys_cache, content_path, style_path, args.gatys_steps))
         rows.append((content_path.stem, style_path.stem, *scores(vgg, ours, content, style), *scores(vgg, gatys, content, style)))
         panels += [content.cpu(), style.cpu(), ours.cpu(), gatys.cpu()]
@@ -126,11 +125,10 @@ def main() -> None:
     save_image(image_grid(panels, columns=4, height=160), docs / "adain_heldout.jpg")
 
     content_path, style_path = pairs[0]
-    sweep = [load_for_adain(content_path, 512)]
+    sweep = [load_image(content_path, 512)]
     for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
-        stylizer.config.alpha = alpha
-        sweep.append(stylizer.stylize(content_path, [style_path]))
-    sweep.append(load_for_adain(style_path, 512))
+        sweep.append(adain(content_path, style_path, alpha=alpha).tensor)
+    sweep.append(load_image(style_path, 512))
     save_image(image_grid(sweep, columns=7, height=160), docs / "adain_alpha.jpg")
 
 

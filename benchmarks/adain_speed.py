@@ -11,13 +11,14 @@ from pathlib import Path
 import torch
 
 from multistyle.demo import skimage_sample
-from multistyle.image.adain import AdaIN, load_decoder, load_for_adain
+from multistyle.image.adain import AdaINNetwork, load_decoder, pad_to_multiple
 from multistyle.image.gatys import GatysConfig, stylize
+from multistyle.image.io import load_image
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def time_adain(model: AdaIN, device: torch.device, batch: int, repeats: int, dtype=torch.float32) -> list[float]:
+def time_adain(model: AdaINNetwork, device: torch.device, batch: int, repeats: int, dtype=torch.float32) -> list[float]:
     content = torch.rand(batch, 3, 512, 512, device=device)
     stats = model.style_stats(torch.rand(1, 3, 512, 512, device=device))  # cached per style, as in real use
     times = []
@@ -34,9 +35,9 @@ def time_adain(model: AdaIN, device: torch.device, batch: int, repeats: int, dty
     return times
 
 
-def bf16_difference(model: AdaIN, device: torch.device) -> float:
+def bf16_difference(model: AdaINNetwork, device: torch.device) -> float:
     """Mean absolute pixel difference between bf16-autocast and fp32 outputs on real photos: does quality hold?"""
-    content, style = (load_for_adain(skimage_sample(name), 512).to(device) for name in ("chelsea.png", "coffee.png"))
+    content, style = (pad_to_multiple(load_image(skimage_sample(name), 512)).to(device) for name in ("chelsea.png", "coffee.png"))
     with torch.no_grad():
         stats = model.style_stats(style)
         reference = model(content, [stats]).clamp(0, 1)
@@ -56,7 +57,7 @@ def main() -> None:
     if args.gpu_only and not torch.cuda.is_available():
         raise SystemExit("error: --gpu-only needs a CUDA device")
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    model = AdaIN(load_decoder(args.decoder)).eval()
+    model = AdaINNetwork(load_decoder(args.decoder)).eval()
     rows = []
     if not args.gpu_only:
         adain_s = statistics.median(time_adain(model, torch.device("cpu"), 1, args.repeats))

@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 
 from multistyle.core.losses import content_loss, mean_std_loss
-from multistyle.image.io import fit_long_side, load_image, resize
-from multistyle.image.vgg import VGGFeatures
+from multistyle.core.vgg import VGGFeatures
+from multistyle.image.io import load_image, resize
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "images"
 RESULTS = Path(__file__).resolve().parent / "results"

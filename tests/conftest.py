@@ -19,8 +19,8 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def sample_images(tmp_path_factory) -> dict[str, Path]:
     """scikit-image's bundled photos, small, as files: always available offline."""
-    from skimage import data
     from PIL import Image
+    from skimage import data
 
     folder = tmp_path_factory.mktemp("images")
     paths = {}

@@ -3,8 +3,8 @@ import pytest
 import soundfile
 import torch
 
-from multistyle import UserError
 from multistyle.audio.io import PEAK, load_audio, save_wav
+from multistyle.errors import InputError
 
 
 def sine(freq, seconds, rate, amplitude=0.5):
@@ -49,7 +49,7 @@ def test_save_wav_round_trip(tmp_path, subtype, tolerance):
 
 
 def test_save_wav_refuses_other_suffixes(tmp_path):
-    with pytest.raises(UserError, match=r"\.wav"):
+    with pytest.raises(InputError, match=r"\.wav"):
         save_wav(torch.zeros(10), tmp_path / "out.mp3", 8000)
 
 
@@ -92,6 +92,6 @@ def write_bad_input(tmp_path, case):
 )
 def test_bad_input_is_a_user_error_naming_the_file(tmp_path, case, message):
     path = write_bad_input(tmp_path, case)
-    with pytest.raises(UserError, match=message) as error:
+    with pytest.raises(InputError, match=message) as error:
         load_audio(path, 8000)
     assert str(path) in str(error.value) and "\n" not in str(error.value)

@@ -4,13 +4,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from multistyle import UserError
+from multistyle.audio.config import GrinsteinConfig, TextureConfig
 from multistyle.audio.extractors import RandomConvExtractor, relative_error
 from multistyle.audio.samples import filtered_noise, melody
 from multistyle.audio.spectral import griffin_lim, log_magnitude, magnitude_from_log, spectral_convergence_db, unit_phase
-from multistyle.audio.config import GrinsteinConfig, TextureConfig
 from multistyle.audio.transfer import build_extractor, texture, transfer
 from multistyle.core.config import config_dict, load_config
+from multistyle.errors import InputError
 
 RATE = 8000
 # Small spectrograms (129 bins x ~100 frames) keep every optimisation to about a second.
@@ -99,20 +99,20 @@ def test_random_extractor_is_seeded_wide_and_frozen():
 )
 def test_too_short_is_a_clear_error(signals, seconds, extractor, message):
     _, style = signals
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(InputError, match=message):
         texture(style, seconds, GrinsteinConfig(extractor=extractor, **SMALL), show_progress=False)
 
 
 def test_short_content_names_the_input(signals):
     _, style = signals
-    with pytest.raises(UserError, match=r"^clip\.wav: .*shorter than one FFT frame"):
+    with pytest.raises(InputError, match=r"^clip\.wav: .*shorter than one FFT frame"):
         transfer(torch.rand(100), style, GrinsteinConfig(**SMALL), labels=("clip.wav", "style.wav"), show_progress=False)
 
 
 @pytest.mark.parametrize("override", [{"extractor": "soundnet"}, {"steps": 0}, {"hop": 4096}, {"griffin_lim_momentum": 1.0},
                                       {"init": "style"}, {"wav_format": "mp3"}, {"content_weight": -1.0}])
 def test_invalid_config_is_a_user_error(override):
-    with pytest.raises(UserError):
+    with pytest.raises(InputError):
         GrinsteinConfig(**override).validate()
 
 

@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from multistyle import UserError
-from multistyle.core.checkpoint import load_tensors, save_tensors
+from multistyle.core.checkpoint import load_tensors, load_training_state, save_tensors
 from multistyle.core.losses import channel_mean_std
-from multistyle.image.adain import AdaIN, AdaINConfig, Decoder, adain, feature_stats, load_decoder
+from multistyle.errors import InputError, WeightsError
+from multistyle.image.adain import AdaINConfig, AdaINNetwork, Decoder, adain, feature_stats, load_decoder
 from multistyle.image.train_adain import AdaINTrainConfig, train
 
 
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    return AdaIN(Decoder()).eval()
+    return AdaINNetwork(Decoder()).eval()
 
 
 def test_adain_output_has_the_style_statistics_exactly():
@@ -52,12 +52,21 @@ def test_masks_select_regions(model):
     assert torch.allclose(mean_right, b.mean.flatten(1), atol=1e-4)
 
 
-def test_blend_weights_must_sum_to_one():
-    with pytest.raises(UserError, match="sum to 1"):
-        AdaINConfig(style_blend=(0.5, 0.6)).validate(2)
-    with pytest.raises(UserError, match="2 style images"):
+def test_blend_weights_follow_one_contract_for_every_method():
+    from multistyle.core.blend import blend_weights
+    from multistyle.image.gatys import GatysConfig
+
+    assert blend_weights((2, 1), 2) == pytest.approx([2 / 3, 1 / 3])
+    AdaINConfig(style_blend=(2.0, 1.0)).validate(2)  # normalised, like Gatys's, not refused
+    GatysConfig(style_blend=(2.0, 1.0)).validate(2)
+    for config in (AdaINConfig, GatysConfig):
+        with pytest.raises(InputError, match="non-negative"):
+            config(style_blend=(1.5, -0.5)).validate(2)
+        with pytest.raises(InputError, match="finite"):
+            config(style_blend=(float("nan"), float("nan"))).validate(2)
+    with pytest.raises(InputError, match="2 style images"):
         AdaINConfig(style_blend=(1.0,)).validate(2)
-    with pytest.raises(UserError, match="one mask per style"):
+    with pytest.raises(InputError, match="one mask per style"):
         AdaINConfig().validate(3, n_masks=2)
     AdaINConfig(style_blend=(0.25, 0.75)).validate(2)
 
@@ -65,16 +74,20 @@ def test_blend_weights_must_sum_to_one():
 def test_decoder_file_errors(tmp_path):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x00" * 20)
-    with pytest.raises(UserError, match="not a readable safetensors"):
+    with pytest.raises(WeightsError, match="not a readable safetensors"):
         load_decoder(bad)
     other = tmp_path / "other.safetensors"
     save_tensors(other, {"net.0.1.weight": torch.zeros(3, 3, 3, 3)})
-    with pytest.raises(UserError, match="not an AdaIN decoder"):
+    with pytest.raises(WeightsError, match="not an AdaIN decoder"):
         load_decoder(other)
     wrong_shape = {k: v for k, v in Decoder().state_dict().items()}
     wrong_shape["net.0.1.weight"] = torch.zeros(128, 512, 3, 3)
     save_tensors(other, wrong_shape)
-    with pytest.raises(UserError, match=r"net\.0\.1\.weight has shape"):
+    with pytest.raises(WeightsError, match=r"net\.0\.1\.weight has shape"):
+        load_decoder(other)
+    wrong_shape["net.0.1.weight"] = torch.full((256, 512, 3, 3), float("nan"))
+    save_tensors(other, wrong_shape)
+    with pytest.raises(WeightsError, match="NaN"):
         load_decoder(other)
     good = tmp_path / "good.safetensors"
     save_tensors(good, {k: v.half() for k, v in Decoder().state_dict().items()})
@@ -119,22 +132,25 @@ def test_warm_start_continues_from_given_weights_and_counts_their_iterations(sam
     assert resumed["total_iterations"] == 23
 
 
-def test_ctrl_c_saves_weights_and_summary_then_resume_continues(sample_images, tmp_path, monkeypatch):
+def test_ctrl_c_finishes_the_step_saves_and_resume_continues(sample_images, tmp_path, monkeypatch):
+    import signal
+
     import multistyle.image.train_adain as train_module
+    from multistyle.core.run import TrainingInterrupted
 
     real_losses, calls = train_module.adain_losses, []
 
     def interrupted(*args):
         calls.append(1)
         if len(calls) == 4:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of iteration 4
         return real_losses(*args)
 
     monkeypatch.setattr(train_module, "adain_losses", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(TrainingInterrupted, match=r"interrupted at step 4: saved .*checkpoint.*--resume"):
         train(_tiny_config(sample_images, iterations=6, checkpoint_every=100), tmp_path / "run", show_progress=False)
     summary = json.loads((tmp_path / "run" / "decoder.json").read_text())
-    assert summary["iterations"] == 3 and summary["interrupted"]
+    assert summary["iterations"] == 4 and summary["interrupted"]
     assert isinstance(load_decoder(tmp_path / "run" / "decoder.safetensors"), Decoder)
     monkeypatch.setattr(train_module, "adain_losses", real_losses)
     summary = train(_tiny_config(sample_images, iterations=6), tmp_path / "run", resume=True, show_progress=False)
@@ -151,7 +167,7 @@ def test_time_limit_stops_with_weights_and_a_checkpoint_that_resume_continues(sa
 
 def test_empty_folders_are_clear_errors(tmp_path, sample_images):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(UserError, match="no training images"):
+    with pytest.raises(InputError, match="no training images"):
         train(_tiny_config(sample_images, content_dirs=(str(tmp_path / "empty"),)), tmp_path / "o", show_progress=False)
 
 
@@ -215,5 +231,6 @@ def test_sigterm_to_the_whole_job_saves_weights_and_summary(sample_images, tmp_p
     assert job.returncode != 0
     summary = json.loads((out / "decoder.json").read_text())
     assert summary["interrupted"] and summary["iterations"] >= 2, stderr[-2000:]
-    state = json.loads((out / "checkpoint" / "state.json").read_text())
-    assert state["info"]["iteration"] == summary["iterations"]
+    _, info = load_training_state(out / "checkpoint")
+    assert info["iteration"] == summary["iterations"]
+    assert "interrupted at step" in stderr and "saved" in stderr and "Traceback" not in stderr

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from multistyle.core.losses import gram_matrix
+from multistyle.core.vgg import VGGFeatures
 from multistyle.image import color
 from multistyle.image.gatys import GatysConfig, stylize
 from multistyle.image.io import load_image
-from multistyle.image.vgg import VGGFeatures
 
 FAST = dict(size=64, patience=0)
 
@@ -36,14 +36,14 @@ def test_larger_style_weight_gives_closer_style(images):
     content, style = images
     weak = stylize(content, [style], GatysConfig(steps=30, style_weight=10, **FAST), show_progress=False)
     strong = stylize(content, [style], GatysConfig(steps=30, style_weight=1e4, **FAST), show_progress=False)
-    from multistyle.image.io import resize, fit_long_side
+    from multistyle.image.io import fit_long_side, resize
     s = resize(style, fit_long_side(*style.shape[-2:], 64))
-    assert gram_distance(strong.image, s) < 0.5 * gram_distance(weak.image, s)
+    assert gram_distance(strong.tensor, s) < 0.5 * gram_distance(weak.tensor, s)
 
 
 def test_preserve_color_keeps_content_chroma(images):
     content, style = images
-    from multistyle.image.io import resize, fit_long_side
+    from multistyle.image.io import fit_long_side, resize
     c = resize(content, fit_long_side(*content.shape[-2:], 64))
     plain = stylize(content, [style], GatysConfig(steps=20, **FAST), show_progress=False)
     kept = stylize(content, [style], GatysConfig(steps=20, preserve_color="luminance", **FAST), show_progress=False)
@@ -51,28 +51,28 @@ def test_preserve_color_keeps_content_chroma(images):
     def chroma_error(img):
         return float((color.rgb_to_yiq(img)[:, 1:] - color.rgb_to_yiq(c)[:, 1:]).abs().mean())
 
-    assert chroma_error(kept.image) < 0.2 * chroma_error(plain.image)
-    assert float((kept.image - c).abs().mean()) > 0.01, "luminance must still be stylised"
+    assert chroma_error(kept.tensor) < 0.2 * chroma_error(plain.tensor)
+    assert float((kept.tensor - c).abs().mean()) > 0.01, "luminance must still be stylised"
     hist = stylize(content, [style], GatysConfig(steps=20, preserve_color="histogram", **FAST), show_progress=False)
-    assert chroma_error(hist.image) < chroma_error(plain.image)
+    assert chroma_error(hist.tensor) < chroma_error(plain.tensor)
 
 
 def test_multiscale_and_noise_init_give_requested_size(images):
     content, style = images
     result = stylize(content, [style], GatysConfig(size=80, steps=4, scales=2, init="noise", patience=0), show_progress=False)
-    assert result.image.shape[-1] == 80 and result.image.shape[-2] == round(content.shape[-2] * 80 / content.shape[-1])
+    assert result.tensor.shape[-1] == 80 and result.tensor.shape[-2] == round(content.shape[-2] * 80 / content.shape[-1])
     assert [len(h) for h in result.history] == [8, 4]
-    assert result.image.min() >= 0 and result.image.max() <= 1
+    assert result.tensor.min() >= 0 and result.tensor.max() <= 1
 
 
 def test_style_blend_moves_toward_the_heavier_style(sample_images, images):
     content, style = images
     style2 = load_image(sample_images["style2"])
-    from multistyle.image.io import resize, fit_long_side
+    from multistyle.image.io import fit_long_side, resize
     s1 = resize(style, fit_long_side(*style.shape[-2:], 64))
     mostly_1 = stylize(content, [style, style2], GatysConfig(steps=30, style_blend=(0.9, 0.1), style_weight=1e4, **FAST), show_progress=False)
     mostly_2 = stylize(content, [style, style2], GatysConfig(steps=30, style_blend=(0.1, 0.9), style_weight=1e4, **FAST), show_progress=False)
-    assert gram_distance(mostly_1.image, s1) < gram_distance(mostly_2.image, s1)
+    assert gram_distance(mostly_1.tensor, s1) < gram_distance(mostly_2.tensor, s1)
 
 
 def test_cli_writes_image_json_and_snapshots(cli, sample_images, tmp_path):

@@ -3,7 +3,7 @@ import logging
 import pytest
 import torch
 
-from multistyle import UserError
+from multistyle.errors import InputError
 from multistyle.text.data import make_batch, read_references, read_split, training_batches
 from multistyle.text.toy import write_toy_corpus
 from multistyle.text.vocab import EOS, GO, PAD, SPECIALS, UNK, Vocab
@@ -23,15 +23,15 @@ def test_read_split_gives_both_styles(corpus):
 
 def test_missing_split_and_folder_are_user_errors(corpus, tmp_path):
     (corpus / "sentiment.dev.1").unlink()
-    with pytest.raises(UserError, match=r"missing sentiment\.dev\.1"):
+    with pytest.raises(InputError, match=r"missing sentiment\.dev\.1"):
         read_split(corpus, "dev")
-    with pytest.raises(UserError, match="data folder not found"):
+    with pytest.raises(InputError, match="data folder not found"):
         read_split(tmp_path / "nowhere", "train")
 
 
 def test_non_utf8_file_is_a_user_error_with_its_line(corpus):
     (corpus / "sentiment.test.0").write_bytes(b"fine line\nbad \xff byte\n")
-    with pytest.raises(UserError, match=r"sentiment\.test\.0: not UTF-8 text \(line 2\)"):
+    with pytest.raises(InputError, match=r"sentiment\.test\.0: not UTF-8 text \(line 2\)"):
         read_split(corpus, "test")
 
 
@@ -49,7 +49,7 @@ def test_references_are_the_normalised_rewrites(tmp_path):
     (tmp_path / "reference.1").write_text("good .\tBad.\n")
     assert read_references(tmp_path) == ([["the", "food", "was", "n't", "bad", "!"]], [["bad", "."]])
     (tmp_path / "reference.1").write_text("no tab here\n")
-    with pytest.raises(UserError, match="line 1 is not"):
+    with pytest.raises(InputError, match="line 1 is not"):
         read_references(tmp_path)
     assert read_references(tmp_path / "absent") is None
 
@@ -62,7 +62,7 @@ def test_vocab_keeps_frequent_words_and_maps_the_rest_to_unk(tmp_path):
     vocab.save(tmp_path / "vocab.txt")
     assert Vocab.load(tmp_path / "vocab.txt").words == vocab.words
     (tmp_path / "bad.txt").write_text("hello\nworld\n")
-    with pytest.raises(UserError, match="must start with"):
+    with pytest.raises(InputError, match="must start with"):
         Vocab.load(tmp_path / "bad.txt")
 
 

@@ -1,17 +1,12 @@
 """The Yelp model that ships in multistyle/text/weights: it loads, and it moves clear reviews toward the other sentiment."""
-import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
-from multistyle.core.config import load_config
 from multistyle.text.bundle import CALIBRATION, FIGURES, WEIGHTS, load_config_json, load_model
-from multistyle.text.config import CrossAlignConfig
-from multistyle.text.transfer import SHIPPED_MODEL, transfer_lines
+from multistyle.text.transfer import SHIPPED_MODEL, TextTransfer
 
 pytestmark = pytest.mark.skipif(not (SHIPPED_MODEL / WEIGHTS).is_file(), reason="no text model ships")
-ROOT = Path(__file__).resolve().parents[1]
 
 # Words whose sentiment no Yelp reader would dispute; the transfers are judged by them alone.
 POSITIVE = {"great", "good", "delicious", "friendly", "best", "amazing", "love", "excellent", "nice", "awesome",
@@ -60,7 +55,7 @@ def test_shipped_model_transfers_at_its_calibrated_strength():
 
 @pytest.mark.parametrize("sources, target, toward", [(COMPLAINTS, "positive", 0), (PRAISE, "negative", 1)])
 def test_shipped_model_moves_clear_reviews_to_the_other_sentiment(sources, target, toward):
-    outputs = transfer_lines(sources, target)
+    outputs = TextTransfer.from_pretrained()(sources, target).texts
     assert len(outputs) == len(sources)
     moved = 0
     for source, output in zip(sources, outputs):
@@ -75,10 +70,3 @@ def test_demo_runs_the_text_line_with_the_shipped_model():
 
     line = text_demo()
     assert line.startswith("text: ") and "->" in line and "skipped" not in line
-
-
-def test_shipped_model_was_trained_with_the_config_its_figures_name():
-    figures = shipped_figures()
-    assert figures["config"].startswith("configs/text/")
-    shipped = load_config_json(SHIPPED_MODEL)
-    assert dataclasses.replace(shipped, device="auto") == load_config(CrossAlignConfig, ROOT / figures["config"])

@@ -1,14 +1,16 @@
 """Training, transfer, evaluation and their CLI on the toy corpus (tiny models, CPU, seconds)."""
 import dataclasses
 import json
+import os
 import random
 import shutil
+import signal
 
 import pytest
 import torch
 
-from multistyle import UserError
 from multistyle.core.checkpoint import load_training_state
+from multistyle.errors import InputError
 from multistyle.text import train as train_module
 from multistyle.text.bundle import CALIBRATION, load_model
 from multistyle.text.calibrate import calibrate
@@ -19,7 +21,7 @@ from multistyle.text.evaluator import load_evaluator, train_evaluator
 from multistyle.text.tokenize import split_words
 from multistyle.text.toy import NOUNS, OCCASIONS, SENTIMENT_WORDS, write_toy_corpus
 from multistyle.text.train import run_config, train
-from multistyle.text.transfer import SHIPPED_MODEL, fill_placeholders, transfer_sentences
+from multistyle.text.transfer import fill_placeholders, transfer_sentences
 from multistyle.text.vocab import SPECIALS, Vocab
 
 TOY_MODEL = CrossAlignConfig(
@@ -116,21 +118,31 @@ def test_resume_reproduces_the_next_step_exactly(toy, tmp_path):
     assert torch.equal(straight["ae_optimizer"]["state"][0]["exp_avg"], resumed["ae_optimizer"]["state"][0]["exp_avg"])
 
 
-def test_ctrl_c_saves_a_checkpoint_that_resume_continues(toy, tmp_path, monkeypatch):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_saves_a_checkpoint_that_resumes_bit_identically(toy, tmp_path, monkeypatch, signum):
+    from multistyle.core.run import TrainingInterrupted
+
     real_step, calls = train_module.Trainer.step, []
 
     def interrupted_step(self, batch, gamma, **kwargs):
         calls.append(1)
         if len(calls) == 3:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signum)  # arrives in the middle of step 3, which still completes
         return real_step(self, batch, gamma, **kwargs)
 
+    config = dataclasses.replace(SMALL, max_steps=5)
     monkeypatch.setattr(train_module.Trainer, "step", interrupted_step)
-    with pytest.raises(KeyboardInterrupt):
-        train(toy, tmp_path / "run", dataclasses.replace(SMALL, max_steps=5), show_progress=False)
-    assert load_training_state(tmp_path / "run" / "checkpoint")[1]["step"] == 2
-    figures = train(toy, tmp_path / "run", dataclasses.replace(SMALL, max_steps=5), resume=True, show_progress=False)
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 3: saved"):
+        train(toy, tmp_path / "run", config, show_progress=False)
+    assert load_training_state(tmp_path / "run" / "checkpoint")[1]["step"] == 3
+    monkeypatch.setattr(train_module.Trainer, "step", real_step)
+    figures = train(toy, tmp_path / "run", config, resume=True, show_progress=False)
+    train(toy, tmp_path / "straight", config, show_progress=False)
     assert figures["steps"] == 5
+    resumed, straight = (load_training_state(tmp_path / run / "checkpoint")[0] for run in ("run", "straight"))
+    for part in ("model", "discriminators"):
+        for name, tensor in straight[part].items():
+            assert torch.equal(resumed[part][name], tensor), f"{part}.{name} differs after resuming"
 
 
 def test_time_limit_evaluates_checkpoints_and_stops_then_resume_finishes(toy, tmp_path):
@@ -145,11 +157,11 @@ def test_time_limit_evaluates_checkpoints_and_stops_then_resume_finishes(toy, tm
 
 def test_runs_are_not_overwritten_and_resume_keeps_the_architecture(toy, tmp_path):
     train(toy, tmp_path / "run", dataclasses.replace(SMALL, max_steps=1), show_progress=False)
-    with pytest.raises(UserError, match="already holds a training run"):
+    with pytest.raises(InputError, match="already holds a training run"):
         train(toy, tmp_path / "run", SMALL, show_progress=False)
-    with pytest.raises(UserError, match="no checkpoint to resume"):
+    with pytest.raises(InputError, match="no checkpoint to resume"):
         train(toy, tmp_path / "fresh", SMALL, resume=True, show_progress=False)
-    with pytest.raises(UserError, match="cannot change dim_z"):
+    with pytest.raises(InputError, match="cannot change dim_z"):
         run_config(tmp_path / "run", None, True, dim_z=99)
 
 
@@ -178,9 +190,10 @@ def test_calibration_that_cannot_reach_the_target_says_so_and_writes_nothing(cli
                        "--accuracy", "99.9", "--step", "0.5", "--max-strength", "0.5", "--quiet")
     assert code == 2 and "no strength up to 0.5 reaches 99.9 % dev accuracy" in err and len(err.strip().splitlines()) == 1
     assert not (model / CALIBRATION).exists()
-    (model / CALIBRATION).write_text('{"strength": "strong"}')
-    code, _, err = cli("text", "transfer", "--model", model, "--to", "positive", "fine")
-    assert code == 2 and "'strength' must be a number >= 0" in err
+    for bad in ('"strong"', "NaN", "-1"):
+        (model / CALIBRATION).write_text(f'{{"strength": {bad}}}')
+        code, _, err = cli("text", "transfer", "--model", model, "--to", "positive", "fine")
+        assert code == 2 and "'strength' must be a finite number >= 0" in err, bad
 
 
 def test_placeholders_take_back_the_source_numbers_and_unknown_words():
@@ -253,7 +266,7 @@ def test_transfer_without_a_model_names_the_missing_one_and_how_to_train_it(cli,
     (["text", "transfer", "--model", "MODEL", "--to", "positive", ""], "text 1 is empty"),
     (["text", "transfer", "--model", "MODEL", "--to", "positive", "fine", "   "], "text 2 is empty"),
     (["text", "transfer", "--model", "MODEL", "--to", "sideways", "fine"], "--to must be one of"),
-    (["text", "transfer", "--model", "MODEL", "--to", "positive", "--strength", "-0.5", "fine"], "--strength must be a number >= 0"),
+    (["text", "transfer", "--model", "MODEL", "--to", "positive", "--strength", "-0.5", "fine"], "--strength must be a finite number >= 0"),
     (["text", "calibrate", "--model", "MODEL", "--data", "TOY", "--evaluator", "EVALUATOR", "--accuracy", "150"], "--accuracy must be a percentage"),
     (["text", "transfer", "--model", "MODEL", "--to", "positive", "--input", "BINARY"], "not UTF-8"),
     (["text", "transfer", "--model", "MISMATCHED", "--to", "positive", "fine"], "mixes two models"),

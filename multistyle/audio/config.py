@@ -1,10 +1,10 @@
 """The settings of Grinstein et al.'s audio style transfer, mirrored by configs/audio/grinstein.toml."""
 from dataclasses import dataclass
 
-from multistyle import UserError
 from multistyle.audio.extractors import EXTRACTORS
 from multistyle.audio.io import WAV_SUBTYPES
 from multistyle.audio.spectral import STFT
+from multistyle.errors import InputError
 
 # An evaluation costs ~1 s (random), ~5 s (vgg) or ~0.03 s (auditory) on a 10 s clip and a 2-core CPU.
 # On imperial x usa the random net's Gram loss falls by 99 % within 20; the auditory statistics need ~150.
@@ -47,7 +47,7 @@ class GrinsteinConfig:
                    "wav_format": (self.wav_format, tuple(WAV_SUBTYPES))}
         for name, (value, allowed) in choices.items():
             if value not in allowed:
-                raise UserError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, not {value!r}")
+                raise InputError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, not {value!r}")
         at_least = {"steps": (self.evaluations, 1), "n_fft": (self.n_fft, 16), "hop": (self.hop, 1),
                     "sample_rate": (self.sample_rate, 4000), "griffin_lim_iters": (self.griffin_lim_iters, 0),
                     "random_filters": (self.random_filters, 1), "random_width": (self.random_width, 1),
@@ -55,17 +55,17 @@ class GrinsteinConfig:
                     "patience": (self.patience, 0)}
         for name, (value, low) in at_least.items():
             if value < low:
-                raise UserError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
+                raise InputError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
         if self.hop > self.n_fft:
-            raise UserError(f"--hop {self.hop} is longer than --n-fft {self.n_fft}: frames would skip samples")
+            raise InputError(f"--hop {self.hop} is longer than --n-fft {self.n_fft}: frames would skip samples")
         if not 0 <= self.griffin_lim_momentum < 1:
-            raise UserError("--griffin-lim-momentum must be in [0, 1)")
+            raise InputError("--griffin-lim-momentum must be in [0, 1)")
         if self.style_weight <= 0 or self.content_weight < 0:
-            raise UserError("--style-weight must be positive and --content-weight non-negative")
+            raise InputError("--style-weight must be positive and --content-weight non-negative")
         if not 0 < self.auditory_compression <= 1:
-            raise UserError("auditory_compression must be in (0, 1]")
+            raise InputError("auditory_compression must be in (0, 1]")
         if not self.vgg_layers:
-            raise UserError("vgg_layers must name at least one layer")
+            raise InputError("vgg_layers must name at least one layer")
 
     @property
     def evaluations(self) -> int:

@@ -2,21 +2,23 @@
 from collections.abc import Iterator
 from pathlib import Path
 
+from multistyle.audio.config import GrinsteinConfig, TextureConfig
 from multistyle.audio.io import save_wav
 from multistyle.audio.samples import melody, percussive_texture
-from multistyle.audio.config import GrinsteinConfig, TextureConfig
-from multistyle.audio.transfer import texture_files, transfer_files
+from multistyle.audio.transfer import AudioTransfer
 
 DEMO_SECONDS = 4.0
 
 
 def run_audio_demo(out: Path, show_progress: bool = True) -> Iterator[str]:
-    config = GrinsteinConfig()
+    rate = GrinsteinConfig().sample_rate
     content, style = out / "audio_content_melody.wav", out / "audio_style_rain.wav"
-    save_wav(melody(DEMO_SECONDS, config.sample_rate), content, config.sample_rate)
-    save_wav(percussive_texture(DEMO_SECONDS, config.sample_rate), style, config.sample_rate)
+    save_wav(melody(DEMO_SECONDS, rate), content, rate)
+    save_wav(percussive_texture(DEMO_SECONDS, rate), style, rate)
     yield f"audio/inputs: {content} and {style} (synthesised)"
-    result = transfer_files(content, style, out / "audio_transfer.wav", config, show_progress=show_progress)
+    result = AudioTransfer(show_progress=show_progress)(content, style)
+    result.save(out / "audio_transfer.wav", content=str(content), style=str(style))
     yield f"audio/transfer: {out / 'audio_transfer.wav'} with .png and .json ({result.summary()})"
-    result = texture_files(style, out / "audio_texture.wav", TextureConfig(), seconds=DEMO_SECONDS, show_progress=show_progress)
+    result = AudioTransfer(TextureConfig(), show_progress=show_progress).texture(style, DEMO_SECONDS)
+    result.save(out / "audio_texture.wav", style=str(style), requested_seconds=DEMO_SECONDS)
     yield f"audio/texture: {out / 'audio_texture.wav'} with .png and .json ({result.summary()})"

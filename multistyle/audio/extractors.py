@@ -13,6 +13,8 @@ from torch import nn
 from multistyle.audio.auditory import AuditoryStatistics
 from multistyle.audio.spectral import magnitude_from_log
 from multistyle.core.losses import gram_matrix
+from multistyle.core.memory import check_memory
+from multistyle.core.vgg import FLOATS_PER_PIXEL, VGGFeatures
 
 EXTRACTORS = ("random", "vgg", "auditory")
 
@@ -51,8 +53,15 @@ class SpectrogramExtractor(nn.Module):
     def content_distance(self, features: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:
         return mean_relative_error(features, targets)
 
+    def activation_bytes(self, n_freqs: int, frames: int) -> float:
+        """Bytes the features of an (n_freqs, frames) spectrogram take through a forward and backward pass."""
+        raise NotImplementedError
+
     def check_fits(self, *log_spectrograms: torch.Tensor) -> None:
-        """Raise a UserError when these inputs would not fit in memory."""
+        """Raise ResourceError when these inputs' features would not fit in their device's free memory."""
+        need = sum(self.activation_bytes(*s.shape) for s in log_spectrograms)
+        check_memory(need, f"the {type(self).__name__} on {' and '.join(f'{s.shape[-1]} frames' for s in log_spectrograms)}",
+                      log_spectrograms[0].device, hint="use shorter clips or a smaller --n-fft")
 
     def freeze(self) -> "SpectrogramExtractor":
         return self.eval().requires_grad_(False)
@@ -77,6 +86,10 @@ class RandomConvExtractor(SpectrogramExtractor):
     def features(self, log_spectrogram: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"relu": torch.relu(self.conv(log_spectrogram.unsqueeze(0)))}
 
+    def activation_bytes(self, n_freqs: int, frames: int) -> float:
+        # conv output, ReLU output and their gradients, float32
+        return 4 * 4 * self.conv.out_channels * frames + 3 * 4 * n_freqs * frames
+
 
 class VGGExtractor(SpectrogramExtractor):
     """Our ImageNet VGG-19 reading the log-spectrogram as a grey image (frequency by time).
@@ -86,8 +99,6 @@ class VGGExtractor(SpectrogramExtractor):
 
     def __init__(self, layers: tuple[str, ...], pooling: str, full_scale: float):
         super().__init__()
-        from multistyle.image.vgg import VGGFeatures
-
         self.vgg = VGGFeatures(layers, pooling)
         self.full_scale = full_scale
         pools = sum(name.startswith("pool") for name in self.vgg.encoder.names)
@@ -98,11 +109,8 @@ class VGGExtractor(SpectrogramExtractor):
         grey = log_spectrogram / self.full_scale
         return self.vgg(grey.expand(1, 3, *grey.shape))
 
-    def check_fits(self, *log_spectrograms: torch.Tensor) -> None:
-        from multistyle.image.io import check_memory_for_vgg
-
-        for spectrogram in log_spectrograms:
-            check_memory_for_vgg(*spectrogram.shape)
+    def activation_bytes(self, n_freqs: int, frames: int) -> float:
+        return FLOATS_PER_PIXEL * n_freqs * frames * 4 * 2
 
 
 class AuditoryExtractor(SpectrogramExtractor):
@@ -119,6 +127,11 @@ class AuditoryExtractor(SpectrogramExtractor):
 
     def statistics(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return self.model.statistics(features["envelopes"])
+
+    def activation_bytes(self, n_freqs: int, frames: int) -> float:
+        # magnitudes and cochlear envelopes, then one modulation-filtered copy of the envelopes per band
+        bands, modulation = self.model.filterbank.shape[0], self.model.modulation_bands
+        return 3 * 4 * frames * (n_freqs + bands * (2 + modulation))
 
     def style_distance(self, statistics: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:
         """Each statistic weighs the same; log band means compare as log ratios, the rest relatively."""

@@ -5,14 +5,14 @@ from pathlib import Path
 import torch
 from matplotlib.figure import Figure
 
-from multistyle import UserError
 from multistyle.core.checkpoint import atomic_write_bytes
+from multistyle.errors import InputError
 
 
 def check_png_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
-        raise UserError(f"{path}: spectrogram plots are written as PNG; give a path ending in .png")
+        raise InputError(f"{path}: spectrogram plots are written as PNG; give a path ending in .png")
     return path
 
 

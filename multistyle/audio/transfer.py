@@ -13,17 +13,29 @@ from pathlib import Path
 
 import torch
 
-from multistyle import UserError
 from multistyle.audio.auditory import AuditoryStatistics
 from multistyle.audio.config import GrinsteinConfig
-from multistyle.audio.extractors import AuditoryExtractor, RandomConvExtractor, SpectrogramExtractor, VGGExtractor
-from multistyle.audio.io import check_wav_path, load_audio, peak_normalise, save_wav
+from multistyle.audio.extractors import (
+    AuditoryExtractor,
+    RandomConvExtractor,
+    SpectrogramExtractor,
+    VGGExtractor,
+)
+from multistyle.audio.io import AudioLike, check_wav_path, describe, load_signal, peak_normalise, save_wav
 from multistyle.audio.plot import check_png_path, save_spectrogram_panel
-from multistyle.audio.spectral import STFT, griffin_lim, log_magnitude, magnitude_from_log, spectral_convergence_db, unit_phase
+from multistyle.audio.spectral import (
+    STFT,
+    griffin_lim,
+    log_magnitude,
+    magnitude_from_log,
+    spectral_convergence_db,
+    unit_phase,
+)
 from multistyle.core.checkpoint import write_json
-from multistyle.core.config import config_dict
+from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.optimize import optimize_input
 from multistyle.core.runtime import seed_everything, select_device
+from multistyle.errors import InputError
 
 MAX_TEXTURE_SECONDS = 600.0
 
@@ -36,6 +48,47 @@ class AudioResult:
     stopped_early: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # seconds: features, optimisation, griffin_lim
     griffin_lim_convergence_db: float = 0.0  # how far the audio's magnitude is from the optimised one
+    config: GrinsteinConfig | None = None
+    mode: str = "transfer"  # or "texture"
+    inputs: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # log-spectrograms of the inputs, for the figure
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    @property
+    def losses(self) -> dict[str, float]:
+        return self.best_terms
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.timings.values())
+
+    def report(self, **inputs) -> dict:
+        timings = {k: round(v, 3) for k, v in self.timings.items()}
+        timings["total"] = round(self.seconds, 3)
+        return {
+            "method": "grinstein", "mode": self.mode, **inputs,
+            "seconds_of_audio": round(self.audio.numel() / self.sample_rate, 3),
+            "config": config_dict(self.config),
+            "iterations": self.iterations, "stopped_early": self.stopped_early,
+            "initial_loss_terms": self.initial_terms, "final_loss_terms": self.best_terms,
+            "style_loss_reduction": round(self.style_reduction, 4),
+            "griffin_lim_spectral_convergence_db": round(self.griffin_lim_convergence_db, 2),
+            "timings_s": timings,
+        }
+
+    def save(self, path: str | Path, plot: str | Path | None = None, report: bool = True, **inputs) -> Path:
+        """OUT.wav, a spectrogram figure (OUT.png unless `plot`) and OUT.json. The JSON is written last: a
+        report on disk means every output is complete."""
+        output = check_wav_path(path)
+        plot_path = check_png_path(plot) if plot is not None else output.with_suffix(".png")
+        save_wav(self.audio, output, self.sample_rate, self.config.wav_format)
+        save_spectrogram_panel([*self.inputs.items(), ("result", self.log_spectrogram)], plot_path, self.sample_rate, self.config.hop)
+        if report:
+            inputs = {k: str(v) if isinstance(v, Path) else v for k, v in inputs.items()}
+            write_json(output.with_suffix(".json"), {**self.report(**inputs), "output": str(output), "plot": str(plot_path)})
+        return output
 
     @property
     def iterations(self) -> int:
@@ -73,7 +126,7 @@ def build_extractor(config: GrinsteinConfig) -> SpectrogramExtractor:
             compression=config.auditory_compression, modulation_bands=config.modulation_bands,
         )
     except ValueError as e:
-        raise UserError(f"auditory extractor: {e}") from None
+        raise InputError(f"auditory extractor: {e}") from None
     return AuditoryExtractor(statistics)
 
 
@@ -99,13 +152,13 @@ def require_frames(samples: int, label: str, config: GrinsteinConfig, extractor:
     """A clip must fill one FFT frame, and give the extractor the frames it needs."""
     rate, stft = config.sample_rate, config.stft
     if samples < stft.n_fft:
-        raise UserError(
+        raise InputError(
             f"{label}: {samples / rate:.3f} s is shorter than one FFT frame "
             f"({stft.n_fft} samples = {stft.n_fft / rate:.3f} s at {rate} Hz)"
         )
     if stft.frames(samples) < extractor.min_frames:
         need = stft.samples(extractor.min_frames) / rate
-        raise UserError(f"{label}: the {config.extractor} extractor needs at least {need:.2f} s of audio")
+        raise InputError(f"{label}: the {config.extractor} extractor needs at least {need:.2f} s of audio")
 
 
 def shaped_noise_log_spectrogram(samples: int, reference: torch.Tensor, stft: STFT, generator: torch.Generator) -> torch.Tensor:
@@ -129,8 +182,6 @@ def _synthesise(
         optimizer=config.optimizer, lr=config.lr,
         patience=config.patience, rel_tol=config.rel_tol, description=description, show_progress=show_progress,
     )
-    if not result.history:
-        raise UserError("the style loss is not finite for these inputs; check that the clips are not near-silent")
     start = time.perf_counter()
     log_spectrogram = result.output.clamp_min(0)
     magnitude = magnitude_from_log(log_spectrogram)
@@ -142,13 +193,13 @@ def _synthesise(
     try:
         audio = peak_normalise(audio)
     except ValueError:
-        raise UserError("the result is silent; try more --steps or another --extractor") from None
+        raise InputError("the result is silent; try more --steps or another --extractor") from None
     return AudioResult(audio.cpu(), log_spectrogram.cpu(), result.history, result.stopped_early, timings, convergence)
 
 
 def transfer(
     content: torch.Tensor, style: torch.Tensor, config: GrinsteinConfig, *,
-    labels: tuple[str, str] = ("content", "style"), show_progress: bool = True,
+    labels: tuple[str, str] = ("content", "style"), show_progress: bool = False,
 ) -> AudioResult:
     """Restyle a mono `content` signal with a mono `style` signal (both at config.sample_rate).
 
@@ -175,16 +226,17 @@ def transfer(
     features_seconds = time.perf_counter() - start
     result = _synthesise(init, loss, phase, content.numel(), config, generator, show_progress, f"audio transfer ({config.extractor})")
     result.timings = {"features": features_seconds, **result.timings}
+    result.config, result.mode, result.inputs = config, "transfer", {"content": content_log.cpu(), "style": style_log.cpu()}
     return result
 
 
 def texture(
-    style: torch.Tensor, seconds: float, config: GrinsteinConfig, *, label: str = "style", show_progress: bool = True,
+    style: torch.Tensor, seconds: float, config: GrinsteinConfig, *, label: str = "style", show_progress: bool = False,
 ) -> AudioResult:
     """`seconds` of new audio with the statistics of `style`, synthesised from spectrally shaped noise (random phase)."""
     config.validate()
     if not 0 < seconds <= MAX_TEXTURE_SECONDS:
-        raise UserError(f"--seconds must be in (0, {MAX_TEXTURE_SECONDS:g}], not {seconds:g}")
+        raise InputError(f"--seconds must be in (0, {MAX_TEXTURE_SECONDS:g}], not {seconds:g}")
     device = select_device(config.device)
     generator = seed_everything(config.seed)
     start = time.perf_counter()
@@ -200,65 +252,37 @@ def texture(
     features_seconds = time.perf_counter() - start
     result = _synthesise(init, loss, None, length, config, generator, show_progress, f"audio texture ({config.extractor})")
     result.timings = {"features": features_seconds, **result.timings}
+    result.config, result.mode, result.inputs = config, "texture", {"style": style_log.cpu()}
     return result
 
 
-def _report(result: AudioResult, config: GrinsteinConfig, mode: str, inputs: dict, output: Path, plot: Path) -> dict:
-    timings = {k: round(v, 3) for k, v in result.timings.items()}
-    timings["total"] = round(sum(result.timings.values()), 3)
-    return {
-        "method": "grinstein", "mode": mode, **inputs, "output": str(output), "plot": str(plot),
-        "seconds_of_audio": round(result.audio.numel() / config.sample_rate, 3),
-        "config": config_dict(config),
-        "iterations": result.iterations, "stopped_early": result.stopped_early,
-        "initial_loss_terms": result.initial_terms, "final_loss_terms": result.best_terms,
-        "style_loss_reduction": round(result.style_reduction, 4),
-        "griffin_lim_spectral_convergence_db": round(result.griffin_lim_convergence_db, 2),
-        "timings_s": timings,
-    }
+class AudioTransfer:
+    """Grinstein et al. (2018): restyle a clip in the spectrogram domain, or synthesise a style's texture.
 
+    >>> result = AudioTransfer(extractor="random")("speech.wav", "rain.mp3")
+    >>> result.save("out.wav")          # also out.png (spectrograms) and out.json
 
-def _outputs(output_path: str | Path, plot_path: str | Path | None) -> tuple[Path, Path]:
-    output = check_wav_path(output_path)
-    plot = check_png_path(plot_path) if plot_path is not None else output.with_suffix(".png")
-    return output, plot
+    Clips may be files or arrays/tensors (mono (samples,) or (channels, samples)) with their `sample_rate`.
+    Settings are `GrinsteinConfig`'s; each call may override them.
+    """
 
+    def __init__(self, config: GrinsteinConfig | None = None, *, show_progress: bool = False, **overrides):
+        self.config = with_overrides(config or GrinsteinConfig(), overrides)
+        self.show_progress = show_progress
 
-def _write(result: AudioResult, config: GrinsteinConfig, panels: list[tuple[str, torch.Tensor]], output: Path, plot: Path, report: dict) -> None:
-    """Audio, then figure, then the JSON last: a report on disk means every output is complete."""
-    save_wav(result.audio, output, config.sample_rate, config.wav_format)
-    save_spectrogram_panel([*panels, ("result", result.log_spectrogram)], plot, config.sample_rate, config.hop)
-    write_json(output.with_suffix(".json"), report)
+    def __call__(self, content: AudioLike, style: AudioLike, *, sample_rate: int | None = None, **overrides) -> AudioResult:
+        """`content` restyled by `style`; the result has the content's length at the config's sample rate."""
+        config = with_overrides(self.config, overrides)
+        config.validate()
+        content_signal = load_signal(content, config.sample_rate, sample_rate, "content")
+        style_signal = load_signal(style, config.sample_rate, sample_rate, "style")
+        labels = (describe(content, "content"), describe(style, "style"))
+        return transfer(content_signal, style_signal, config, labels=labels, show_progress=self.show_progress)
 
-
-def transfer_files(
-    content_path: str | Path, style_path: str | Path, output_path: str | Path, config: GrinsteinConfig, *,
-    plot_path: str | Path | None = None, show_progress: bool = True,
-) -> AudioResult:
-    """Files in; OUT.wav, a spectrogram figure (OUT.png unless `plot_path`) and OUT.json out."""
-    output, plot = _outputs(output_path, plot_path)
-    config.validate()
-    content = load_audio(content_path, config.sample_rate)
-    style = load_audio(style_path, config.sample_rate)
-    result = transfer(content, style, config, labels=(str(content_path), str(style_path)), show_progress=show_progress)
-    stft = config.stft
-    panels = [("content", log_magnitude(stft.forward(content))), ("style", log_magnitude(stft.forward(style)))]
-    inputs = {"content": str(content_path), "style": str(style_path)}
-    _write(result, config, panels, output, plot, _report(result, config, "transfer", inputs, output, plot))
-    return result
-
-
-def texture_files(
-    style_path: str | Path, output_path: str | Path, config: GrinsteinConfig, *,
-    seconds: float | None = None, plot_path: str | Path | None = None, show_progress: bool = True,
-) -> AudioResult:
-    """A style file in, `seconds` of its texture out (default: as long as the style clip)."""
-    output, plot = _outputs(output_path, plot_path)
-    config.validate()
-    style = load_audio(style_path, config.sample_rate)
-    seconds = style.numel() / config.sample_rate if seconds is None else seconds
-    result = texture(style, seconds, config, label=str(style_path), show_progress=show_progress)
-    panels = [("style", log_magnitude(config.stft.forward(style)))]
-    inputs = {"style": str(style_path), "requested_seconds": seconds}
-    _write(result, config, panels, output, plot, _report(result, config, "texture", inputs, output, plot))
-    return result
+    def texture(self, style: AudioLike, seconds: float | None = None, *, sample_rate: int | None = None, **overrides) -> AudioResult:
+        """`seconds` (default: the style clip's length) of new audio with `style`'s statistics."""
+        config = with_overrides(self.config, overrides)
+        config.validate()
+        signal = load_signal(style, config.sample_rate, sample_rate, "style")
+        seconds = signal.numel() / config.sample_rate if seconds is None else seconds
+        return texture(signal, seconds, config, label=describe(style, "style"), show_progress=self.show_progress)

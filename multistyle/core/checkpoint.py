@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
-from multistyle import UserError
+from multistyle.errors import InputError, WeightsError
 
 
 def _publish(tmp: str, path: Path) -> None:
@@ -44,9 +44,9 @@ def read_json(path: str | os.PathLike) -> Any:
     try:
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
+        raise InputError(f"{path}: file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"{path}: not valid JSON ({e})") from None
+        raise InputError(f"{path}: not valid JSON ({e})") from None
 
 
 def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
@@ -64,13 +64,18 @@ def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], meta
 
 
 def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Load a safetensors file; a missing or malformed file is a UserError naming it."""
+    """Load a safetensors file; a missing or malformed file is a WeightsError naming it."""
+    return _read_safetensors(path)[0]
+
+
+def _read_safetensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     if not Path(path).is_file():
-        raise UserError(f"{path}: file not found")
+        raise WeightsError(f"{path}: file not found")
     try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as e:
-        raise UserError(f"{path}: not a readable safetensors file ({e})") from None
+        with safe_open(str(path), framework="pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}, f.metadata() or {}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightsError(f"{path}: not a readable safetensors file ({e})") from None
 
 
 def flatten_state(state: Any, prefix: str = "") -> tuple[dict[str, torch.Tensor], Any]:
@@ -105,26 +110,34 @@ def unflatten_state(tensors: dict[str, torch.Tensor], skeleton: Any) -> Any:
     return skeleton
 
 
-def save_training_state(folder: str | os.PathLike, states: dict[str, Any], info: dict[str, Any]) -> None:
-    """Save several nested states (model, optimizer, RNG...) as one resumable checkpoint.
+STATE_FILE = "state.safetensors"
 
-    Writes `state.safetensors` then `state.json`; the JSON is written last, so a checkpoint whose JSON
-    exists is complete.
-    """
-    folder = Path(folder)
+
+def save_training_state(folder: str | os.PathLike, states: dict[str, Any], info: dict[str, Any]) -> None:
+    """Save several nested states (model, optimizer, RNG...) and the run's counters (`info`) as one
+    resumable checkpoint: one safetensors file whose metadata holds the counters and the states' layout,
+    written atomically, so a kill can never pair new tensors with old counters."""
     tensors: dict[str, torch.Tensor] = {}
     skeletons = {}
     for name, state in states.items():
         t, skeletons[name] = flatten_state(state, name)
         tensors.update(t)
-    save_tensors(folder / "state.safetensors", tensors)
-    write_json(folder / "state.json", {"info": info, "skeletons": skeletons})
+    meta = {"info": json.dumps(info, default=str), "skeletons": json.dumps(skeletons)}
+    save_tensors(Path(folder) / STATE_FILE, tensors, metadata=meta)
+
+
+def has_training_state(folder: str | os.PathLike) -> bool:
+    return (Path(folder) / STATE_FILE).is_file()
 
 
 def load_training_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """Inverse of save_training_state: returns (states, info)."""
-    folder = Path(folder)
-    meta = read_json(folder / "state.json")
-    tensors = load_tensors(folder / "state.safetensors")
-    states = {name: unflatten_state(tensors, skel) for name, skel in meta["skeletons"].items()}
-    return states, meta["info"]
+    path = Path(folder) / STATE_FILE
+    tensors, meta = _read_safetensors(path)
+    if "skeletons" in meta:
+        info, skeletons = json.loads(meta["info"]), json.loads(meta["skeletons"])
+    else:  # written before counters moved into the tensor file: state.json beside it
+        legacy = read_json(Path(folder) / "state.json")
+        info, skeletons = legacy["info"], legacy["skeletons"]
+    states = {name: unflatten_state(tensors, skel) for name, skel in skeletons.items()}
+    return states, info

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from multistyle.core.progress import make_progress
+from multistyle.errors import OptimizationError
 
 LossFn = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 Callback = Callable[[int, torch.Tensor], None]
@@ -30,19 +32,6 @@ class OptimizationResult:
     @property
     def final_terms(self) -> dict[str, float]:
         return self.history[-1] if self.history else {}
-
-
-def make_progress(disable: bool = False) -> Progress:
-    """The rich progress bar every long-running multistyle command uses."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[status]}"),
-        disable=disable,
-    )
 
 
 def _has_plateaued(totals: list[float], patience: int, rel_tol: float) -> bool:
@@ -67,13 +56,13 @@ def optimize_input(
     patience: int = 0,
     rel_tol: float = 1e-4,
     description: str = "optimising",
-    show_progress: bool = True,
+    show_progress: bool = False,
 ) -> OptimizationResult:
     """Minimise sum(loss_fn(x).values()) over x, starting from `init` (which is not modified).
 
     `steps` counts evaluations of the loss and its gradient, the unit of cost. L-BFGS uses a strong
     Wolfe line search, which keeps it stable whatever the loss's scale. The best iterate seen is
-    returned. `patience` > 0 stops once the best total improved by less than `rel_tol` (relative) over
+    returned; OptimizationError when not even the first evaluation was finite. `patience` > 0 stops once the best total improved by less than `rel_tol` (relative) over
     the last `patience` evaluations.
     """
     if steps < 1:
@@ -134,4 +123,6 @@ def optimize_input(
         except _BudgetSpent:
             pass
 
+    if not history:
+        raise OptimizationError("the loss was not finite at the first evaluation: check the weights and inputs")
     return OptimizationResult(best["x"], history, stopped_early, time.perf_counter() - start)

@@ -5,18 +5,27 @@ features the style's per-channel mean and standard deviation; a trained decoder 
 to an image. Style statistics are computed once per style image and reused for every content.
 """
 import importlib.resources
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from multistyle import UserError
-from multistyle.core.checkpoint import load_tensors, read_json
+from multistyle.core.blend import blend_weights
+from multistyle.core.checkpoint import load_tensors
+from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import channel_mean_std
+from multistyle.core.progress import make_progress
+from multistyle.core.runtime import select_device
+from multistyle.core.vgg import VGGFeatures, check_memory_for_vgg
+from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
-from multistyle.image.vgg import VGGFeatures
+from multistyle.image.io import IMAGE_SUFFIXES, ImageLike, fit_long_side, image_grid, load_image, resize, save_image
+from multistyle.image.result import ImageResult
 
 ENCODER_LAYER = "relu4_1"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
@@ -91,26 +100,28 @@ def load_decoder(path: str | Path | None = None) -> Decoder:
     """The decoder from a safetensors file (default: the one shipped in the package), checked against the architecture."""
     path = Path(path) if path is not None else shipped_decoder_path()
     if not path.is_file():
-        hint = "pass --decoder PATH or train one with `multistyle image train-adain`" if path.name == SHIPPED_DECODER else ""
-        raise UserError(f"{path}: decoder file not found {hint}".rstrip())
+        hint = " (train one with `multistyle image train-adain`)" if path.name == SHIPPED_DECODER else ""
+        raise WeightsError(f"{path}: decoder file not found{hint}")
     tensors = load_tensors(path)
     decoder = Decoder()
     expected = decoder.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
-        raise UserError(
+        raise WeightsError(
             f"{path}: not an AdaIN decoder of this architecture "
             f"(missing {missing[:3] or 'none'}, unexpected {unexpected[:3] or 'none'})"
         )
     for name, tensor in expected.items():
         if tensors[name].shape != tensor.shape:
-            raise UserError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, this decoder needs {tuple(tensor.shape)}")
+            raise WeightsError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, this decoder needs {tuple(tensor.shape)}")
+        if not torch.isfinite(tensors[name]).all():
+            raise WeightsError(f"{path}: {name} holds NaN or infinite weights")
     decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
     return decoder.eval().requires_grad_(False)
 
 
-class AdaIN(nn.Module):
+class AdaINNetwork(nn.Module):
     """Frozen VGG-19 encoder to relu4_1 + decoder; `style_stats` once per style, then `forward` per content."""
 
     def __init__(self, decoder: Decoder):
@@ -152,152 +163,148 @@ class AdaIN(nn.Module):
         return self.decoder(self.target_features(self.encode(content), styles, **controls))
 
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-
-
 @dataclass
 class AdaINConfig:
-    size: int = 512  # long side of content and style images, pixels
+    size: int = 512  # long side of the output (and of the style images), pixels; 0 keeps the content's size
     alpha: float = 1.0  # 0 = reconstruct the content, 1 = full style
-    style_blend: tuple[float, ...] | None = None  # interpolation weights, one per style, summing to 1
+    style_blend: tuple[float, ...] | None = None  # one weight per style (normalised); None: equal
     preserve_color: bool = False  # recolour each style to the content's colour statistics first
     decoder: str | None = None  # None: the decoder shipped in the package
     device: str = "auto"
 
     def validate(self, n_styles: int, n_masks: int = 0) -> None:
         if n_styles < 1:
-            raise UserError("give at least one style image")
+            raise InputError("give at least one style image")
         if not 0.0 <= self.alpha <= 1.0:
-            raise UserError(f"--alpha must be between 0 and 1, not {self.alpha}")
-        if self.size < 32:
-            raise UserError(f"--size {self.size} is too small; use at least 32 pixels")
-        if self.style_blend is not None:
-            if len(self.style_blend) != n_styles:
-                raise UserError(f"--style-blend has {len(self.style_blend)} weights for {n_styles} style images")
-            if any(w < 0 for w in self.style_blend) or abs(sum(self.style_blend) - 1.0) > 1e-6:
-                raise UserError(f"--style-blend weights must be non-negative and sum to 1 (they sum to {sum(self.style_blend):g})")
+            raise InputError(f"--alpha must be between 0 and 1, not {self.alpha}")
+        if self.size != 0 and self.size < 32:
+            raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0 for the content's own size)")
+        blend_weights(self.style_blend, n_styles)
         if n_masks and not (n_masks == n_styles or (n_masks == 1 and n_styles == 2)):
-            raise UserError(f"give one mask per style ({n_styles}), or one mask for two styles; got {n_masks}")
+            raise InputError(f"give one mask per style ({n_styles}), or one mask for two styles; got {n_masks}")
         if n_masks and self.style_blend is not None:
-            raise UserError("use either --mask or --style-blend, not both")
+            raise InputError("use either --mask or --style-blend, not both")
 
 
-def load_masks(paths: list[Path], size: tuple[int, int], n_styles: int) -> list[torch.Tensor]:
+def load_masks(masks: Sequence[ImageLike], size: tuple[int, int], n_styles: int) -> list[torch.Tensor]:
     """Masks as (1, 1, H, W) in [0, 1] at `size`; one mask for two styles means the second is its complement."""
-    from multistyle.image.io import load_pil, pil_to_tensor, resize
-
-    masks = []
-    for path in paths:
-        img = load_pil(path)
-        h, w = size
-        if abs(img.width / img.height - w / h) > 0.02:
-            raise UserError(f"{path}: mask is {img.width}x{img.height}, which does not match the content's aspect ratio ({w}x{h})")
-        masks.append(resize(pil_to_tensor(img).mean(1, keepdim=True), size))
-    if len(masks) == 1 and n_styles == 2:
-        masks.append(1 - masks[0])
-    return masks
-
-
-def _multiple_of_8(h: int, w: int) -> tuple[int, int]:
-    # relu4_1 is at 1/8 resolution and the decoder upsamples 3 times: sizes must divide by 8.
-    return max(8, round(h / 8) * 8), max(8, round(w / 8) * 8)
+    loaded = []
+    h, w = size
+    for i, mask in enumerate(masks):
+        name = str(mask) if isinstance(mask, (str, Path)) else f"mask {i + 1}"
+        image = load_image(mask)
+        mh, mw = image.shape[-2:]
+        if abs(mw / mh - w / h) > 0.02:
+            raise InputError(f"{name}: mask is {mw}x{mh}, which does not match the content's aspect ratio ({w}x{h})")
+        loaded.append(resize(image.mean(1, keepdim=True), size))
+    if len(loaded) == 1 and n_styles == 2:
+        loaded.append(1 - loaded[0])
+    return loaded
 
 
-def load_for_adain(path: str | Path, long_side: int) -> torch.Tensor:
-    from multistyle.image.io import fit_long_side, load_image, resize
+def pad_to_multiple(image: torch.Tensor, multiple: int = 8) -> torch.Tensor:
+    """Reflect-pad the bottom and right edges to a multiple of `multiple` (relu4_1 is 1/8 of the input and the
+    decoder upsamples three times); crop the result back to the input's size afterwards."""
+    h, w = image.shape[-2:]
+    pad_h, pad_w = -h % multiple, -w % multiple
+    if not (pad_h or pad_w):
+        return image
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
 
-    image = load_image(path)
-    return resize(image, _multiple_of_8(*fit_long_side(*image.shape[-2:], long_side)))
 
+class AdaIN:
+    """Huang & Belongie (2017): arbitrary style transfer in one pass through an encoder, AdaIN and a decoder.
 
-class AdaINStylizer:
-    """Loads the model once; stylises contents with styles whose statistics are cached per file."""
+    >>> adain = AdaIN.from_pretrained()
+    >>> adain("photo.jpg", "painting.jpg", alpha=0.8).image.save("out.png")
 
-    def __init__(self, config: AdaINConfig):
-        from multistyle.core.runtime import select_device
+    The model is loaded once; style statistics of image files are cached, so many contents with one
+    style cost one encoding of the style. Settings are `AdaINConfig`'s; each call may override them.
+    """
 
-        self.config = config
-        self.device = select_device(config.device)
-        self.model = AdaIN(load_decoder(config.decoder)).to(self.device).eval()
-        self._style_cache: dict[str, StyleStats] = {}
+    def __init__(self, decoder: Decoder, config: AdaINConfig | None = None, **overrides: Any):
+        self.config = with_overrides(config or AdaINConfig(), overrides)
+        self.device = select_device(self.config.device)
+        self.network = AdaINNetwork(decoder).to(self.device).eval()
+        self._style_cache: dict[tuple[str, int], StyleStats] = {}
 
-    def stats_for(self, style_path: Path, content: torch.Tensor | None = None) -> StyleStats:
-        style = load_for_adain(style_path, self.config.size)
-        if self.config.preserve_color and content is not None:
-            return self.model.style_stats(color.match_color_histogram(style, content).to(self.device))
-        key = str(style_path)
-        if key not in self._style_cache:
-            self._style_cache[key] = self.model.style_stats(style.to(self.device))
-        return self._style_cache[key]
+    @classmethod
+    def from_pretrained(cls, config: AdaINConfig | None = None, **overrides: Any) -> "AdaIN":
+        """The decoder shipped in the package (or `config.decoder` when set)."""
+        config = with_overrides(config or AdaINConfig(), overrides)
+        return cls(load_decoder(config.decoder), config)
+
+    @classmethod
+    def from_file(cls, path: str | Path, config: AdaINConfig | None = None, **overrides: Any) -> "AdaIN":
+        """A decoder from a safetensors file (one `multistyle image train-adain` wrote)."""
+        return cls.from_pretrained(config, **{**overrides, "decoder": str(path)})
+
+    def style_stats(self, style: ImageLike, long_side: int, content: torch.Tensor | None = None) -> StyleStats:
+        """A style's relu4_1 statistics; for files, computed once per (file, size) unless recoloured to `content`."""
+        key = (str(Path(style).resolve()), long_side) if isinstance(style, (str, Path)) else None
+        if content is None and key in self._style_cache:
+            return self._style_cache[key]
+        image = load_image(style, long_side)
+        if content is not None:
+            return self.network.style_stats(color.match_color_histogram(image, content).to(self.device))
+        stats = self.network.style_stats(image.to(self.device))
+        if key is not None:
+            self._style_cache[key] = stats
+        return stats
 
     @torch.no_grad()
-    def stylize(self, content_path: Path, style_paths: list[Path], mask_paths: list[Path] | None = None) -> torch.Tensor:
-        from multistyle.image.io import check_memory_for_vgg
+    def __call__(self, content: ImageLike, style: ImageLike | Sequence[ImageLike], *,
+                 masks: Sequence[ImageLike] | None = None, **overrides: Any) -> ImageResult:
+        """Stylise `content` with `style` (or several, blended by `style_blend` or placed by `masks`).
 
-        cfg = self.config
-        cfg.validate(len(style_paths), len(mask_paths or []))
-        content = load_for_adain(content_path, cfg.size)
-        check_memory_for_vgg(*content.shape[-2:], backward=False)
-        masks = load_masks(mask_paths, tuple(content.shape[-2:]), len(style_paths)) if mask_paths else None
-        styles = [self.stats_for(p, content) for p in style_paths]
-        output = self.model(
-            content.to(self.device), styles, alpha=cfg.alpha, weights=list(cfg.style_blend) if cfg.style_blend else None,
-            masks=[m.to(self.device) for m in masks] if masks else None,
+        Overrides: alpha, style_blend, preserve_color, size. The output is exactly `size` on its long side
+        (the content's own size with size 0), whatever the divisibility of its sides."""
+        cfg = with_overrides(self.config, overrides)
+        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        cfg.validate(len(styles), len(masks or []))
+        start = time.perf_counter()
+        image = load_image(content)
+        h, w = fit_long_side(*image.shape[-2:], cfg.size)
+        check_memory_for_vgg(h + 8, w + 8, backward=False, device=self.device)
+        image = resize(image, (h, w))
+        style_side = cfg.size or max(h, w)
+        region_masks = load_masks(masks, (h, w), len(styles)) if masks else None
+        stats = [self.style_stats(s, style_side, image if cfg.preserve_color else None) for s in styles]
+        loaded = time.perf_counter()
+        output = self.network(
+            pad_to_multiple(image).to(self.device), stats, alpha=cfg.alpha,
+            weights=blend_weights(cfg.style_blend, len(styles)) if not region_masks else None,
+            masks=[pad_to_multiple(m).to(self.device) for m in region_masks] if region_masks else None,
         )
-        return output.clamp(0, 1).cpu()
+        output = output[..., :h, :w].clamp(0, 1).cpu()
+        done = time.perf_counter()
+        return ImageResult(output, "adain", config_dict(cfg), seconds=done - start,
+                           timings={"load": loaded - start, "stylise": done - loaded})
 
 
 def list_images(folder: Path) -> list[Path]:
     if not folder.is_dir():
-        raise UserError(f"{folder}: not a folder")
+        raise InputError(f"{folder}: not a folder")
     images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
-        raise UserError(f"{folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder")
+        raise InputError(f"{folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder")
     return images
 
 
-def stylize_files(
-    content_path: Path, style_paths: list[Path], output_path: Path, config: AdaINConfig, mask_paths: list[Path] | None = None
-) -> float:
-    """One content, one or more styles -> `output_path` plus a JSON report; returns seconds taken."""
-    import time
-
-    from multistyle.core.checkpoint import write_json
-    from multistyle.core.config import config_dict
-    from multistyle.image.io import check_output_path, save_image
-
-    output_path = check_output_path(output_path)
-    start = time.perf_counter()
-    stylizer = AdaINStylizer(config)
-    image = stylizer.stylize(content_path, style_paths, mask_paths)
-    seconds = time.perf_counter() - start
-    save_image(image, output_path)
-    write_json(output_path.with_suffix(".json"), {
-        "method": "adain", "content": str(content_path), "styles": [str(p) for p in style_paths],
-        "masks": [str(p) for p in mask_paths or []], "size": list(image.shape[-2:]),
-        "config": config_dict(config), "seconds": round(seconds, 3),
-    })
-    return seconds
-
-
-def stylize_folders(content_dir: Path, style_dir: Path, out_dir: Path, config: AdaINConfig, show_progress: bool = True) -> Path:
+def stylize_folders(model: AdaIN, content_dir: Path, style_dir: Path, out_dir: Path, show_progress: bool = False) -> Path:
     """Every content x every style -> OUT_DIR/CONTENT__STYLE.png, plus grid.png (a row per content)."""
-    from multistyle.core.optimize import make_progress
-    from multistyle.image.io import image_grid, load_image, save_image
-
     contents, styles = list_images(content_dir), list_images(style_dir)
-    config.validate(1)
-    stylizer = AdaINStylizer(config)
     out_dir.mkdir(parents=True, exist_ok=True)
-    panels = [torch.ones(1, 3, 8, 8)] + [load_image(s, long_side=256) for s in styles]  # header row: styles
+    panels = [torch.ones(1, 3, 8, 8)] + [load_image(s, 256) for s in styles]  # header row: styles
     with make_progress(disable=not show_progress) as progress:
         task = progress.add_task("adain", total=len(contents) * len(styles), status="")
         for content in contents:
-            panels.append(load_image(content, long_side=256))
+            panels.append(load_image(content, 256))
             for style in styles:
-                image = stylizer.stylize(content, [style])
-                save_image(image, out_dir / f"{content.stem}__{style.stem}.png")
-                panels.append(image)
+                result = model(content, style)
+                result.save(out_dir / f"{content.stem}__{style.stem}.png", report=False)
+                panels.append(result.tensor)
                 progress.update(task, advance=1, status=f"{content.stem} x {style.stem}")
     grid = out_dir / "grid.png"
     save_image(image_grid(panels, columns=len(styles) + 1, height=192), grid)

@@ -5,28 +5,30 @@ matrices at relu1_1..relu5_1 match the style image's. Extras from the follow-up 
 2017): colour preservation, style blends and coarse-to-fine synthesis.
 """
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from multistyle import UserError
-from multistyle.core.checkpoint import write_json
-from multistyle.core.config import config_dict
+from multistyle.core.blend import blend_weights
+from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import content_loss, gram_loss, gram_matrix, total_variation
 from multistyle.core.optimize import optimize_input
 from multistyle.core.runtime import seed_everything, select_device
+from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
+from multistyle.errors import InputError
 from multistyle.image import color
-from multistyle.image.io import check_memory_for_vgg, check_output_path, fit_long_side, load_image, resize, save_image
-from multistyle.image.vgg import VGGFeatures
+from multistyle.image.io import ImageLike, fit_long_side, load_image, resize
+from multistyle.image.result import ImageResult
 
 COLOR_METHODS = ("luminance", "histogram")
 
 
 @dataclass
 class GatysConfig:
-    size: int = 512  # long side of the output, pixels
+    size: int = 512  # long side of the output, pixels; 0 keeps the content's size
     steps: int = 500  # iterations at the finest scale; each coarser scale gets twice its finer neighbour's
     scales: int = 1  # coarse-to-fine levels, each half the size of the next
     optimizer: str = "lbfgs"
@@ -48,55 +50,38 @@ class GatysConfig:
     device: str = "auto"
 
     def validate(self, n_styles: int) -> None:
-        if self.size < 16:
-            raise UserError(f"--size {self.size} is too small; use at least 16 pixels")
+        if self.size != 0 and self.size < 16:
+            raise InputError(f"--size {self.size} is too small; use at least 16 pixels (or 0 for the content's own size)")
         if self.steps < 1 or self.scales < 1:
-            raise UserError("--steps and --scales must be at least 1")
-        if self.size / 2 ** (self.scales - 1) < 16:
-            raise UserError(f"--scales {self.scales} makes the coarsest level smaller than 16 pixels at --size {self.size}")
+            raise InputError("--steps and --scales must be at least 1")
+        if self.size and self.size / 2 ** (self.scales - 1) < 16:
+            raise InputError(f"--scales {self.scales} makes the coarsest level smaller than 16 pixels at --size {self.size}")
         if self.optimizer not in ("lbfgs", "adam"):
-            raise UserError(f"--optimizer must be lbfgs or adam, not {self.optimizer!r}")
+            raise InputError(f"--optimizer must be lbfgs or adam, not {self.optimizer!r}")
         if self.init not in ("content", "noise"):
-            raise UserError(f"--init must be content or noise, not {self.init!r}")
+            raise InputError(f"--init must be content or noise, not {self.init!r}")
         if self.pooling not in ("max", "avg"):
-            raise UserError(f"pooling must be max or avg, not {self.pooling!r}")
+            raise InputError(f"pooling must be max or avg, not {self.pooling!r}")
         if self.preserve_color not in (None, *COLOR_METHODS):
-            raise UserError(f"colour preservation must be one of {', '.join(COLOR_METHODS)}")
+            raise InputError(f"colour preservation must be one of {', '.join(COLOR_METHODS)}")
         if len(self.content_layer_weights) != len(self.content_layers):
-            raise UserError("content_layer_weights needs one weight per content layer")
+            raise InputError("content_layer_weights needs one weight per content layer")
         if len(self.style_layer_weights) != len(self.style_layers):
-            raise UserError("style_layer_weights needs one weight per style layer")
-        if n_styles < 1:
-            raise UserError("give at least one style image")
-        if self.style_blend is not None:
-            if len(self.style_blend) != n_styles:
-                raise UserError(f"--style-blend has {len(self.style_blend)} weights for {n_styles} style images")
-            if any(w < 0 for w in self.style_blend) or sum(self.style_blend) <= 0:
-                raise UserError("--style-blend weights must be non-negative with a positive sum")
+            raise InputError("style_layer_weights needs one weight per style layer")
+        unknown = sorted(set(self.content_layers + self.style_layers) - set(LAYER_NAMES))
+        if unknown:
+            raise InputError(f"unknown VGG-19 layer {', '.join(unknown)}; use names like relu4_2 or conv1_1")
+        weights = {"content_weight": self.content_weight, "style_weight": self.style_weight, "tv_weight": self.tv_weight,
+                   "lr": self.lr or 0.0, **{f"layer weight {w}": w for w in self.content_layer_weights + self.style_layer_weights}}
+        negative = [name for name, value in weights.items() if not value >= 0]
+        if negative:
+            raise InputError(f"{', '.join(negative)} must be finite and non-negative")
+        blend_weights(self.style_blend, n_styles)
 
-    def blend_weights(self, n_styles: int) -> list[float]:
-        weights = self.style_blend or (1.0,) * n_styles
-        return [w / sum(weights) for w in weights]
-
-    def scale_plan(self) -> list[tuple[int, int]]:
-        """(long side, iterations) per level, coarsest first."""
+    def scale_plan(self, long_side: int) -> list[tuple[int, int]]:
+        """(long side, iterations) per level for an output `long_side` pixels long, coarsest first."""
         levels = range(self.scales - 1, -1, -1)
-        return [(round(self.size / 2**k), self.steps * 2**k) for k in levels]
-
-
-@dataclass
-class GatysResult:
-    image: torch.Tensor
-    history: list[list[dict[str, float]]] = field(default_factory=list)  # per scale, per iteration
-    seconds: float = 0.0
-
-    @property
-    def final_terms(self) -> dict[str, float]:
-        return self.history[-1][-1]
-
-    @property
-    def iterations(self) -> int:
-        return sum(len(h) for h in self.history)
+        return [(round(long_side / 2**k), self.steps * 2**k) for k in levels]
 
 
 class GatysLoss:
@@ -108,7 +93,7 @@ class GatysLoss:
             self.content_targets = {k: v for k, v in vgg(content).items() if k in config.content_layers}
             # A blend of styles is a blend of their Gram matrices' losses; targets are computed once.
             self.style_targets = []
-            for style, weight in zip(styles, config.blend_weights(len(styles))):
+            for style, weight in zip(styles, blend_weights(config.style_blend, len(styles))):
                 feats = vgg(style)
                 self.style_targets.append((weight, {name: gram_matrix(feats[name]) for name in config.style_layers}))
 
@@ -135,19 +120,19 @@ def stylize(
     styles: list[torch.Tensor],
     config: GatysConfig,
     *,
-    show_progress: bool = True,
-    on_snapshot=None,
-) -> GatysResult:
+    show_progress: bool = False,
+    on_snapshot: Callable[[int, int, torch.Tensor], None] | None = None,
+) -> ImageResult:
     """Stylise a (1, 3, H, W) content image with one or more style images (any sizes, RGB in [0, 1]).
 
-    The output has the content's aspect ratio and `config.size` as its long side.
-    `on_snapshot(level, step, image)` is called after every iteration.
+    The output has the content's aspect ratio and `config.size` as its long side (0: the content's size).
+    `on_snapshot(level, step, image)` is called after every evaluation.
     """
     config.validate(len(styles))
     device = select_device(config.device)
     generator = seed_everything(config.seed)
     h, w = fit_long_side(*content.shape[-2:], config.size)
-    check_memory_for_vgg(h, w)
+    check_memory_for_vgg(h, w, device=device)
     vgg = VGGFeatures(tuple(dict.fromkeys(config.content_layers + config.style_layers)), config.pooling).to(device)
 
     full_content = resize(content, (h, w))
@@ -160,7 +145,7 @@ def stylize(
     start = time.perf_counter()
     history: list[list[dict[str, float]]] = []
     image = None
-    for level, (long_side, steps) in enumerate(config.scale_plan()):
+    for level, (long_side, steps) in enumerate(config.scale_plan(max(h, w))):
         size = fit_long_side(*content.shape[-2:], long_side)
         level_content = resize(content, size).to(device)
         level_styles = [resize(s, fit_long_side(*s.shape[-2:], long_side)).to(device) for s in styles]
@@ -182,43 +167,33 @@ def stylize(
     image = image.cpu()
     if config.preserve_color == "luminance":
         image = color.with_chroma_of(color.grey(image), full_content)
-    return GatysResult(image, history, time.perf_counter() - start)
-
-
-def stylize_files(
-    content_path: str | Path,
-    style_paths: list[str | Path],
-    output_path: str | Path,
-    config: GatysConfig,
-    *,
-    save_every: int = 0,
-    show_progress: bool = True,
-) -> GatysResult:
-    """Files in, image and a JSON report out (`OUT` and `OUT.json`)."""
-    output_path = check_output_path(output_path)
-    config.validate(len(style_paths))
-    content = load_image(content_path)
-    styles = [load_image(p) for p in style_paths]
-
-    def snapshot(level: int, step: int, image: torch.Tensor) -> None:
-        if step % save_every == 0:
-            save_image(image.clamp(0, 1).cpu(), output_path.with_name(f"{output_path.stem}_level{level}_{step:05d}{output_path.suffix}"))
-
-    result = stylize(content, styles, config, show_progress=show_progress, on_snapshot=snapshot if save_every else None)
-    save_image(result.image, output_path)
-    write_json(
-        output_path.with_suffix(".json"),
-        {
-            "method": "gatys",
-            "content": str(content_path),
-            "styles": [str(p) for p in style_paths],
-            "output": str(output_path),
-            "size": list(result.image.shape[-2:]),
-            "config": config_dict(config),
-            "iterations": result.iterations,
-            "iterations_per_level": [len(h) for h in result.history],
-            "final_loss_terms": result.final_terms,
-            "seconds": round(result.seconds, 2),
-        },
+    seconds = time.perf_counter() - start
+    return ImageResult(
+        image, "gatys", config_dict(config), losses=history[-1][-1], seconds=seconds, timings={"optimisation": seconds},
+        details={"iterations": sum(map(len, history)), "iterations_per_level": [len(h) for h in history]}, history=history,
     )
-    return result
+
+
+class Gatys:
+    """Gatys, Ecker & Bethge (2016): optimise the image itself to match a content and one or more styles.
+
+    >>> result = Gatys(steps=300)("photo.jpg", "painting.jpg")
+    >>> result.image.save("out.png")
+
+    Settings are those of `GatysConfig` (a config object, keyword overrides, or both); each call may
+    override them again. Images may be paths, PIL images, NumPy arrays or tensors.
+    """
+
+    def __init__(self, config: GatysConfig | None = None, *, show_progress: bool = False, **overrides: Any):
+        self.config = with_overrides(config or GatysConfig(), overrides)
+        self.show_progress = show_progress
+
+    def __call__(self, content: ImageLike, style: ImageLike | Sequence[ImageLike], *,
+                 on_snapshot: Callable[[int, int, torch.Tensor], None] | None = None, **overrides: Any) -> ImageResult:
+        """Stylise `content` with `style` (or a list of styles, blended by `style_blend`)."""
+        config = with_overrides(self.config, overrides)
+        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        config.validate(len(styles))
+        content_tensor = load_image(content)
+        style_tensors = [load_image(s) for s in styles]
+        return stylize(content_tensor, style_tensors, config, show_progress=self.show_progress, on_snapshot=on_snapshot)

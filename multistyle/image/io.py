@@ -1,54 +1,113 @@
-"""Reading, resizing and writing images as (1, 3, H, W) float RGB tensors in [0, 1]."""
+"""Images in and out: any of a path, a PIL image, a NumPy array or a tensor becomes a (1, 3, H, W) float
+RGB tensor in [0, 1]; results are written atomically. Grids for figures."""
 import io
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+import torchvision.transforms.v2.functional as TF
+from PIL import Image, ImageOps, UnidentifiedImageError
+from torchvision.utils import make_grid
 
-from multistyle import UserError
 from multistyle.core.checkpoint import atomic_write_bytes
-from multistyle.core.runtime import available_memory_bytes
+from multistyle.errors import InputError
 
 OUTPUT_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+IMAGE_SUFFIXES = set(OUTPUT_SUFFIXES)
+MAX_PIXELS = 100_000_000  # decoded pixels a file may have (PIL's decompression-bomb guard, made an error)
 
-# Activation floats that VGG-19 keeps per input pixel up to relu5_1 (conv and ReLU outputs of every
-# layer, each block at a quarter of the previous one's positions), used to guard memory.
-_VGG_FLOATS_PER_PIXEL = 2 * (2 * 64 + 2 * 128 / 4 + 4 * 256 / 16 + 4 * 512 / 64 + 512 / 256)
+ImageLike = str | Path | Image.Image | np.ndarray | torch.Tensor
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """RGB with the photo's EXIF orientation applied; 16- and 32-bit greys scaled to 8 bits, not clipped."""
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") else max(float(array.max()), 1.0)
+        img = Image.fromarray(np.clip(array / top * 255.0, 0, 255).round().astype(np.uint8), "L")
+    return img.convert("RGB")
 
 
 def load_pil(path: str | Path) -> Image.Image:
+    """An image file as an RGB PIL image, upright; unreadable, truncated or huge files are InputErrors."""
     path = Path(path)
     if not path.exists():
-        raise UserError(f"{path}: file not found")
+        raise InputError(f"{path}: file not found")
     if path.is_dir():
-        raise UserError(f"{path}: is a folder, expected an image file")
+        raise InputError(f"{path}: is a folder, expected an image file")
     try:
         with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise InputError(f"{path}: {img.width}x{img.height} is too large to decode (at most {MAX_PIXELS // 1_000_000} megapixels)")
             img.load()  # decode now, so a truncated file fails here
-            img = img.convert("RGB")
+            img = _to_rgb(img)
     except UnidentifiedImageError:
-        raise UserError(f"{path}: not an image file PIL can read") from None
+        raise InputError(f"{path}: not an image file PIL can read") from None
+    except Image.DecompressionBombError as e:
+        raise InputError(f"{path}: too large to decode ({e})") from None
     except (OSError, SyntaxError, ValueError) as e:
-        raise UserError(f"{path}: corrupt or truncated image ({e})") from None
+        raise InputError(f"{path}: corrupt or truncated image ({e})") from None
     if img.width == 0 or img.height == 0:
-        raise UserError(f"{path}: image has zero size")
+        raise InputError(f"{path}: image has zero size")
     return img
 
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:
-    array = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
+    return TF.to_dtype(TF.pil_to_tensor(img.convert("RGB")), torch.float32, scale=True).unsqueeze(0)
 
 
 def tensor_to_pil(image: torch.Tensor) -> Image.Image:
-    array = image.detach().squeeze(0).clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
-    return Image.fromarray(array)
+    return TF.to_pil_image(image.detach().squeeze(0).clamp(0, 1).mul(255).round().byte().cpu())
+
+
+def _array_to_tensor(array: np.ndarray, name: str) -> torch.Tensor:
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[-1] not in (1, 3, 4):
+        raise InputError(f"{name}: expected an (H, W), (H, W, 3) or (H, W, 4) array, not shape {array.shape}")
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / 255.0
+    elif array.dtype == np.uint16:
+        array = array.astype(np.float32) / 65535.0
+    elif np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float32)
+    else:
+        raise InputError(f"{name}: arrays must be uint8, uint16 or float in [0, 1], not {array.dtype}")
+    tensor = torch.from_numpy(np.ascontiguousarray(array[..., :3])).permute(2, 0, 1)
+    return tensor.expand(3, -1, -1).unsqueeze(0).contiguous()
+
+
+def as_image_tensor(image: ImageLike, name: str = "image") -> torch.Tensor:
+    """A path, PIL image, (H, W[, C]) array or (3, H, W) / (1, 3, H, W) tensor as (1, 3, H, W) RGB in [0, 1]."""
+    if isinstance(image, (str, Path)):
+        tensor = pil_to_tensor(load_pil(image))
+    elif isinstance(image, Image.Image):
+        tensor = pil_to_tensor(_to_rgb(image))
+    elif isinstance(image, np.ndarray):
+        tensor = _array_to_tensor(image, name)
+    elif isinstance(image, torch.Tensor):
+        tensor = image.detach().float().cpu()
+        if tensor.ndim == 3:
+            tensor = tensor.unsqueeze(0)
+        if tensor.ndim != 4 or tensor.shape[:2] != (1, 3):
+            raise InputError(f"{name}: expected a (3, H, W) or (1, 3, H, W) tensor, not shape {tuple(image.shape)}")
+    else:
+        raise InputError(f"{name}: expected a path, PIL image, NumPy array or tensor, not {type(image).__name__}")
+    if min(tensor.shape[-2:]) < 1:
+        raise InputError(f"{name}: image has zero size")
+    if not torch.isfinite(tensor).all():
+        raise InputError(f"{name}: contains NaN or infinite values")
+    if tensor.min() < 0 or tensor.max() > 1:
+        raise InputError(f"{name}: values must lie in [0, 1] (found {tensor.min():.3g}..{tensor.max():.3g})")
+    return tensor
 
 
 def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
-    """(H, W) scaled so that max(H, W) == long_side, keeping the aspect ratio."""
+    """(H, W) scaled so that max(H, W) == long_side, keeping the aspect ratio; long_side 0 keeps the size."""
+    if long_side == 0:
+        return height, width
     scale = long_side / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
@@ -59,62 +118,59 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(image, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
 
 
-def load_image(path: str | Path, long_side: int | None = None) -> torch.Tensor:
-    """An image file as (1, 3, H, W) RGB in [0, 1], optionally resized to a long side."""
-    img = load_pil(path)
-    if long_side is not None:
-        h, w = fit_long_side(img.height, img.width, long_side)
-        img = img.resize((w, h), Image.Resampling.LANCZOS)
-    return pil_to_tensor(img)
+def load_image(image: ImageLike, long_side: int | None = None) -> torch.Tensor:
+    """An image (file or in memory) as (1, 3, H, W) RGB in [0, 1], optionally resized to a long side."""
+    tensor = as_image_tensor(image, str(image) if isinstance(image, (str, Path)) else "image")
+    if long_side:
+        tensor = resize(tensor, fit_long_side(*tensor.shape[-2:], long_side))
+    return tensor
 
 
 def check_output_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise UserError(f"{path}: unsupported output format; use one of {', '.join(sorted(OUTPUT_SUFFIXES))}")
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        raise InputError(f"{path}: unsupported output format; use one of {', '.join(sorted(OUTPUT_SUFFIXES))}")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give an output file name")
     return path
 
 
-def save_image(image: torch.Tensor, path: str | Path) -> None:
+def encode_image(image: torch.Tensor | Image.Image, suffix: str, quality: int = 95) -> bytes:
+    """The bytes of `image` in the format its suffix names."""
+    pil = image if isinstance(image, Image.Image) else tensor_to_pil(image)
+    buffer = io.BytesIO()
+    fmt = OUTPUT_SUFFIXES[suffix.lower()]
+    pil.save(buffer, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
+    return buffer.getvalue()
+
+
+def save_image(image: torch.Tensor | Image.Image, path: str | Path) -> None:
     """Write atomically, so a failed run never leaves a partial output behind."""
     path = check_output_path(path)
-    buffer = io.BytesIO()
-    tensor_to_pil(image).save(buffer, format=OUTPUT_SUFFIXES[path.suffix.lower()])
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, encode_image(image, path.suffix))
 
 
-def check_memory_for_vgg(height: int, width: int, images: int = 1, backward: bool = True) -> None:
-    """Refuse sizes whose VGG-19 activations would not fit in the available memory."""
-    available = available_memory_bytes()
-    if available is None:
-        return
-    need = _VGG_FLOATS_PER_PIXEL * height * width * images * 4 * (2 if backward else 1)
-    if need > 0.8 * available:
-        raise UserError(
-            f"{width}x{height} needs about {need / 2**30:.1f} GiB for VGG-19 activations but only "
-            f"{available / 2**30:.1f} GiB is available; use a smaller --size"
-        )
-
-
-def side_by_side(images: list[torch.Tensor], height: int = 256, gap: int = 4) -> torch.Tensor:
-    """Images scaled to a common height and placed in a row on a white background."""
-    scaled = [resize(img, (height, max(1, round(img.shape[-1] * height / img.shape[-2])))) for img in images]
-    width = sum(img.shape[-1] for img in scaled) + gap * (len(scaled) - 1)
-    canvas = torch.ones(1, 3, height, width)
-    x = 0
-    for img in scaled:
-        canvas[..., x : x + img.shape[-1]] = img
-        x += img.shape[-1] + gap
-    return canvas
+def _fit_cell(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """`image` scaled to `height` (and at most `width`), centred on a white (3, height, width) cell."""
+    h, w = image.shape[-2:]
+    scale = min(height / h, width / w)
+    scaled = resize(image, (max(1, round(h * scale)), max(1, round(w * scale))))[0]
+    cell = torch.ones(3, height, width)
+    top, left = (height - scaled.shape[-2]) // 2, (width - scaled.shape[-1]) // 2
+    cell[:, top : top + scaled.shape[-2], left : left + scaled.shape[-1]] = scaled
+    return cell
 
 
 def image_grid(images: list[torch.Tensor], columns: int, height: int = 256, gap: int = 4) -> torch.Tensor:
-    """Rows of `columns` images (each scaled to `height`), rows stacked on a white background."""
-    rows = [side_by_side(images[i : i + columns], height, gap) for i in range(0, len(images), columns)]
-    width = max(r.shape[-1] for r in rows)
-    canvas = torch.ones(1, 3, len(rows) * height + gap * (len(rows) - 1), width)
-    for i, row in enumerate(rows):
-        canvas[..., i * (height + gap) : i * (height + gap) + height, : row.shape[-1]] = row
-    return canvas
+    """Rows of `columns` images on a white background, each in a cell `height` tall and as wide as the
+    widest image at that height."""
+    width = max(round(img.shape[-1] * height / img.shape[-2]) for img in images)
+    cells = torch.stack([_fit_cell(img, height, width) for img in images])
+    if len(images) == 1:  # make_grid adds no padding around a single image
+        return cells
+    return make_grid(cells, nrow=columns, padding=gap, pad_value=1.0)[:, gap:-gap, gap:-gap].unsqueeze(0)
+
+
+def side_by_side(images: list[torch.Tensor], height: int = 256, gap: int = 4) -> torch.Tensor:
+    """Images in one row (see image_grid)."""
+    return image_grid(images, columns=len(images), height=height, gap=gap)

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,15 +16,33 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from multistyle import UserError
-from multistyle.core.checkpoint import atomic_write_bytes, load_training_state, read_json, save_tensors, save_training_state, write_json
+from multistyle.core.checkpoint import (
+    load_training_state,
+    read_json,
+    save_tensors,
+    save_training_state,
+    write_json,
+)
 from multistyle.core.config import config_dict
 from multistyle.core.losses import mean_std_loss
-from multistyle.core.optimize import make_progress
-from multistyle.core.runtime import quiet_exit_on_sigterm, seed_everything, select_device, sigterm_as_interrupt
-from multistyle.image.adain import ENCODER_LAYER, IMAGE_SUFFIXES, STYLE_LAYERS, Decoder, adain, feature_stats, load_decoder
+from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, trim_log
+from multistyle.core.runtime import (
+    quiet_exit_on_sigterm,
+    seed_everything,
+    select_device,
+)
+from multistyle.core.vgg import VGGFeatures
+from multistyle.errors import ConfigError, InputError, OptimizationError
+from multistyle.image.adain import (
+    ENCODER_LAYER,
+    IMAGE_SUFFIXES,
+    STYLE_LAYERS,
+    Decoder,
+    adain,
+    feature_stats,
+    load_decoder,
+)
 from multistyle.image.io import load_pil, pil_to_tensor
-from multistyle.image.vgg import VGGFeatures
 
 
 @dataclass
@@ -42,6 +59,11 @@ class AdaINTrainConfig:
     iterations: int = 160_000
     lr: float = 1e-4
     lr_decay: float = 5e-5  # lr / (1 + lr_decay * iteration), as in the reference implementation
+    # "adain": the paper's objective. "reconstruction": the decoder learns to invert relu4_1 (pixel loss plus
+    # relative feature losses at shallow layers) on contents and styles alike, so alpha 0 rebuilds the photo
+    # and nearest upsampling stops leaving a grid; a cheap first stage for a CPU, continued with "adain".
+    objective: str = "adain"
+    pixel_weight: float = 10.0
     content_weight: float = 1.0
     style_weight: float = 10.0
     checkpoint_every: int = 1000
@@ -56,16 +78,33 @@ class AdaINTrainConfig:
     # CPU-trained decoder keeps improving across sessions whose checkpoints did not survive.
     init_decoder: str = ""
 
+    def validate(self) -> None:
+        at_least = {"iterations": 1, "batch_size": 1, "crop": 16, "checkpoint_every": 1, "log_every": 1, "workers": 0,
+                    "min_short": 16, "resize_short": 16}
+        for name, low in at_least.items():
+            if getattr(self, name) < low:
+                raise ConfigError(f"{name.replace('_', '-')} must be at least {low}, not {getattr(self, name)}")
+        if self.crop % 8:
+            raise ConfigError(f"crop must be a multiple of 8 (the decoder upsamples three times), not {self.crop}")
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
+        if min(self.lr, self.style_weight + self.content_weight + self.pixel_weight) <= 0 or min(
+                self.lr_decay, self.content_weight, self.style_weight, self.pixel_weight, self.max_minutes) < 0:
+            raise ConfigError("lr must be positive; lr_decay, the loss weights and max_minutes non-negative")
+
+
+OBJECTIVES = ("adain", "reconstruction")
+
 
 def collect_images(folders: tuple[str, ...], holdout: tuple[str, ...]) -> list[Path]:
     files = []
     for folder in folders:
         path = Path(folder)
         if not path.is_dir():
-            raise UserError(f"{folder}: not a folder")
+            raise InputError(f"{folder}: not a folder")
         files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.name not in holdout)
     if not files:
-        raise UserError(f"no training images in {', '.join(folders) or '(no folders given)'}")
+        raise InputError(f"no training images in {', '.join(folders) or '(no folders given)'}")
     return files
 
 
@@ -108,6 +147,21 @@ def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: to
     }
 
 
+RECONSTRUCTION_LAYERS = ("relu1_1", "relu2_1", "relu3_1")
+DECODER, SUMMARY = "decoder.safetensors", "decoder.json"
+
+
+def reconstruction_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Decode each image's own relu4_1 features: pixel MSE plus relative feature errors at shallow layers."""
+    images = torch.cat([content, style])
+    with torch.no_grad():
+        target = encoder(images)
+    output = decoder(target[ENCODER_LAYER])
+    features = encoder(output)
+    perceptual = sum(F.mse_loss(features[n], target[n]) / target[n].square().mean().clamp_min(1e-6) for n in RECONSTRUCTION_LAYERS)
+    return {"pixel": F.mse_loss(output, images), "feature": perceptual}
+
+
 def plot_losses(log_path: Path, png_path: Path) -> None:
     import matplotlib
 
@@ -118,7 +172,7 @@ def plot_losses(log_path: Path, png_path: Path) -> None:
     if not rows:
         return
     fig, ax = plt.subplots(figsize=(7, 4))
-    for key in ("content", "style", "total"):
+    for key in [k for k in rows[0] if k not in ("iteration", "lr", "it_per_s")]:
         ax.plot([r["iteration"] for r in rows], [r[key] for r in rows], label=key)
     ax.set(xlabel="iteration", ylabel="loss (weighted)", yscale="log", title="AdaIN decoder training")
     ax.legend()
@@ -146,8 +200,14 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
-def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progress: bool = True) -> dict:
+RESUMABLE = ("iterations", "max_minutes", "checkpoint_every", "log_every", "workers", "device")  # what --resume may change
+
+
+def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progress: bool = False) -> dict:
     """Train (or resume) into `out`; returns the summary written to out/decoder.json."""
+    config.validate()
+    out = Path(out)
+    check_run_folder(out, resume)
     rank, world = _distributed()
     device = select_device(config.device)
     if device.type == "cuda" and world > 1:
@@ -167,13 +227,12 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
     optimizer = torch.optim.Adam(decoder.parameters(), lr=config.lr)
     start = 0
     if resume:
-        if not (out / "checkpoint" / "state.json").is_file():
-            raise UserError(f"{out}: no checkpoint to resume from")
-        states, info = load_training_state(out / "checkpoint")
+        states, info = load_training_state(out / CHECKPOINT)
         decoder.load_state_dict(states["decoder"])
         optimizer.load_state_dict(states["optimizer"])
         start = info["iteration"]
         init_iterations = info.get("init_iterations", 0)
+        trim_log(out / LOG, "iteration", start)  # a killed run's lines past its checkpoint are written again
     model = torch.nn.parallel.DistributedDataParallel(decoder) if world > 1 else decoder
 
     batch = config.batch_size
@@ -183,77 +242,73 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / "config.json", config_dict(config))
-    log_path = out / "log.jsonl"
+    losses = reconstruction_losses if config.objective == "reconstruction" else adain_losses
+    weights = {"content": config.content_weight, "style": config.style_weight, "pixel": config.pixel_weight, "feature": 1.0}
+    iteration, last, window, out_of_time = start, {}, [], False
 
-    def checkpoint(iteration: int) -> None:
-        if rank != 0:
-            return
-        save_training_state(out / "checkpoint", {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict()},
-                            {"iteration": iteration, "init_iterations": init_iterations})
-        save_tensors(out / "decoder.safetensors", {k: v.half() for k, v in decoder.state_dict().items()})
-        if log_path.is_file():
-            plot_losses(log_path, out / "loss.png")
-
-    def summarise(iteration: int, last: dict[str, float], interrupted: bool) -> dict:
+    def summarise(interrupted: bool) -> dict:
         return {
             "iterations": iteration, "init_iterations": init_iterations, "total_iterations": init_iterations + iteration,
             "interrupted": interrupted, "batch_size": batch * world, "crop": config.crop,
             "final_losses": last, "content_images": len(contents), "style_images": len(styles),
-            "seconds_this_run": round(time.perf_counter() - started, 1), "device": str(device), "world_size": world,
+            "seconds_this_run": round(run.seconds, 1), "device": str(device), "world_size": world,
             "stopped_by_time_limit": out_of_time,
             "config": config_dict(config),
         }
 
-    iteration, last, started, out_of_time = start, {}, time.perf_counter(), False
-    deadline = started + 60 * config.max_minutes if config.max_minutes > 0 else math.inf
+    def checkpoint(interrupted: bool = False) -> str:
+        if rank == 0:
+            save_training_state(out / CHECKPOINT, {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict()},
+                                {"iteration": iteration, "init_iterations": init_iterations})
+            save_tensors(out / DECODER, {k: v.half() for k, v in decoder.state_dict().items()})
+            if interrupted:
+                write_json(out / SUMMARY, summarise(interrupted=True))
+            if (out / LOG).is_file():
+                plot_losses(out / LOG, out / "loss.png")
+        return f"{out / CHECKPOINT} and {out / DECODER} at iteration {iteration}; continue with --resume"
 
     def past_deadline() -> bool:
-        late = time.perf_counter() > deadline
-        if world > 1 and deadline < math.inf:  # every rank must stop at the same iteration
+        late = run.out_of_time
+        if world > 1 and run.deadline < math.inf:  # every rank must stop at the same iteration
             flag = torch.tensor([float(late)], device=device)
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
             late = bool(flag.item())
         return late
-    window: list[dict[str, float]] = []
-    try:
-        with sigterm_as_interrupt(), make_progress(disable=not show_progress or rank != 0) as progress:
-            task = progress.add_task("train-adain", total=config.iterations, completed=start, status="")
-            for content, style in loader:
-                for group in optimizer.param_groups:
-                    group["lr"] = config.lr / (1 + config.lr_decay * iteration)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and device.type == "cuda"):
-                    content = content.to(device, non_blocking=True, memory_format=layout)
-                    terms = adain_losses(encoder, model, content, style.to(device, non_blocking=True, memory_format=layout))
-                loss = config.content_weight * terms["content"] + config.style_weight * terms["style"]
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                iteration += 1
-                window.append({"content": config.content_weight * terms["content"].item(),
-                               "style": config.style_weight * terms["style"].item(), "total": loss.item()})
-                if iteration % config.log_every == 0 or iteration == config.iterations:
-                    last = {k: sum(w[k] for w in window) / len(window) for k in window[0]}
-                    window = []
-                    rate = (iteration - start) / (time.perf_counter() - started)
-                    if rank == 0:
-                        with open(log_path, "a") as f:
-                            f.write(json.dumps({"iteration": iteration, **last, "lr": optimizer.param_groups[0]["lr"],
-                                                "it_per_s": round(rate, 3)}) + "\n")
-                    progress.update(task, status=f"{rate:.2f} it/s  " + "  ".join(f"{k} {v:.3g}" for k, v in last.items()))
-                progress.update(task, completed=iteration)
-                if iteration % config.checkpoint_every == 0:
-                    checkpoint(iteration)
-                if past_deadline():
-                    out_of_time = True
-                    break
-    except KeyboardInterrupt:
-        checkpoint(iteration)  # never lose work: Ctrl-C saves (weights and their summary), then exits
-        if rank == 0:
-            write_json(out / "decoder.json", summarise(iteration, last, interrupted=True))
-        raise
-    checkpoint(iteration)
 
-    summary = summarise(iteration, last, interrupted=False)
+    with TrainingRun(out, total=config.iterations, done=start, description="train-adain", max_minutes=config.max_minutes,
+                     show_progress=show_progress, save=lambda: checkpoint(interrupted=True), writer=rank == 0) as run:
+        for content, style in loader:
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr / (1 + config.lr_decay * iteration)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and device.type == "cuda"):
+                content = content.to(device, non_blocking=True, memory_format=layout)
+                terms = losses(encoder, model, content, style.to(device, non_blocking=True, memory_format=layout))
+            terms = {k: weights[k] * v for k, v in terms.items()}
+            loss = sum(terms.values())
+            if not torch.isfinite(loss):
+                raise OptimizationError(f"the training loss became {loss.item()} at iteration {iteration + 1}; "
+                                        f"the last checkpoint is in {out / CHECKPOINT} (try a lower lr)")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            iteration += 1
+            window.append({**{k: v.item() for k, v in terms.items()}, "total": loss.item()})
+            status = None
+            if iteration % config.log_every == 0 or iteration == config.iterations:
+                last = {k: sum(w[k] for w in window) / len(window) for k in window[0]}
+                window = []
+                rate = (iteration - start) / run.seconds
+                run.log({"iteration": iteration, **last, "lr": optimizer.param_groups[0]["lr"], "it_per_s": round(rate, 3)})
+                status = f"{rate:.2f} it/s  " + "  ".join(f"{k} {v:.3g}" for k, v in last.items())
+            run.advance(status=status)
+            if iteration % config.checkpoint_every == 0:
+                checkpoint()
+            if past_deadline():
+                out_of_time = True
+                break
+    checkpoint()
+
+    summary = summarise(interrupted=False)
     if world > 1:  # DDP keeps replicas identical; check it rather than assume it
         checksum = torch.tensor([sum(float(p.double().sum()) for p in decoder.parameters())], device=device, dtype=torch.float64)
         sums = [torch.zeros_like(checksum) for _ in range(world)]
@@ -261,5 +316,5 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         summary["rank_checksums"] = [float(s) for s in sums]
         dist.destroy_process_group()
     if rank == 0:
-        write_json(out / "decoder.json", summary)
+        write_json(out / SUMMARY, summary)
     return summary

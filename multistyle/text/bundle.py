@@ -3,15 +3,16 @@ plus calibration.json once `text calibrate` has chosen the model's default style
 
 The same layout serves a training run's output folder and the model shipped in multistyle/text/weights.
 """
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from multistyle import UserError
 from multistyle.core.checkpoint import load_tensors, read_json, save_tensors, write_json
-from multistyle.core.config import config_dict
-from multistyle.text.config import CrossAlignConfig, config_from_dict
+from multistyle.core.config import config_dict, from_dict
+from multistyle.errors import WeightsError
+from multistyle.text.config import CrossAlignConfig
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.vocab import Vocab
 
@@ -32,7 +33,7 @@ def save_config(folder: str | Path, config: CrossAlignConfig) -> None:
 
 def load_config_json(folder: str | Path) -> CrossAlignConfig:
     path = Path(folder) / CONFIG
-    return config_from_dict(CrossAlignConfig, read_json(path), str(path))
+    return from_dict(CrossAlignConfig, read_json(path), str(path))
 
 
 def save_weights(folder: str | Path, model: CrossAlignedAutoencoder) -> None:
@@ -42,10 +43,10 @@ def save_weights(folder: str | Path, model: CrossAlignedAutoencoder) -> None:
 def check_vocab_matches(folder: Path, vocab: Vocab, weights: dict[str, torch.Tensor], key: str, weights_name: str) -> None:
     """A vocabulary and weights from different runs would produce garbage silently: refuse them."""
     if key not in weights:
-        raise UserError(f"{folder}: {weights_name} lacks {key}; not weights of this model")
+        raise WeightsError(f"{folder}: {weights_name} lacks {key}; not weights of this model")
     rows = weights[key].shape[0]
     if rows != len(vocab):
-        raise UserError(f"{folder}: vocab.txt has {len(vocab)} words but {weights_name} was trained with {rows}; the folder mixes two models")
+        raise WeightsError(f"{folder}: vocab.txt has {len(vocab)} words but {weights_name} was trained with {rows}; the folder mixes two models")
 
 
 def load_weights_into(net: torch.nn.Module, folder: Path, weights_name: str, config_name: str, vocab: Vocab) -> None:
@@ -56,16 +57,16 @@ def load_weights_into(net: torch.nn.Module, folder: Path, weights_name: str, con
         net.load_state_dict(weights)
     except RuntimeError as e:
         reason = str(e).strip().splitlines()[-1].strip()
-        raise UserError(f"{folder}: {weights_name} does not fit {config_name} ({reason})") from None
+        raise WeightsError(f"{folder}: {weights_name} does not fit {config_name} ({reason})") from None
 
 
 def load_model(folder: str | Path, device: torch.device | str = "cpu") -> TrainedModel:
     folder = Path(folder)
     if not folder.is_dir():
-        raise UserError(f"{folder}: model folder not found")
+        raise WeightsError(f"{folder}: model folder not found")
     missing = [name for name in (CONFIG, VOCAB, WEIGHTS) if not (folder / name).is_file()]
     if missing:
-        raise UserError(f"{folder}: not a trained text model (missing {', '.join(missing)})")
+        raise WeightsError(f"{folder}: not a trained text model (missing {', '.join(missing)})")
     config = load_config_json(folder)
     vocab = Vocab.load(folder / VOCAB)
     model = CrossAlignedAutoencoder(len(vocab), config)
@@ -78,6 +79,6 @@ def calibrated_strength(folder: Path) -> float:
     if not path.is_file():
         return 0.0
     strength = read_json(path).get("strength")
-    if not isinstance(strength, (int, float)) or isinstance(strength, bool) or strength < 0:
-        raise UserError(f"{path}: 'strength' must be a number >= 0, not {strength!r}")
+    if not isinstance(strength, (int, float)) or isinstance(strength, bool) or not (math.isfinite(strength) and strength >= 0):
+        raise WeightsError(f"{path}: 'strength' must be a finite number >= 0, not {strength!r}")
     return float(strength)

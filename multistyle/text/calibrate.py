@@ -8,10 +8,10 @@ the target: the most content at that accuracy. The test split is never looked at
 from pathlib import Path
 from typing import Callable
 
-from multistyle import UserError
 from multistyle.core.checkpoint import write_json
-from multistyle.core.optimize import make_progress
+from multistyle.core.progress import make_progress
 from multistyle.core.runtime import select_device
+from multistyle.errors import InputError
 from multistyle.text.bundle import CALIBRATION, TrainedModel, load_model
 from multistyle.text.classifier import StyleClassifier
 from multistyle.text.data import Sentences, read_split
@@ -24,11 +24,11 @@ STEP, MAX_STRENGTH = 0.05, 1.0
 
 def check_settings(target_accuracy: float, step: float, max_strength: float) -> None:
     if not 0 < target_accuracy <= 100:
-        raise UserError(f"--accuracy must be a percentage in (0, 100], not {target_accuracy}")
+        raise InputError(f"--accuracy must be a percentage in (0, 100], not {target_accuracy}")
     if not step > 0:
-        raise UserError(f"--step must be > 0, not {step}")
+        raise InputError(f"--step must be > 0, not {step}")
     if not max_strength >= 0:
-        raise UserError(f"--max-strength must be >= 0, not {max_strength}")
+        raise InputError(f"--max-strength must be >= 0, not {max_strength}")
 
 
 def strength_grid(step: float, max_strength: float) -> list[float]:
@@ -71,7 +71,7 @@ def calibrate(
     max_strength: float = MAX_STRENGTH,
     beam: int = 1,
     device: str | None = None,
-    show_progress: bool = True,
+    show_progress: bool = False,
 ) -> dict:
     """Sweep strengths on DATA's dev split, write MODEL/calibration.json and return it."""
     check_settings(target_accuracy, step, max_strength)
@@ -91,7 +91,7 @@ def calibrate(
 
     chosen = sweep[-1]
     if chosen["accuracy"] < target_accuracy:
-        raise UserError(f"{model_dir}: no strength up to {max_strength:g} reaches {target_accuracy:g} % dev accuracy "
+        raise InputError(f"{model_dir}: no strength up to {max_strength:g} reaches {target_accuracy:g} % dev accuracy "
                         f"(best {max(r['accuracy'] for r in sweep):.1f} %); left uncalibrated: raise --max-strength or lower --accuracy")
     calibration = calibration_record(chosen, target_accuracy, step, dev_sentences=[len(negative), len(positive)], beam=beam,
                                      classifier_dev_accuracy=evaluator.figures.get("classifier_dev_accuracy"), sweep=sweep)

@@ -49,7 +49,7 @@ class StyleClassifier:
 
 
 def train_classifier(
-    neg: Sentences, pos: Sentences, vocab: Vocab, config: EvaluatorConfig, device: torch.device, show_progress: bool = True
+    neg: Sentences, pos: Sentences, vocab: Vocab, config: EvaluatorConfig, device: torch.device, show_progress: bool = False
 ) -> tuple[StyleClassifier, int]:
     """The trained classifier and the number of steps it took."""
     net = SentimentCNN(len(vocab), config).to(device)

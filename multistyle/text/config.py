@@ -1,11 +1,7 @@
 """Configs of the text models: the cross-aligned autoencoder and the evaluators (classifier, language model)."""
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from multistyle import UserError
-
-T = TypeVar("T")
+from multistyle.errors import InputError
 
 
 @dataclass
@@ -45,15 +41,15 @@ class CrossAlignConfig:
         positive = ("max_len", "min_count", "dim_emb", "dim_y", "dim_z", "n_filters", "batch_size", "epochs", "checkpoint_every")
         for name in positive:
             if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1")
+                raise InputError(f"{name} must be at least 1")
         if not 0 <= self.dropout < 1:
-            raise UserError("dropout must be in [0, 1)")
+            raise InputError("dropout must be in [0, 1)")
         if not self.filter_sizes or min(self.filter_sizes) < 1:
-            raise UserError("filter_sizes must be positive widths")
+            raise InputError("filter_sizes must be positive widths")
         if not 0 < self.gamma_min <= self.gamma_init or not 0 < self.gamma_decay <= 1:
-            raise UserError("need 0 < gamma_min <= gamma_init and 0 < gamma_decay <= 1")
+            raise InputError("need 0 < gamma_min <= gamma_init and 0 < gamma_decay <= 1")
         if self.lr <= 0 or min(self.max_steps, self.max_minutes, self.warmup_steps, self.adv_grad_cap) < 0:
-            raise UserError("lr must be positive, and max_steps, max_minutes, warmup_steps and adv_grad_cap non-negative")
+            raise InputError("lr must be positive, and max_steps, max_minutes, warmup_steps and adv_grad_cap non-negative")
 
     def gamma(self, epoch: int) -> float:
         return max(self.gamma_min, self.gamma_init * self.gamma_decay**epoch)
@@ -86,17 +82,8 @@ class EvaluatorConfig:
     def validate(self) -> None:
         for name in ("max_len", "min_count", "batch_size", "classifier_dim_emb", "classifier_n_filters", "lm_layers", "lm_dim", "lm_heads"):
             if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1")
+                raise InputError(f"{name} must be at least 1")
         if self.classifier_epochs < 0 or self.lm_epochs < 0 or self.max_steps < 0:
-            raise UserError("epochs and max_steps must not be negative")
+            raise InputError("epochs and max_steps must not be negative")
         if self.lm_dim % self.lm_heads:
-            raise UserError("lm_dim must be a multiple of lm_heads")
-
-
-def config_from_dict(cls: type[T], values: dict[str, Any], source: str) -> T:
-    """Rebuild a config saved as JSON (lists back to tuples); keys this version does not know are an error."""
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise UserError(f"{source}: unknown config keys {', '.join(unknown)} (saved by another version?)")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+            raise InputError("lm_dim must be a multiple of lm_heads")

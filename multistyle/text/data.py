@@ -12,13 +12,12 @@ from pathlib import Path
 
 import torch
 
-from multistyle import UserError
 from multistyle.core.checkpoint import atomic_write_bytes
+from multistyle.errors import InputError
 from multistyle.text.tokenize import normalize
 from multistyle.text.vocab import EOS, GO, PAD
 
 STYLES = ("negative", "positive")  # label 0, label 1
-SPLITS = ("train", "dev", "test")
 
 log = logging.getLogger(__name__)
 
@@ -26,19 +25,19 @@ Sentences = list[list[str]]
 
 
 def read_lines(path: str | Path) -> list[str]:
-    """The lines of a UTF-8 text file (no line-end characters); a problem is a UserError naming the file."""
+    """The lines of a UTF-8 text file (no line-end characters); a problem is a InputError naming the file."""
     path = Path(path)
     if path.is_dir():
-        raise UserError(f"{path}: is a folder, expected a text file")
+        raise InputError(f"{path}: is a folder, expected a text file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
+        raise InputError(f"{path}: file not found") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise UserError(f"{path}: not UTF-8 text (line {line})") from None
+        raise InputError(f"{path}: not UTF-8 text (line {line})") from None
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
@@ -72,8 +71,8 @@ def split_file(folder: str | Path, split: str, label: int) -> Path:
     path = Path(folder) / f"sentiment.{split}.{label}"
     if not path.is_file():
         if not Path(folder).is_dir():
-            raise UserError(f"{folder}: data folder not found")
-        raise UserError(f"{folder}: missing {path.name} (a Shen-format folder has sentiment.{{train,dev,test}}.{{0,1}})")
+            raise InputError(f"{folder}: data folder not found")
+        raise InputError(f"{folder}: missing {path.name} (a Shen-format folder has sentiment.{{train,dev,test}}.{{0,1}})")
     return path
 
 
@@ -82,7 +81,7 @@ def read_split(folder: str | Path, split: str, max_len: int | None = None) -> tu
     neg, pos = (read_sentences(split_file(folder, split, label), max_len) for label in (0, 1))
     for label, sentences in enumerate((neg, pos)):
         if not sentences:
-            raise UserError(f"{split_file(folder, split, label)}: no sentences")
+            raise InputError(f"{split_file(folder, split, label)}: no sentences")
     return neg, pos
 
 
@@ -96,7 +95,7 @@ def read_references(folder: str | Path) -> tuple[Sentences, Sentences] | None:
         lines = read_lines(path)
         for number, line in enumerate(lines, 1):
             if "\t" not in line:
-                raise UserError(f"{path}: line {number} is not `source<TAB>rewrite`")
+                raise InputError(f"{path}: line {number} is not `source<TAB>rewrite`")
         rewrites.append([normalize(line.split("\t", 1)[1]) for line in lines])
     return rewrites[0], rewrites[1]
 

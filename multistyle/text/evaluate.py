@@ -7,11 +7,17 @@ like the corpus before scoring, so tokenised and detokenised outputs score alike
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from multistyle import UserError
-from multistyle.core.runtime import select_device
-from multistyle.text.bundle import load_model
 from multistyle.core.checkpoint import write_json
-from multistyle.text.data import Sentences, read_lines, read_references, split_file, write_lines
+from multistyle.core.runtime import select_device
+from multistyle.errors import InputError
+from multistyle.text.bundle import load_model
+from multistyle.text.data import (
+    Sentences,
+    read_lines,
+    read_references,
+    split_file,
+    write_lines,
+)
 from multistyle.text.evaluator import Evaluator, load_evaluator
 from multistyle.text.metrics import TransferScores, corpus_bleu
 from multistyle.text.tokenize import normalize
@@ -35,7 +41,7 @@ def read_eval_set(data_dir: str | Path) -> EvalSet:
     sources = tuple([normalize(line) for line in read_lines(split_file(data_dir, "test", label))] for label in (0, 1))
     references = read_references(data_dir)
     if references is not None and (len(references[0]), len(references[1])) != (len(sources[0]), len(sources[1])):
-        raise UserError(f"{data_dir}: reference.{{0,1}} and sentiment.test.{{0,1}} differ in length")
+        raise InputError(f"{data_dir}: reference.{{0,1}} and sentiment.test.{{0,1}} differ in length")
     return EvalSet(sources, references)
 
 
@@ -45,7 +51,7 @@ def read_outputs(prefix: str | Path, sizes: tuple[int, int]) -> Pair:
         path = Path(f"{prefix}.{label}")
         lines = read_lines(path)
         if len(lines) != sizes[label]:
-            raise UserError(f"{path}: {len(lines)} lines for {sizes[label]} test sentences; outputs must be line-aligned with sentiment.test.{label}")
+            raise InputError(f"{path}: {len(lines)} lines for {sizes[label]} test sentences; outputs must be line-aligned with sentiment.test.{label}")
         outputs.append([normalize(line) for line in lines])
     return outputs[0], outputs[1]
 
@@ -54,7 +60,7 @@ def peer_prefixes(data_dir: str | Path) -> dict[str, Path]:
     """Every system in DATA/peers that has both output files, by name."""
     folder = Path(data_dir) / "peers"
     if not folder.is_dir():
-        raise UserError(f"{data_dir}: no peers/ folder of other systems' outputs")
+        raise InputError(f"{data_dir}: no peers/ folder of other systems' outputs")
     return {p.stem: p.with_suffix("") for p in sorted(folder.glob("*.0")) if p.with_suffix(".1").is_file()}
 
 
@@ -145,7 +151,7 @@ def evaluate(
     if peers:
         systems.update({name: read_outputs(prefix, test.sizes) for name, prefix in peer_prefixes(data_dir).items()})
     if not systems:
-        raise UserError("nothing to evaluate: give --model DIR, --outputs PREFIX or --peers")
+        raise InputError("nothing to evaluate: give --model DIR, --outputs PREFIX or --peers")
     rows = evaluate_systems(evaluator, test, systems)
     markdown = results_table(rows)
     if by_direction:

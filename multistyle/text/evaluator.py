@@ -9,13 +9,13 @@ from pathlib import Path
 
 import torch
 
-from multistyle import UserError
 from multistyle.core.checkpoint import load_tensors, read_json, save_tensors, write_json
-from multistyle.core.config import config_dict
+from multistyle.core.config import config_dict, from_dict
 from multistyle.core.runtime import seed_everything, select_device
+from multistyle.errors import InputError
 from multistyle.text.bundle import check_vocab_matches, load_weights_into
 from multistyle.text.classifier import SentimentCNN, StyleClassifier, train_classifier
-from multistyle.text.config import EvaluatorConfig, config_from_dict
+from multistyle.text.config import EvaluatorConfig
 from multistyle.text.data import read_split
 from multistyle.text.lm import LanguageModel, train_language_model
 from multistyle.text.vocab import Vocab
@@ -30,7 +30,7 @@ class Evaluator:
     figures: dict
 
 
-def train_evaluator(data_dir: str | Path, out_dir: str | Path, config: EvaluatorConfig, show_progress: bool = True) -> dict:
+def train_evaluator(data_dir: str | Path, out_dir: str | Path, config: EvaluatorConfig, show_progress: bool = False) -> dict:
     """Train the classifier (and the language model unless lm_epochs = 0), save them, return their figures."""
     config.validate()
     out_dir = Path(out_dir)
@@ -64,9 +64,9 @@ def train_evaluator(data_dir: str | Path, out_dir: str | Path, config: Evaluator
 def load_evaluator(folder: str | Path, device: torch.device | str = "cpu") -> Evaluator:
     folder = Path(folder)
     if not (folder / INFO).is_file():
-        raise UserError(f"{folder}: not an evaluator folder (no {INFO}); make one with `multistyle text train-evaluator`")
+        raise InputError(f"{folder}: not an evaluator folder (no {INFO}); make one with `multistyle text train-evaluator`")
     info = read_json(folder / INFO)
-    config = config_from_dict(EvaluatorConfig, info["config"], str(folder / INFO))
+    config = from_dict(EvaluatorConfig, info["config"], str(folder / INFO))
     vocab = Vocab.load(folder / VOCAB)
 
     net = SentimentCNN(len(vocab), config)

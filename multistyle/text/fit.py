@@ -7,7 +7,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-from multistyle.core.optimize import make_progress
+from multistyle.core.run import TrainingRun
 
 Example = TypeVar("Example")
 
@@ -23,7 +23,7 @@ def fit(
     max_steps: int = 0,
     seed: int = 0,
     description: str = "training",
-    show_progress: bool = True,
+    show_progress: bool = False,
 ) -> int:
     """Adam on `batch_loss` over shuffled mini-batches for `epochs` (at most `max_steps` if > 0); returns the steps taken."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -32,8 +32,7 @@ def fit(
     if max_steps:
         total = min(total, max_steps)
     step, recent = 0, []
-    with make_progress(disable=not show_progress) as progress:
-        task = progress.add_task(description, total=total, status="")
+    with TrainingRun(None, total=total, description=description, show_progress=show_progress) as run:
         while step < total:
             order = list(range(len(examples)))
             rng.shuffle(order)
@@ -47,5 +46,5 @@ def fit(
                 optimizer.step()
                 step += 1
                 recent = (recent + [loss.item()])[-100:]
-                progress.update(task, advance=1, status=f"loss {sum(recent) / len(recent):.3f}")
+                run.advance(status=f"loss {sum(recent) / len(recent):.3f}")
     return step

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from multistyle import UserError
+from multistyle.errors import InputError
 from multistyle.text.config import EvaluatorConfig
 from multistyle.text.data import Sentences, make_batch
 from multistyle.text.fit import fit
@@ -18,7 +18,10 @@ TIED = "lm_head.weight"  # GPT-2 ties its output layer to the input embedding; s
 
 
 def build_gpt2(vocab_size: int, config: EvaluatorConfig) -> nn.Module:
-    from transformers import GPT2Config, GPT2LMHeadModel  # imported here: it takes seconds
+    from multistyle.text.metrics import require_eval_extra
+
+    transformers = require_eval_extra("transformers")  # imported here: it takes seconds
+    GPT2Config, GPT2LMHeadModel = transformers.GPT2Config, transformers.GPT2LMHeadModel
 
     gpt2_config = GPT2Config(
         vocab_size=vocab_size, n_positions=config.max_len + 1, n_embd=config.lm_dim, n_layer=config.lm_layers,
@@ -63,14 +66,14 @@ class LanguageModel:
         try:
             missing, unexpected = net.load_state_dict(weights, strict=False)
         except RuntimeError as e:
-            raise UserError(f"{source}: language model weights do not fit the config ({str(e).strip().splitlines()[-1].strip()})") from None
+            raise InputError(f"{source}: language model weights do not fit the config ({str(e).strip().splitlines()[-1].strip()})") from None
         if unexpected or set(missing) - {TIED}:
-            raise UserError(f"{source}: not weights of this language model (missing {len(missing)}, unexpected {len(unexpected)} tensors)")
+            raise InputError(f"{source}: not weights of this language model (missing {len(missing)}, unexpected {len(unexpected)} tensors)")
         return cls(net.eval(), vocab, config.max_len)
 
 
 def train_language_model(
-    sentences: Sentences, vocab: Vocab, config: EvaluatorConfig, device: torch.device, show_progress: bool = True
+    sentences: Sentences, vocab: Vocab, config: EvaluatorConfig, device: torch.device, show_progress: bool = False
 ) -> tuple[LanguageModel, int]:
     """The trained language model and the number of steps it took."""
     lm = LanguageModel(build_gpt2(len(vocab), config).to(device), vocab, config.max_len)

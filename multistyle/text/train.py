@@ -15,11 +15,9 @@ OUT/ holds config.json, vocab.txt, model.safetensors (the best on dev so far) an
 needs).
 """
 import dataclasses
-import json
 import logging
 import math
 import platform
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,22 +25,39 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from multistyle import UserError
-from multistyle.core.checkpoint import load_training_state, save_training_state, write_json
-from multistyle.core.config import load_config
-from multistyle.core.optimize import make_progress
-from multistyle.core.runtime import flush_denormals, seed_everything, select_device, sigterm_as_interrupt
-from multistyle.text.bundle import CALIBRATION, FIGURES, VOCAB, TrainedModel, load_config_json, save_config, save_weights
+from multistyle.core.checkpoint import (
+    load_training_state,
+    save_training_state,
+    write_json,
+)
+from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, trim_log
+from multistyle.core.run import run_config as core_run_config
+from multistyle.core.runtime import flush_denormals, seed_everything, select_device
+from multistyle.errors import WeightsError
+from multistyle.text.bundle import (
+    CALIBRATION,
+    FIGURES,
+    VOCAB,
+    TrainedModel,
+    save_config,
+    save_weights,
+)
 from multistyle.text.calibrate import calibration_record, strength_sweep
 from multistyle.text.classifier import StyleClassifier
 from multistyle.text.cnn import TextCNN
 from multistyle.text.config import CrossAlignConfig
-from multistyle.text.data import STYLES, Batch, Sentences, batches_in_length_order, read_split, training_batches
+from multistyle.text.data import (
+    STYLES,
+    Batch,
+    Sentences,
+    batches_in_length_order,
+    read_split,
+    training_batches,
+)
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.vocab import Vocab
 
-CHECKPOINT, LOG = "checkpoint", "log.jsonl"
-RESUMABLE = {"epochs", "max_steps", "max_minutes", "checkpoint_every", "device"}  # what a resumed run may change
+RESUMABLE = ("epochs", "max_steps", "max_minutes", "checkpoint_every", "device")  # what a resumed run may change
 
 log = logging.getLogger(__name__)
 
@@ -211,17 +226,9 @@ def mean_losses(records: list[dict[str, float]]) -> dict[str, float]:
     return {k: sum(r[k] for r in records) / len(records) for k in records[0]} if records else {}
 
 
-def run_config(out_dir: str | Path, toml: str | Path | None, resume: bool, **overrides) -> CrossAlignConfig:
-    """A new run's config (defaults < TOML < flags), or a resumed run's saved config with schedule changes."""
-    if not resume:
-        return load_config(CrossAlignConfig, toml, **overrides)
-    if toml is not None:
-        raise UserError("--resume continues with the run's own config.json; drop --config")
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    fixed = sorted(set(changes) - RESUMABLE)
-    if fixed:
-        raise UserError(f"a resumed run cannot change {', '.join(fixed)}; only {', '.join(sorted(RESUMABLE))}")
-    return dataclasses.replace(load_config_json(out_dir), **changes)
+def run_config(out_dir: str | Path, file: str | Path | None, resume: bool, sets: tuple[str, ...] = (), **flags) -> CrossAlignConfig:
+    """A new run's config (defaults < file < --set < flags), or a resumed run's saved config with schedule changes."""
+    return core_run_config(CrossAlignConfig, out_dir, resume, RESUMABLE, file, sets, **flags)
 
 
 def describe_machine(device: torch.device) -> str:
@@ -243,16 +250,13 @@ def train(
     *,
     resume: bool = False,
     classifier: StyleClassifier | None = None,
-    show_progress: bool = True,
+    show_progress: bool = False,
 ) -> dict:
     """Train on DATA's train split, evaluating on its dev split after every epoch; returns the run's figures."""
     config.validate()
     out_dir = Path(out_dir)
     checkpoint = out_dir / CHECKPOINT
-    if resume and not (checkpoint / "state.json").is_file():
-        raise UserError(f"{out_dir}: no checkpoint to resume (expected {checkpoint}/state.json)")
-    if not resume and (out_dir / "config.json").exists():
-        raise UserError(f"{out_dir} already holds a training run; pass --resume to continue it, or choose another --out")
+    check_run_folder(out_dir, resume)
     device = select_device(config.device)
     flush_denormals()
     seed_everything(config.seed)
@@ -266,61 +270,57 @@ def train(
         try:
             trainer.load_state(states)
         except (RuntimeError, KeyError) as e:
-            raise UserError(f"{checkpoint}: does not fit this run's config and vocabulary ({e})") from None
+            raise WeightsError(f"{checkpoint}: does not fit this run's config and vocabulary ({e})") from None
         run = RunState(**info)
+        trim_log(out_dir / LOG, "step", run.step)
 
     batches_per_epoch = math.ceil(max(len(neg_ids), len(pos_ids)) / config.batch_size)
     last_step = config.epochs * batches_per_epoch
     if config.max_steps:
         last_step = min(last_step, config.max_steps)
-    started = time.perf_counter() - run.seconds
-    deadline = time.perf_counter() + 60 * config.max_minutes if config.max_minutes else math.inf
+    seconds_before = run.seconds
     out_of_time = False
 
-    def save_checkpoint() -> None:
-        run.seconds = time.perf_counter() - started
+    def save_checkpoint() -> str:
+        run.seconds = seconds_before + loop.seconds
         save_training_state(checkpoint, trainer.state(), dataclasses.asdict(run))
+        return f"{checkpoint} at step {run.step}; continue with --resume"
 
     recent: list[dict[str, float]] = []
-    with sigterm_as_interrupt(), make_progress(disable=not show_progress) as progress:
-        task = progress.add_task("cross-aligned AE", total=last_step, completed=run.step, status="")
-        try:
-            while run.step < last_step and not out_of_time:
-                gamma = config.gamma(run.epoch)
-                batches = training_batches(neg_ids, pos_ids, config.batch_size, seed=config.seed * 100_003 + run.epoch)
-                for batch in batches[run.batch :]:
-                    recent = (recent + [trainer.step(batch.to(device), gamma, warm_up=run.step < config.warmup_steps)])[-100:]
-                    run.step += 1
-                    run.batch += 1
-                    means = mean_losses(recent)
-                    progress.update(task, advance=1, status=f"epoch {run.epoch + 1} rec {means['rec']:.2f} g {means['g']:.2f} "
-                                    f"d {means['d0']:.2f}/{means['d1']:.2f} adv {means['adv']:.0%} gamma {gamma:.3g}")
-                    if run.step % config.checkpoint_every == 0:
-                        save_checkpoint()
-                    if run.step == last_step:
-                        break
-                    if time.perf_counter() > deadline:  # evaluate what there is, then stop
-                        out_of_time = True
-                        break
+    with TrainingRun(out_dir, total=last_step, done=run.step, description="cross-aligned AE", max_minutes=config.max_minutes,
+                     show_progress=show_progress, save=save_checkpoint) as loop:
+        while run.step < last_step and not out_of_time:
+            gamma = config.gamma(run.epoch)
+            batches = training_batches(neg_ids, pos_ids, config.batch_size, seed=config.seed * 100_003 + run.epoch)
+            for batch in batches[run.batch :]:
+                recent = (recent + [trainer.step(batch.to(device), gamma, warm_up=run.step < config.warmup_steps)])[-100:]
+                run.step += 1
+                run.batch += 1
+                means = mean_losses(recent)
+                if run.step % config.checkpoint_every == 0:
+                    save_checkpoint()
+                loop.advance(status=f"epoch {run.epoch + 1} rec {means['rec']:.2f} g {means['g']:.2f} "
+                             f"d {means['d0']:.2f}/{means['d1']:.2f} adv {means['adv']:.0%} gamma {gamma:.3g}")
+                if run.step == last_step:
+                    break
+                if loop.out_of_time:  # evaluate what there is, then stop
+                    out_of_time = True
+                    break
 
-                dev_metrics = evaluate_dev(trainer.model, dev, vocab, config, classifier)
-                record = {"epoch": run.epoch + 1, "step": run.step, "seconds": round(time.perf_counter() - started, 1),
-                          "gamma": gamma, "train": {k: round(v, 4) for k, v in mean_losses(recent).items()},
-                          "dev": {k: round(v, 4) for k, v in dev_metrics.items()}}
-                with open(out_dir / LOG, "a") as log_file:
-                    log_file.write(json.dumps(record) + "\n")
-                if run.best is None or selection_key(record["dev"], config.target_accuracy) > selection_key(run.best["dev"], config.target_accuracy):
-                    run.best = record
-                    save_weights(out_dir, trainer.model)
-                    if record["dev"].get("calibrated_accuracy", -1) >= config.target_accuracy:
-                        save_calibration(out_dir, record, config.target_accuracy)
-                if run.batch == len(batches):
-                    run.epoch, run.batch = run.epoch + 1, 0
-                save_checkpoint()
-        except KeyboardInterrupt:
+            dev_metrics = evaluate_dev(trainer.model, dev, vocab, config, classifier)
+            record = {"epoch": run.epoch + 1, "step": run.step, "seconds": round(seconds_before + loop.seconds, 1),
+                      "gamma": gamma, "train": {k: round(v, 4) for k, v in mean_losses(recent).items()},
+                      "dev": {k: round(v, 4) for k, v in dev_metrics.items()}}
+            loop.log(record)
+            if run.best is None or selection_key(record["dev"], config.target_accuracy) > selection_key(run.best["dev"], config.target_accuracy):
+                run.best = record
+                save_weights(out_dir, trainer.model)
+                if record["dev"].get("calibrated_accuracy", -1) >= config.target_accuracy:
+                    save_calibration(out_dir, record, config.target_accuracy)
+            if run.batch == len(batches):
+                run.epoch, run.batch = run.epoch + 1, 0
             save_checkpoint()
-            log.warning(f"saved {checkpoint} at step {run.step}; continue with --resume")
-            raise
+            loop.check_interrupt()
 
     figures = {
         "method": "cross-aligned autoencoder (Shen et al. 2017)",

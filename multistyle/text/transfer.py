@@ -4,13 +4,16 @@ A sentence is normalised like the corpus, truncated to the model's max length, r
 detokenised; the numbers and unknown words it had come back where the output has _num_ and <unk>.
 """
 import logging
-from dataclasses import replace
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
-from multistyle import UserError
 from multistyle.core.runtime import select_device
+from multistyle.errors import InputError, WeightsError
 from multistyle.text.bundle import WEIGHTS, TrainedModel, load_model
 from multistyle.text.data import STYLES, Sentences, batches_in_length_order
 from multistyle.text.decode import transfer_ids
@@ -26,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def shipped_model() -> Path:
     if not (SHIPPED_MODEL / WEIGHTS).is_file():
-        raise UserError(
+        raise WeightsError(
             f"no text model ships with this install yet (no {SHIPPED_MODEL / WEIGHTS}): train one with "
             "`multistyle text train --data DIR --out MODEL` (see recipes/text_yelp.sh) and pass --model MODEL"
         )
@@ -61,11 +64,11 @@ def likeliest_styles(model: CrossAlignedAutoencoder, sentences: list[list[int]])
 
 def check_request(to: str, beam: int, strength: float | None = None) -> None:
     if to not in TARGETS:
-        raise UserError(f"--to must be one of {', '.join(TARGETS)}, not {to!r}")
+        raise InputError(f"--to must be one of {', '.join(TARGETS)}, not {to!r}")
     if beam < 1:
-        raise UserError("--beam must be at least 1")
-    if strength is not None and not strength >= 0:
-        raise UserError(f"--strength must be a number >= 0, not {strength}")
+        raise InputError("--beam must be at least 1")
+    if strength is not None and not (math.isfinite(strength) and strength >= 0):
+        raise InputError(f"--strength must be a finite number >= 0, not {strength}")
 
 
 def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str, beam: int = 1,
@@ -91,27 +94,72 @@ def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str, bea
     return [fill_placeholders(trained.vocab.decode(o), s, trained.vocab) for o, s in zip(outputs, sentences)]
 
 
-def transfer_lines(
-    lines: list[str],
-    to: str,
-    *,
-    model_dir: str | Path | None = None,
-    beam: int = 1,
-    strength: float | None = None,
-    keep_tokens: bool = False,
-    device: str | None = None,
-    input_file: str | Path | None = None,
-) -> list[str]:
-    """Raw sentences (from `input_file`, if they are its lines) in, rewritten sentences out.
+@dataclass
+class TextResult:
+    """Rewritten sentences (`texts`, one per input, detokenised) with the request that made them."""
 
-    Output is detokenised, or space-separated tokens with `keep_tokens`. `strength` None is the model's own.
+    texts: list[str]
+    sources: list[str]
+    to: str
+    strength: float
+    beam: int
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        """The first (or only) rewritten sentence."""
+        return self.texts[0]
+
+    def __iter__(self):
+        return iter(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+class TextTransfer:
+    """Shen et al. (2017)'s cross-aligned autoencoder: rewrite sentences into the other sentiment.
+
+    >>> flip = TextTransfer.from_pretrained()
+    >>> flip("the food was cold and the staff was rude .", to="positive").text
+
+    Raw sentences are normalised like the Yelp corpus and the output is detokenised. `strength` (0 = the
+    model as trained) defaults to the model's calibrated one.
     """
-    check_request(to, beam, strength)
-    sentences = [split_words(line) for line in lines]
-    for number, sentence in enumerate(sentences, 1):
-        if not sentence:
-            where = f"{input_file}: line {number}" if input_file is not None else f"text {number}"
-            raise UserError(f"{where} is empty; give one sentence a line")
-    trained = load_model(model_dir if model_dir is not None else shipped_model(), select_device(device))
-    outputs = transfer_sentences(trained, sentences, to, beam, strength)
-    return [" ".join(o) if keep_tokens else detokenize(o) for o in outputs]
+
+    def __init__(self, trained: TrainedModel):
+        self.trained = trained
+
+    @classmethod
+    def from_pretrained(cls, device: str | None = None) -> "TextTransfer":
+        """The model shipped in the package."""
+        return cls.from_dir(shipped_model(), device)
+
+    @classmethod
+    def from_dir(cls, folder: str | Path, device: str | None = None) -> "TextTransfer":
+        """A model folder written by `multistyle text train`."""
+        return cls(load_model(folder, select_device(device)))
+
+    @property
+    def strength(self) -> float:
+        return self.trained.strength
+
+    def __call__(self, texts: str | Sequence[str], to: str = "flip", *, beam: int = 1, strength: float | None = None,
+                 keep_tokens: bool = False) -> TextResult:
+        """Rewrite `texts` (one sentence, or a list) `to` "positive", "negative" or "flip" (each to the style it lacks)."""
+        lines = [texts] if isinstance(texts, str) else list(texts)
+        check_request(to, beam, strength)
+        if not lines:
+            raise InputError("nothing to transfer: give at least one sentence")
+        start = time.perf_counter()
+        sentences = []
+        for number, line in enumerate(lines, 1):
+            if not isinstance(line, str):
+                raise InputError(f"text {number}: expected a string, not {type(line).__name__}")
+            sentences.append(split_words(line))
+            if not sentences[-1]:
+                raise InputError(f"text {number} is empty; give one sentence a line")
+        outputs = transfer_sentences(self.trained, sentences, to, beam, strength)
+        texts_out = [" ".join(o) if keep_tokens else detokenize(o) for o in outputs]
+        used = self.trained.strength if strength is None else strength
+        return TextResult(texts_out, lines, to, used, beam, time.perf_counter() - start)

@@ -3,8 +3,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from multistyle import UserError
 from multistyle.core.checkpoint import atomic_write_bytes
+from multistyle.errors import InputError
 from multistyle.text.tokenize import UNKNOWN
 
 PAD, GO, EOS, UNK = 0, 1, 2, 3
@@ -15,10 +15,10 @@ class Vocab:
     def __init__(self, words: Iterable[str]):
         self.words = list(words)
         if tuple(self.words[: len(SPECIALS)]) != SPECIALS:
-            raise UserError(f"a vocabulary must start with {' '.join(SPECIALS)}")
+            raise InputError(f"a vocabulary must start with {' '.join(SPECIALS)}")
         self.index = {word: i for i, word in enumerate(self.words)}
         if len(self.index) != len(self.words):
-            raise UserError("a vocabulary must not list a word twice")
+            raise InputError("a vocabulary must not list a word twice")
 
     def __len__(self) -> int:
         return len(self.words)
@@ -53,10 +53,10 @@ class Vocab:
         try:
             words = Path(path).read_text(encoding="utf-8").split("\n")
         except FileNotFoundError:
-            raise UserError(f"{path}: vocabulary file not found") from None
+            raise InputError(f"{path}: vocabulary file not found") from None
         except UnicodeDecodeError:
-            raise UserError(f"{path}: vocabulary is not UTF-8 text") from None
+            raise InputError(f"{path}: vocabulary is not UTF-8 text") from None
         try:
             return cls(w for w in words if w)
-        except UserError as e:
-            raise UserError(f"{path}: {e}") from None
+        except InputError as e:
+            raise InputError(f"{path}: {e}") from None

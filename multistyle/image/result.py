@@ -1,0 +1,49 @@
+"""What every image method returns: the picture, with the figures and settings that made it."""
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from multistyle.core.checkpoint import atomic_write_bytes, write_json
+from multistyle.image.io import check_output_path, encode_image, tensor_to_pil
+
+
+@dataclass
+class ImageResult:
+    """`image` (PIL), `tensor` ((1, 3, H, W) in [0, 1]), the final `losses` (empty for feed-forward
+    methods), `seconds` and a per-stage `timings`, and the `config` used (a dict)."""
+
+    tensor: torch.Tensor
+    method: str
+    config: dict[str, Any]
+    losses: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # method-specific figures (e.g. evaluations per scale)
+    history: list = field(default_factory=list, repr=False)  # optimisation methods: loss terms per evaluation, per scale
+
+    @property
+    def image(self) -> Image.Image:
+        return tensor_to_pil(self.tensor)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height), as PIL reports sizes."""
+        return self.tensor.shape[-1], self.tensor.shape[-2]
+
+    def report(self, **inputs: Any) -> dict[str, Any]:
+        return {"method": self.method, **inputs, "size": [self.tensor.shape[-2], self.tensor.shape[-1]],
+                "config": self.config, "final_loss_terms": self.losses, "seconds": round(self.seconds, 3),
+                "timings_s": {k: round(v, 3) for k, v in self.timings.items()}, **self.details}
+
+    def save(self, path: str | Path, report: bool = True, **inputs: Any) -> Path:
+        """Write the image (format from the suffix) and, with `report`, PATH.json beside it, each atomically."""
+        path = check_output_path(path)
+        data = encode_image(self.tensor, path.suffix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+        if report:
+            write_json(path.with_suffix(".json"), {**self.report(**{k: str(v) if isinstance(v, Path) else v for k, v in inputs.items()}), "output": str(path)})
+        return path
