@@ -87,7 +87,7 @@ def write_bad_input(tmp_path, case):
 @pytest.mark.parametrize(
     "case, message",
     [("missing", "not found"), ("folder", "folder"), ("not_audio", "not an audio file soundfile can read"),
-     ("unknown_format", "not an audio file soundfile or librosa can read"), ("empty_file", "not an audio file"),
+     ("unknown_format", "not an audio file soundfile or librosa can read"), ("empty_file", "is empty"),
      ("no_samples", "no audio samples"), ("silent", "silent"), ("nan", "NaN or infinite"), ("inf", "NaN or infinite")],
 )
 def test_bad_input_is_a_user_error_naming_the_file(tmp_path, case, message):

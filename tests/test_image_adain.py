@@ -140,11 +140,11 @@ def test_ctrl_c_finishes_the_step_saves_and_resume_continues(sample_images, tmp_
 
     real_losses, calls = train_module.adain_losses, []
 
-    def interrupted(*args):
+    def interrupted(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of iteration 4
-        return real_losses(*args)
+        return real_losses(*args, **kwargs)
 
     monkeypatch.setattr(train_module, "adain_losses", interrupted)
     with pytest.raises(TrainingInterrupted, match=r"interrupted at step 4: saved .*checkpoint.*--resume"):
@@ -234,3 +234,23 @@ def test_sigterm_to_the_whole_job_saves_weights_and_summary(sample_images, tmp_p
     _, info = load_training_state(out / "checkpoint")
     assert info["iteration"] == summary["iterations"]
     assert "interrupted at step" in stderr and "saved" in stderr and "Traceback" not in stderr
+
+
+def test_cpu_recipe_objectives_lower_their_losses(sample_images, tmp_path):
+    """The two stages of the CPU decoder recipe: inverting relu4_1, then scale-free AdaIN losses with an identity term."""
+    rebuilt = train(_tiny_config(sample_images, objective="reconstruction", iterations=12, log_every=3), tmp_path / "rec", show_progress=False)
+    log = [json.loads(line) for line in (tmp_path / "rec" / "log.jsonl").read_text().splitlines()]
+    assert {"pixel", "feature"} <= set(log[0]) and log[-1]["total"] < log[0]["total"]
+    styled = train(_tiny_config(sample_images, loss_scale="relative", identity_weight=10.0, iterations=12, log_every=3,
+                                init_decoder=str(tmp_path / "rec" / "decoder.safetensors")), tmp_path / "styled", show_progress=False)
+    log = [json.loads(line) for line in (tmp_path / "styled" / "log.jsonl").read_text().splitlines()]
+    assert {"content", "style", "identity"} <= set(log[0]) and log[-1]["style"] < log[0]["style"]
+    assert styled["total_iterations"] == rebuilt["iterations"] + 12
+
+
+def test_relative_style_loss_is_scale_free():
+    from multistyle.core.losses import relative_mean_std_loss
+
+    features, target = torch.rand(2, 8, 6, 6), torch.rand(1, 8, 5, 5) * 3
+    assert torch.allclose(relative_mean_std_loss(features * 100, target * 100), relative_mean_std_loss(features, target), rtol=1e-4)
+    assert relative_mean_std_loss(target, target) < 1e-10

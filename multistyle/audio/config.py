@@ -2,12 +2,14 @@
 from dataclasses import dataclass
 
 from multistyle.audio.extractors import EXTRACTORS
-from multistyle.audio.io import WAV_SUBTYPES
+from multistyle.audio.io import MAX_SAMPLE_RATE, WAV_SUBTYPES
 from multistyle.audio.spectral import STFT
+from multistyle.core.vgg import LAYER_NAMES
 from multistyle.errors import InputError
 
 # An evaluation costs ~1 s (random), ~5 s (vgg) or ~0.03 s (auditory) on a 10 s clip and a 2-core CPU.
 # On imperial x usa the random net's Gram loss falls by 99 % within 20; the auditory statistics need ~150.
+MAX_N_FFT = 65_536
 DEFAULT_STEPS = {"random": 20, "vgg": 20, "auditory": 150}
 
 
@@ -66,6 +68,16 @@ class GrinsteinConfig:
             raise InputError("auditory_compression must be in (0, 1]")
         if not self.vgg_layers:
             raise InputError("vgg_layers must name at least one layer")
+        unknown = sorted(set(self.vgg_layers) - set(LAYER_NAMES))
+        if unknown:
+            raise InputError(f"unknown VGG-19 layer {', '.join(unknown)}; use names like relu1_1 or conv2_1")
+        at_most = {"n_fft": (self.n_fft, MAX_N_FFT), "sample_rate": (self.sample_rate, MAX_SAMPLE_RATE),
+                   "steps": (self.evaluations, 100_000), "griffin_lim_iters": (self.griffin_lim_iters, 10_000),
+                   "random_filters": (self.random_filters, 65_536), "random_width": (self.random_width, 1024),
+                   "auditory_bands": (self.auditory_bands, 256), "modulation_bands": (self.modulation_bands, 32)}
+        for name, (value, high) in at_most.items():
+            if value > high:
+                raise InputError(f"--{name.replace('_', '-')} must be at most {high}, not {value}")
 
     @property
     def evaluations(self) -> int:

@@ -15,6 +15,7 @@ WAV_SUBTYPES = {"pcm16": "PCM_16", "float": "FLOAT"}
 # A file named like one of libsndfile's formats that libsndfile cannot read is corrupt: no fallback.
 SOUNDFILE_SUFFIXES = {f".{name.lower()}" for name in soundfile.available_formats()} | {".aif", ".oga"}
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4000, 192_000
+MAX_CLIP_SECONDS = 1800.0  # longer inputs are refused before decoding: their spectrograms would not fit in memory
 PEAK = 0.99  # peak level after normalisation: headroom so 16-bit rounding never clips
 
 
@@ -24,6 +25,15 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
     libsndfile reads wav, flac, ogg and mp3; other suffixes fall back to librosa (audioread, which
     uses ffmpeg or GStreamer where installed).
     """
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: is empty (0 bytes)")
+    try:
+        seconds = soundfile.info(path).duration
+    except (soundfile.LibsndfileError, RuntimeError, TypeError):
+        seconds = None  # not for libsndfile: the fallback decodes it
+    if seconds is not None and seconds > MAX_CLIP_SECONDS:
+        raise InputError(f"{path}: is {seconds / 60:.0f} minutes long; clips of at most {MAX_CLIP_SECONDS / 60:.0f} minutes are "
+                         "accepted (cut it first)")
     try:
         return soundfile.read(path, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as e:
@@ -93,6 +103,9 @@ def load_audio(path: str | Path, sample_rate: int) -> torch.Tensor:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected an audio file")
     samples, rate = _decode(path)
+    if samples.shape[0] > MAX_CLIP_SECONDS * rate:
+        raise InputError(f"{path}: is {samples.shape[0] / rate / 60:.0f} minutes long; clips of at most "
+                         f"{MAX_CLIP_SECONDS / 60:.0f} minutes are accepted (cut it first)")
     if samples.size == 0:
         raise InputError(f"{path}: contains no audio samples")
     return _prepare(torch.from_numpy(np.ascontiguousarray(samples.mean(axis=1))), rate, sample_rate, str(path))

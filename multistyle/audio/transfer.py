@@ -34,6 +34,7 @@ from multistyle.audio.spectral import (
 from multistyle.core.checkpoint import write_json
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.optimize import optimize_input
+from multistyle.core.paths import check_output
 from multistyle.core.runtime import seed_everything, select_device
 from multistyle.errors import InputError
 
@@ -51,6 +52,7 @@ class AudioResult:
     config: GrinsteinConfig | None = None
     mode: str = "transfer"  # or "texture"
     inputs: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # log-spectrograms of the inputs, for the figure
+    sources: list[Path] = field(default_factory=list, repr=False)  # the input files, which `save` never overwrites
 
     @property
     def sample_rate(self) -> int:
@@ -83,6 +85,8 @@ class AudioResult:
         report on disk means every output is complete."""
         output = check_wav_path(path)
         plot_path = check_png_path(plot) if plot is not None else output.with_suffix(".png")
+        for written in (output, plot_path, output.with_suffix(".json")):
+            check_output(written, self.sources)
         save_wav(self.audio, output, self.sample_rate, self.config.wav_format)
         save_spectrogram_panel([*self.inputs.items(), ("result", self.log_spectrogram)], plot_path, self.sample_rate, self.config.hop)
         if report:
@@ -105,8 +109,10 @@ class AudioResult:
 
     @property
     def style_reduction(self) -> float:
-        """1 - final / initial style loss: 0.8 means the style loss fell by 80 %."""
-        return 1.0 - self.best_terms["style"] / self.initial_terms["style"]
+        """1 - final / initial style loss: 0.8 means the style loss fell by 80 %; 0 when there was none to lose
+        (content and style with the same statistics)."""
+        initial = self.initial_terms["style"]
+        return 1.0 - self.best_terms["style"] / initial if initial > 0 else 0.0
 
     def summary(self) -> str:
         stages = ", ".join(f"{name.replace('_', '-')} {seconds:.1f} s" for name, seconds in self.timings.items())
@@ -277,12 +283,20 @@ class AudioTransfer:
         content_signal = load_signal(content, config.sample_rate, sample_rate, "content")
         style_signal = load_signal(style, config.sample_rate, sample_rate, "style")
         labels = (describe(content, "content"), describe(style, "style"))
-        return transfer(content_signal, style_signal, config, labels=labels, show_progress=self.show_progress)
+        result = transfer(content_signal, style_signal, config, labels=labels, show_progress=self.show_progress)
+        result.sources = [Path(a) for a in (content, style) if isinstance(a, (str, Path))]
+        return result
 
     def texture(self, style: AudioLike, seconds: float | None = None, *, sample_rate: int | None = None, **overrides) -> AudioResult:
         """`seconds` (default: the style clip's length) of new audio with `style`'s statistics."""
         config = with_overrides(self.config, overrides)
         config.validate()
         signal = load_signal(style, config.sample_rate, sample_rate, "style")
-        seconds = signal.numel() / config.sample_rate if seconds is None else seconds
-        return texture(signal, seconds, config, label=describe(style, "style"), show_progress=self.show_progress)
+        if seconds is None:
+            seconds = signal.numel() / config.sample_rate
+            if seconds > MAX_TEXTURE_SECONDS:
+                raise InputError(f"{describe(style, 'style')}: is {seconds:.0f} s long and textures are at most "
+                                 f"{MAX_TEXTURE_SECONDS:g} s; pass --seconds")
+        result = texture(signal, seconds, config, label=describe(style, "style"), show_progress=self.show_progress)
+        result.sources = [Path(style)] if isinstance(style, (str, Path)) else []
+        return result

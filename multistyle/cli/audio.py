@@ -4,13 +4,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.audio.config import GrinsteinConfig, TextureConfig
-from multistyle.cli.common import ConfigFile, Quiet, Sets, default, sets
+from multistyle.audio.config import DEFAULT_STEPS, GrinsteinConfig, TextureConfig
+from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, sets
 
 app = typer.Typer(no_args_is_help=True, help="Audio style transfer: Grinstein et al.'s spectrogram Gram method.")
 C = GrinsteinConfig
 Output = Annotated[Path, typer.Option("-o", "--output", help="Output .wav; OUT.json (config, losses, timings) and OUT.png are written beside it.")]
-Steps = Annotated[Optional[int], typer.Option(help="Loss evaluations (default: random 20, vgg 20, auditory 150).")]
+Steps = Annotated[Optional[int], typer.Option(help=f"Loss evaluations (default: {', '.join(f'{k} {v}' for k, v in DEFAULT_STEPS.items())}).")]
 Plot = Annotated[Optional[Path], typer.Option(help="Spectrogram figure (.png) (default: OUT.png).")]
 NFFT = Annotated[Optional[int], typer.Option("--n-fft", help=default(C, "n_fft", "FFT size."))]
 Hop = Annotated[Optional[int], typer.Option(help=default(C, "hop", "STFT hop in samples."))]
@@ -21,7 +21,8 @@ Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default:
 FloatWav = Annotated[bool, typer.Option("--float-wav", help="Write 32-bit float WAV instead of 16-bit.")]
 
 
-def _checked_config(cls: type, output: Path, plot: Path | None, config: Path | None, set_: list[str] | None, **flags):
+def _checked_config(cls: type, inputs: list[Path], output: Path, plot: Path | None, config: Path | None,
+                    set_: list[str] | None, **flags):
     """Output paths checked before any work, then the config: defaults < file < --set < flags."""
     from multistyle.audio.io import check_wav_path
     from multistyle.audio.plot import check_png_path
@@ -30,6 +31,7 @@ def _checked_config(cls: type, output: Path, plot: Path | None, config: Path | N
     check_wav_path(output)
     if plot is not None:
         check_png_path(plot)
+    guard([output, output.with_suffix(".json"), plot or output.with_suffix(".png")], inputs)
     return load_config(cls, config, sets(set_), **flags)
 
 
@@ -61,7 +63,7 @@ def transfer(
     from multistyle.audio.transfer import AudioTransfer
 
     cfg = _checked_config(
-        GrinsteinConfig, output, plot, config, set_,
+        GrinsteinConfig, [content, style], output, plot, config, set_,
         extractor=extractor, steps=steps, content_weight=content_weight, style_weight=style_weight, init=init,
         optimizer=optimizer, n_fft=n_fft, hop=hop, sample_rate=sample_rate, griffin_lim_iters=griffin_lim_iters,
         griffin_lim_phase=griffin_lim_phase, seed=seed, device=device, wav_format="float" if float_wav else None,
@@ -94,7 +96,7 @@ def texture(
     from multistyle.audio.transfer import AudioTransfer
 
     cfg = _checked_config(
-        TextureConfig, output, plot, config, set_,
+        TextureConfig, [style], output, plot, config, set_,
         extractor=extractor, steps=steps, n_fft=n_fft, hop=hop, sample_rate=sample_rate,
         griffin_lim_iters=griffin_lim_iters, seed=seed, device=device, wav_format="float" if float_wav else None,
     )

@@ -20,6 +20,14 @@ def default(cls: type, name: str, text: str = "") -> str:
     return f"{text} (default: {shown})".strip()
 
 
+def guard(outputs: list[Path], inputs: list[Path] = (), read_folders: list[Path] = (), folder: bool = False) -> None:
+    """Check every output up front, before any work (see core.paths.check_output)."""
+    from multistyle.core.paths import check_output
+
+    for output in outputs:
+        check_output(output, inputs, read_folders, folder=folder)
+
+
 def parse_blend(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None

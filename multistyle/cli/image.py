@@ -4,7 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.cli.common import ConfigFile, Quiet, Sets, default, parse_blend, report_terms, sets
+from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, parse_blend, report_terms, sets
+from multistyle.core.optimize import DEFAULT_LR
 from multistyle.errors import InputError
 from multistyle.image.adain import AdaINConfig
 from multistyle.image.gatys import GatysConfig
@@ -24,7 +25,7 @@ def gatys(
     size: Annotated[Optional[int], typer.Option(help=default(G, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
     steps: Annotated[Optional[int], typer.Option(help=default(G, "steps", "Loss evaluations at the finest scale."))] = None,
     optimizer: Annotated[Optional[str], typer.Option(help=default(G, "optimizer", "lbfgs or adam."))] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Learning rate (default: 1.0 for lbfgs, 0.02 for adam).")] = None,
+    lr: Annotated[Optional[float], typer.Option(help=f"Learning rate (default: {', '.join(f'{v} for {k}' for k, v in DEFAULT_LR.items())}).")] = None,
     content_weight: Annotated[Optional[float], typer.Option(help=default(G, "content_weight"))] = None,
     style_weight: Annotated[Optional[float], typer.Option(help=default(G, "style_weight", "Higher gives more style."))] = None,
     tv_weight: Annotated[Optional[float], typer.Option(help=default(G, "tv_weight", "Total-variation weight."))] = None,
@@ -48,6 +49,7 @@ def gatys(
     if len(images) < 2:
         raise InputError("give a CONTENT image and at least one STYLE image")
     output = check_output_path(output)
+    guard([output, output.with_suffix(".json")], images)
     cfg = load_config(
         GatysConfig, config, sets(set_),
         size=size, steps=steps, optimizer=optimizer, lr=lr, content_weight=content_weight,
@@ -88,6 +90,7 @@ def adain(
     cfg = load_config(AdaINConfig, config, sets(set_), size=size, alpha=alpha, style_blend=parse_blend(style_blend),
                       preserve_color=preserve_color, decoder=str(decoder) if decoder else None, device=device)
     if len(images) == 2 and images[0].is_dir():
+        guard([output], read_folders=images, folder=True)
         cfg.validate(1)
         grid = stylize_folders(AdaIN.from_pretrained(cfg), images[0], images[1], output, show_progress=not quiet)
         typer.echo(f"wrote {output}/ (one image per pair) and {grid}")
@@ -95,6 +98,7 @@ def adain(
     if len(images) < 2:
         raise InputError("give a CONTENT image and at least one STYLE image (or two folders)")
     output = check_output_path(output)
+    guard([output, output.with_suffix(".json")], [*images, *(mask or [])])
     cfg.validate(len(images) - 1, len(mask or []))
     result = AdaIN.from_pretrained(cfg)(images[0], images[1:], masks=mask)
     result.save(output, content=str(images[0]), styles=[str(p) for p in images[1:]], masks=[str(p) for p in mask or []])
@@ -133,6 +137,7 @@ def train_adain(
         workers=workers, device=device, bf16=bf16, max_minutes=max_minutes,
         init_decoder=str(init_decoder) if init_decoder else None, seed=seed,
     )
+    guard([out], read_folders=[Path(d) for d in cfg.content_dirs + cfg.style_dirs], folder=True)
     summary = train(cfg, out, resume=resume, show_progress=not quiet)
     typer.echo(f"wrote {out}/decoder.safetensors ({summary['iterations']} iterations; losses {report_terms(summary['final_losses'])})")
 
@@ -149,6 +154,6 @@ def grid(
 
     if columns < 1 or height < 8:
         raise InputError("--columns must be at least 1 and --height at least 8")
-    check_output_path(output)
+    guard([check_output_path(output)], images)
     save_image(image_grid([load_image(p) for p in images], columns, height), output)
     typer.echo(f"wrote {output}")

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.cli.common import ConfigFile, Quiet, Sets, default, sets
+from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, sets
 from multistyle.errors import InputError
 from multistyle.text.config import CrossAlignConfig, EvaluatorConfig
 
@@ -34,6 +34,7 @@ def train(
     from multistyle.text.train import run_config
     from multistyle.text.train import train as train_model
 
+    guard([out], read_folders=[data], folder=True)
     cfg = run_config(out, config, resume, sets(set_), epochs=epochs, max_steps=max_steps, checkpoint_every=checkpoint_every,
                      max_minutes=max_minutes, seed=seed, device=device)
     classifier = load_evaluator(evaluator).classifier if evaluator is not None else None
@@ -59,6 +60,7 @@ def train_evaluator(
     from multistyle.core.config import load_config
     from multistyle.text.evaluator import train_evaluator as train_models
 
+    guard([out], read_folders=[data], folder=True)
     cfg = load_config(EvaluatorConfig, config, sets(set_), classifier_epochs=classifier_epochs, lm_epochs=lm_epochs,
                       max_steps=max_steps, device=device)
     figures = train_models(data, out, cfg, show_progress=not quiet)
@@ -85,6 +87,8 @@ def transfer(
 
     if texts and input is not None:
         raise InputError("give TEXT arguments or --input FILE, not both")
+    if output is not None:
+        guard([output], [input] if input is not None else [])
     lines = read_lines(input) if input is not None else (texts or [])
     if not lines:
         raise InputError("nothing to transfer: give TEXT arguments or --input FILE")
@@ -120,6 +124,9 @@ def evaluate(
     from multistyle.text.evaluate import evaluate as score
     from multistyle.text.evaluate import write_results
 
+    written = [Path(f"{save_outputs}.{i}") for i in (0, 1)] if save_outputs is not None else []
+    written += [table, Path(f"{table}.json")] if table is not None else []
+    guard(written, [evaluator, *(model and [model] or [])], read_folders=[data])
     rows, markdown = score(data, evaluator, model_dir=model, output_prefixes=outputs or [], peers=peers, beam=beam,
                            strength=strength, save_outputs=save_outputs, by_direction=by_direction, device=device)
     typer.echo(markdown, nl=False)

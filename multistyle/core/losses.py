@@ -45,3 +45,13 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
     dx = (image[..., :, 1:] - image[..., :, :-1]).abs().mean()
     dy = (image[..., 1:, :] - image[..., :-1, :]).abs().mean()
     return dx + dy
+
+
+def relative_mean_std_loss(features: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Scale-free mean/std loss: ||mu - mu_t||^2 / ||mu_t||^2 + ||sigma - sigma_t||^2 / ||sigma_t||^2 per sample, averaged.
+    Every layer weighs alike, so relu1_1's colours and fine strokes are not drowned by relu4_1's magnitudes."""
+    mean, std = channel_mean_std(features)
+    target_mean, target_std = channel_mean_std(target)
+    target_mean, target_std = target_mean.expand_as(mean), target_std.expand_as(std)
+    relative = (mean - target_mean).square().sum(1) / (target_mean.square().sum(1) + eps)
+    return (relative + (std - target_std).square().sum(1) / (target_std.square().sum(1) + eps)).mean()

@@ -24,7 +24,7 @@ from multistyle.core.runtime import select_device
 from multistyle.core.vgg import VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
-from multistyle.image.io import IMAGE_SUFFIXES, ImageLike, fit_long_side, image_grid, load_image, resize, save_image
+from multistyle.image.io import IMAGE_SUFFIXES, ImageLike, file_sources, fit_long_side, image_grid, load_image, resize, save_image
 from multistyle.image.result import ImageResult
 
 ENCODER_LAYER = "relu4_1"
@@ -280,7 +280,8 @@ class AdaIN:
         output = output[..., :h, :w].clamp(0, 1).cpu()
         done = time.perf_counter()
         return ImageResult(output, "adain", config_dict(cfg), seconds=done - start,
-                           timings={"load": loaded - start, "stylise": done - loaded})
+                           timings={"load": loaded - start, "stylise": done - loaded},
+                           sources=file_sources(content, *styles, *(masks or [])))
 
 
 def list_images(folder: Path) -> list[Path]:

@@ -20,10 +20,11 @@ from multistyle.core.runtime import seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError
 from multistyle.image import color
-from multistyle.image.io import ImageLike, fit_long_side, load_image, resize
+from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_image, resize
 from multistyle.image.result import ImageResult
 
 COLOR_METHODS = ("luminance", "histogram")
+MIN_SIDE = 16  # relu5_1 sits after four 2x poolings
 
 
 @dataclass
@@ -132,6 +133,10 @@ def stylize(
     device = select_device(config.device)
     generator = seed_everything(config.seed)
     h, w = fit_long_side(*content.shape[-2:], config.size)
+    coarsest = min(h, w) / 2 ** (config.scales - 1)
+    if coarsest < MIN_SIDE:
+        raise InputError(f"the output would be {w}x{h} pixels; VGG-19 needs at least {MIN_SIDE} pixels on the short side "
+                         f"(at every one of the {config.scales} scales): use a larger --size, fewer --scales or a wider image")
     check_memory_for_vgg(h, w, device=device)
     vgg = VGGFeatures(tuple(dict.fromkeys(config.content_layers + config.style_layers)), config.pooling).to(device)
 
@@ -196,4 +201,6 @@ class Gatys:
         config.validate(len(styles))
         content_tensor = load_image(content)
         style_tensors = [load_image(s) for s in styles]
-        return stylize(content_tensor, style_tensors, config, show_progress=self.show_progress, on_snapshot=on_snapshot)
+        result = stylize(content_tensor, style_tensors, config, show_progress=self.show_progress, on_snapshot=on_snapshot)
+        result.sources = file_sources(content, *styles)
+        return result

@@ -118,6 +118,11 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(image, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
 
 
+def file_sources(*images: ImageLike) -> list[Path]:
+    """The inputs that are files: what an output must never overwrite."""
+    return [Path(i) for i in images if isinstance(i, (str, Path))]
+
+
 def load_image(image: ImageLike, long_side: int | None = None) -> torch.Tensor:
     """An image (file or in memory) as (1, 3, H, W) RGB in [0, 1], optionally resized to a long side."""
     tensor = as_image_tensor(image, str(image) if isinstance(image, (str, Path)) else "image")

@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 
 from multistyle.core.checkpoint import atomic_write_bytes, write_json
+from multistyle.core.paths import check_output
 from multistyle.image.io import check_output_path, encode_image, tensor_to_pil
 
 
@@ -23,6 +24,7 @@ class ImageResult:
     timings: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)  # method-specific figures (e.g. evaluations per scale)
     history: list = field(default_factory=list, repr=False)  # optimisation methods: loss terms per evaluation, per scale
+    sources: list[Path] = field(default_factory=list, repr=False)  # the input files, which `save` never overwrites
 
     @property
     def image(self) -> Image.Image:
@@ -41,9 +43,10 @@ class ImageResult:
     def save(self, path: str | Path, report: bool = True, **inputs: Any) -> Path:
         """Write the image (format from the suffix) and, with `report`, PATH.json beside it, each atomically."""
         path = check_output_path(path)
-        data = encode_image(self.tensor, path.suffix)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
+        check_output(path, self.sources)
+        if report:
+            check_output(path.with_suffix(".json"), self.sources)
+        atomic_write_bytes(path, encode_image(self.tensor, path.suffix))
         if report:
             write_json(path.with_suffix(".json"), {**self.report(**{k: str(v) if isinstance(v, Path) else v for k, v in inputs.items()}), "output": str(path)})
         return path

@@ -8,6 +8,7 @@ import math
 import os
 import random
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -24,7 +25,7 @@ from multistyle.core.checkpoint import (
     write_json,
 )
 from multistyle.core.config import config_dict
-from multistyle.core.losses import mean_std_loss
+from multistyle.core.losses import mean_std_loss, relative_mean_std_loss
 from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, trim_log
 from multistyle.core.runtime import (
     quiet_exit_on_sigterm,
@@ -66,6 +67,9 @@ class AdaINTrainConfig:
     pixel_weight: float = 10.0
     content_weight: float = 1.0
     style_weight: float = 10.0
+    # "absolute": the paper's raw MSEs. "relative": scale-free terms (see adain_losses), every style layer alike.
+    loss_scale: str = "absolute"
+    identity_weight: float = 0.0  # > 0: also decode the content's own features and match its pixels (alpha 0)
     checkpoint_every: int = 1000
     log_every: int = 50
     workers: int = 2
@@ -86,6 +90,10 @@ class AdaINTrainConfig:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least {low}, not {getattr(self, name)}")
         if self.crop % 8:
             raise ConfigError(f"crop must be a multiple of 8 (the decoder upsamples three times), not {self.crop}")
+        if self.loss_scale not in ("absolute", "relative"):
+            raise ConfigError(f"loss_scale must be absolute or relative, not {self.loss_scale!r}")
+        if self.identity_weight < 0:
+            raise ConfigError("identity_weight must be non-negative")
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
         if min(self.lr, self.style_weight + self.content_weight + self.pixel_weight) <= 0 or min(
@@ -135,16 +143,27 @@ class PairSampler(Dataset):
         return self._crop(rng.choice(self.contents), rng), self._crop(rng.choice(self.styles), rng)
 
 
-def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The paper's objective: decoded features match the AdaIN target (content) and the style's moments (style)."""
+def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: torch.Tensor, *, relative: bool = False,
+                 identity: bool = False) -> dict[str, torch.Tensor]:
+    """The paper's objective: decoded features match the AdaIN target (content) and the style's moments (style).
+
+    `relative` makes both terms scale-free (content error relative to the target's energy, relative mean/std
+    errors per layer), so every style layer counts alike. `identity` adds the pixel error of decoding the
+    content's own features (alpha 0), which keeps the decoder an inverse of the encoder while it learns style."""
     with torch.no_grad():
         style_features = encoder(style)
-        target = adain(encoder(content)[ENCODER_LAYER], feature_stats(style_features[ENCODER_LAYER]))
+        content_features = encoder(content)[ENCODER_LAYER]
+        target = adain(content_features, feature_stats(style_features[ENCODER_LAYER]))
     output_features = encoder(decoder(target))
-    return {
-        "content": F.mse_loss(output_features[ENCODER_LAYER], target),
-        "style": sum(mean_std_loss(output_features[name], style_features[name]) for name in STYLE_LAYERS),
+    style_loss = relative_mean_std_loss if relative else mean_std_loss
+    content_term = F.mse_loss(output_features[ENCODER_LAYER], target)
+    terms = {
+        "content": content_term / target.square().mean() if relative else content_term,
+        "style": sum(style_loss(output_features[name], style_features[name]) for name in STYLE_LAYERS),
     }
+    if identity:
+        terms["identity"] = F.mse_loss(decoder(content_features), content)
+    return terms
 
 
 RECONSTRUCTION_LAYERS = ("relu1_1", "relu2_1", "relu3_1")
@@ -242,8 +261,12 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / "config.json", config_dict(config))
-    losses = reconstruction_losses if config.objective == "reconstruction" else adain_losses
-    weights = {"content": config.content_weight, "style": config.style_weight, "pixel": config.pixel_weight, "feature": 1.0}
+    if config.objective == "reconstruction":
+        losses = reconstruction_losses
+    else:
+        losses = partial(adain_losses, relative=config.loss_scale == "relative", identity=config.identity_weight > 0)
+    weights = {"content": config.content_weight, "style": config.style_weight, "pixel": config.pixel_weight, "feature": 1.0,
+               "identity": config.identity_weight}
     iteration, last, window, out_of_time = start, {}, [], False
 
     def summarise(interrupted: bool) -> dict:

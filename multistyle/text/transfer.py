@@ -23,6 +23,7 @@ from multistyle.text.vocab import Vocab
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "weights"
 TARGETS = (*STYLES, "flip")
+MAX_BEAM = 64  # wider beams cost time in proportion and no longer change the output
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,8 @@ def likeliest_styles(model: CrossAlignedAutoencoder, sentences: list[list[int]])
 def check_request(to: str, beam: int, strength: float | None = None) -> None:
     if to not in TARGETS:
         raise InputError(f"--to must be one of {', '.join(TARGETS)}, not {to!r}")
-    if beam < 1:
-        raise InputError("--beam must be at least 1")
+    if not 1 <= beam <= MAX_BEAM:
+        raise InputError(f"--beam must be between 1 and {MAX_BEAM}, not {beam}")
     if strength is not None and not (math.isfinite(strength) and strength >= 0):
         raise InputError(f"--strength must be a finite number >= 0, not {strength}")
 

@@ -1,0 +1,145 @@
+"""The bad-input table: every row must end with exit status 2, one `error:` line, no traceback, no new
+file, and every input byte-for-byte unchanged."""
+import hashlib
+import json
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+from PIL import Image
+
+from multistyle.core.checkpoint import save_tensors, save_training_state
+from multistyle.image.adain import Decoder
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory, sample_images):
+    """A workspace of small inputs, shared by every row."""
+    root = tmp_path_factory.mktemp("bad_inputs")
+    (root / "imgs").mkdir()
+    for name in ("content", "style", "style2"):
+        (root / f"{name}.png").write_bytes(sample_images[name].read_bytes())
+        (root / "imgs" / f"{name}.png").write_bytes(sample_images[name].read_bytes())
+    rate = 8000
+    t = np.arange(rate) / rate
+    soundfile.write(root / "tone.wav", np.sin(2 * np.pi * 440 * t) * 0.5, rate)
+    soundfile.write(root / "noise.wav", np.random.default_rng(0).standard_normal(rate) * 0.1, rate)
+    soundfile.write(root / "long.wav", np.full(11 * 60 * 4000, 0.1), 4000, subtype="PCM_U8")  # 11 minutes, 2.6 MB
+    soundfile.write(root / "huge.wav", np.full(31 * 60 * 4000, 0.1), 4000, subtype="PCM_U8")  # 31 minutes, 7.4 MB
+    (root / "empty.mp3").write_bytes(b"")
+    (root / "reviews.txt").write_text("the food was cold .\ngreat staff\n")
+    Image.new("1", (20000, 20000)).save(root / "bomb.png")  # 400 megapixels, a few kB on disk
+    Image.new("RGB", (300, 1), (200, 100, 50)).save(root / "thin.png")
+    (root / "a_file").write_text("not a folder")
+    (root / "folder.png").mkdir()
+    data = root / "yelp"
+    data.mkdir()
+    for split in ("train", "dev", "test"):
+        for label in (0, 1):
+            (data / f"sentiment.{split}.{label}").write_text("the food was cold .\n")
+    finished = root / "finished_run"
+    save_training_state(finished / "checkpoint", {}, {"iteration": 5})
+    (finished / "config.json").write_text("{}")
+    torch.manual_seed(0)
+    nan_weights = {k: torch.full_like(v, float("nan")) for k, v in Decoder().state_dict().items()}
+    save_tensors(root / "nan_decoder.safetensors", nan_weights)
+    (root / "big.toml").write_text('size = "big"\n')
+    (root / "nan_lr.toml").write_text("lr = nan\n")
+    return root
+
+
+def snapshot(root):
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+C, S, S2 = "{ws}/content.png", "{ws}/style.png", "{ws}/style2.png"
+GATYS = ["image", "gatys", C, S, "--size", "32", "--steps", "1", "--quiet"]
+ADAIN = ["image", "adain", C, S, "--size", "32"]
+AUDIO = ["audio", "transfer", "{ws}/tone.wav", "{ws}/noise.wav", "--steps", "1", "--n-fft", "256", "--hop", "64",
+         "--sample-rate", "8000", "--quiet"]
+TRAIN = ["image", "train-adain", "--content-dir", "{ws}/imgs", "--style-dir", "{ws}/imgs", "--crop", "32", "--workers", "0", "--quiet"]
+
+ROWS = {
+    # 1. inputs overwritten
+    "gatys -o content": (GATYS + ["-o", C], "is also an input"),
+    "adain -o style": (ADAIN + ["-o", S], "is also an input"),
+    "audio transfer -o content": (AUDIO + ["-o", "{ws}/tone.wav"], "is also an input"),
+    "audio texture -o style": (["audio", "texture", "{ws}/noise.wav", "-o", "{ws}/noise.wav", "--quiet"], "is also an input"),
+    "text transfer --output = --input": (["text", "transfer", "--to", "flip", "--input", "{ws}/reviews.txt", "--output",
+                                          "{ws}/reviews.txt"], "is also an input"),
+    "text evaluate --save-outputs into the data": (["text", "evaluate", "--data", "{ws}/yelp", "--evaluator", "{ws}/none",
+                                                    "--save-outputs", "{ws}/yelp/sentiment.test"], "which this job reads"),
+    "train-adain over a finished run": (TRAIN + ["--out", "{ws}/finished_run"], "already holds a training run"),
+    # 2. wrong results
+    "adain blend nan": (ADAIN + [S2, "-o", "{ws}/o.png", "--style-blend", "nan,nan"], "finite"),
+    "adain decoder with NaN weights": (ADAIN + ["-o", "{ws}/o.png", "--decoder", "{ws}/nan_decoder.safetensors"], "NaN"),
+    "text strength inf": (["text", "transfer", "--to", "positive", "--strength", "inf", "fine"], "finite"),
+    "train-adain 0 iterations": (TRAIN + ["--out", "{ws}/run", "--iterations", "0"], "iterations must be at least 1"),
+    "gatys negative style weight": (GATYS + ["-o", "{ws}/o.png", "--style-weight", "-1"], "non-negative"),
+    "gatys negative tv weight": (GATYS + ["-o", "{ws}/o.png", "--tv-weight", "-1"], "non-negative"),
+    # 3. former tracebacks
+    "-o is a folder": (GATYS + ["-o", "{ws}/folder.png"], "is a folder"),
+    "-o under a file": (ADAIN + ["-o", "{ws}/a_file/o.png"], "cannot create its folder"),
+    "--out is a file": (TRAIN + ["--out", "{ws}/a_file"], "is a file"),
+    "--out inside the training images": (TRAIN + ["--out", "{ws}/imgs/run"], "which this job reads"),
+    "gatys inf style weight": (GATYS + ["-o", "{ws}/o.png", "--style-weight", "inf"], "finite"),
+    "gatys blend inf": (GATYS + [S2, "-o", "{ws}/o.png", "--style-blend", "inf,1"], "finite"),
+    "gatys 300x1 image": (["image", "gatys", "{ws}/thin.png", S, "-o", "{ws}/o.png", "--size", "32", "--steps", "1"], "short side"),
+    "adain size 100000": (["image", "adain", C, S, "-o", "{ws}/o.png", "--size", "100000"], "GiB"),
+    "audio n-fft 1000000": (AUDIO[:-5] + ["-o", "{ws}/o.wav", "--n-fft", "1000000"], "at most 65536"),
+    "audio sample rate 10 MHz": (AUDIO[:-3] + ["-o", "{ws}/o.wav", "--sample-rate", "10000000"], "at most 192000"),
+    "audio 31-minute clip": (["audio", "transfer", "{ws}/huge.wav", "{ws}/noise.wav", "-o", "{ws}/o.wav"], "minutes long"),
+    "train-adain batch 0": (TRAIN + ["--out", "{ws}/run", "--batch-size", "0"], "batch-size must be at least 1"),
+    "train-adain checkpoint-every 0": (TRAIN + ["--out", "{ws}/run", "--checkpoint-every", "0"], "checkpoint-every must be at least 1"),
+    "train-adain workers -1": (TRAIN + ["--out", "{ws}/run", "--workers", "-1"], "workers must be at least 0"),
+    "train-adain crop 0": (TRAIN + ["--out", "{ws}/run", "--crop", "0"], "crop must be at least 16"),
+    "config size big": (["image", "gatys", C, S, "-o", "{ws}/o.png", "--config", "{ws}/big.toml"], "size: expected a whole number"),
+    "config lr nan": (GATYS + ["-o", "{ws}/o.png", "--config", "{ws}/nan_lr.toml"], "lr: expected a finite number"),
+    "--config is a folder": (GATYS + ["-o", "{ws}/o.png", "--config", "{ws}"], "is a folder"),
+    "unknown layer": (GATYS + ["-o", "{ws}/o.png", "--set", 'content_layers=["relu9_9"]', "--set", "content_layer_weights=[1]"],
+                      "unknown VGG-19 layer relu9_9"),
+    "decompression bomb": (["image", "adain", "{ws}/bomb.png", S, "-o", "{ws}/o.png"], "too large to decode"),
+    # 4. hangs
+    "text beam 100000": (["text", "transfer", "--to", "positive", "--beam", "100000", "fine"], "--beam must be between 1 and 64"),
+    # 5. unclear messages
+    "blend 1.5,-0.5": (ADAIN + [S2, "-o", "{ws}/o.png", "--style-blend", "1.5,-0.5"], "non-negative"),
+    "empty mp3": (["audio", "transfer", "{ws}/empty.mp3", "{ws}/noise.wav", "-o", "{ws}/o.wav"], "is empty"),
+    "audio style weight nan": (AUDIO + ["-o", "{ws}/o.wav", "--style-weight", "nan"], "--style-weight: expected a finite number"),
+    "texture of an 11-minute clip": (["audio", "texture", "{ws}/long.wav", "-o", "{ws}/o.wav", "--quiet"], "pass --seconds"),
+}
+
+
+@pytest.mark.parametrize("case", list(ROWS))
+def test_bad_input_row(case, cli, ws):
+    args, message = ROWS[case]
+    before = snapshot(ws)
+    code, out, err = cli(*(a.format(ws=ws) for a in args))
+    assert code == 2, (case, code, out, err)
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    if message:
+        assert message in err, err
+    assert snapshot(ws) == before, "no new file, no input changed"
+
+
+def test_sixteen_bit_greys_and_exif_orientation_load_as_seen(tmp_path):
+    from multistyle.image.io import load_image
+
+    ramp = (np.linspace(0, 65535, 64 * 32).reshape(32, 64)).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "grey16.png")  # mode I;16
+    image = load_image(tmp_path / "grey16.png")
+    assert 0.4 < float(image.mean()) < 0.6 and float(image.std()) > 0.2, "a 16-bit ramp, not a white page"
+    photo = Image.new("RGB", (40, 20), (255, 0, 0))
+    photo.paste((0, 0, 255), (0, 0, 20, 20))  # blue on the left
+    exif = photo.getexif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    photo.save(tmp_path / "portrait.jpg", exif=exif)
+    upright = load_image(tmp_path / "portrait.jpg")
+    assert upright.shape[-2:] == (40, 20), "portraits come out upright"
+    assert float(upright[0, 2, :20].mean()) > 0.6, "the blue half is on top after the rotation"
+
+
+def test_same_clip_as_content_and_style_is_a_result_not_a_crash(cli, ws, tmp_path):
+    code, _, err = cli(*(a.format(ws=ws) for a in AUDIO[:3]), "{ws}/tone.wav".format(ws=ws), *AUDIO[4:], "-o", tmp_path / "same.wav")
+    assert code == 0, err
+    assert json.loads((tmp_path / "same.json").read_text())["style_loss_reduction"] == 0.0
