@@ -19,6 +19,7 @@ _API = {
     "GatysConfig": "multistyle.image.gatys",
     "AdaIN": "multistyle.image.adain",
     "AdaINConfig": "multistyle.image.adain",
+    "FastStyle": "multistyle.image.fast",
     "ImageResult": "multistyle.image.result",
     "TextTransfer": "multistyle.text.transfer",
     "TextResult": "multistyle.text.transfer",
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from multistyle.audio.config import GrinsteinConfig
     from multistyle.audio.transfer import AudioResult, AudioTransfer
     from multistyle.image.adain import AdaIN, AdaINConfig
+    from multistyle.image.fast import FastStyle
     from multistyle.image.gatys import Gatys, GatysConfig
     from multistyle.image.result import ImageResult
     from multistyle.text.transfer import TextResult, TextTransfer

@@ -27,3 +27,19 @@ def test_adain_cpu_toml_loads_and_keeps_the_paper_losses():
     paper = AdaINTrainConfig()
     assert config.crop < paper.crop and config.crop / config.resize_short == paper.crop / paper.resize_short
     assert (config.style_weight, config.content_weight, config.lr) == (paper.style_weight, paper.content_weight, paper.lr)
+
+
+def test_every_packaged_config_loads_into_its_dataclass_and_validates():
+    from multistyle.audio.config import GrinsteinConfig
+    from multistyle.core.config import packaged_configs
+    from multistyle.image.train_fast import FastTrainConfig
+    from multistyle.text.config import CrossAlignConfig, EvaluatorConfig
+
+    classes = {"image/gatys": GatysConfig, "image/adain": AdaINTrainConfig, "image/fast": FastTrainConfig,
+               "audio/grinstein": GrinsteinConfig, "text/evaluator": EvaluatorConfig, "text/yelp": CrossAlignConfig}
+    for name, path in packaged_configs().items():
+        cls = next(c for prefix, c in classes.items() if name.startswith(prefix))
+        config = load_config(cls, path)
+        if cls is FastTrainConfig:
+            config = dataclasses.replace(config, style="painting.jpg")
+        config.validate(*([1] if cls is GatysConfig else []))

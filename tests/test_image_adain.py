@@ -254,3 +254,34 @@ def test_relative_style_loss_is_scale_free():
     features, target = torch.rand(2, 8, 6, 6), torch.rand(1, 8, 5, 5) * 3
     assert torch.allclose(relative_mean_std_loss(features * 100, target * 100), relative_mean_std_loss(features, target), rtol=1e-4)
     assert relative_mean_std_loss(target, target) < 1e-10
+
+
+def test_sigkill_then_resume_ends_bit_identical_to_an_uninterrupted_run(sample_images, tmp_path):
+    import signal
+    import time
+
+    folder = Path(sample_images["content"]).parent
+    settings = ["--content-dir", str(folder), "--style-dir", str(folder), "--set", 'holdout_contents=["style.png", "style2.png"]',
+                "--set", 'holdout_styles=["content.png"]', "--set", "resize_short=72", "--set", "min_short=64", "--crop", "64",
+                "--batch-size", "1", "--iterations", "12", "--checkpoint-every", "2", "--set", "log_every=1", "--workers", "0",
+                "--device", "cpu", "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    job = subprocess.Popen([sys.executable, "-m", "multistyle", "image", "train-adain", "--out", str(tmp_path / "killed"), *settings],
+                           env=env, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "killed" / "log.jsonl"
+    deadline = time.monotonic() + 120
+    while not (log.is_file() and log.read_text().count("\n") >= 5):
+        assert job.poll() is None and time.monotonic() < deadline, "training did not start"
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)  # no handler runs: only the last checkpoint survives
+    job.wait()
+    resumed = subprocess.run([sys.executable, "-m", "multistyle", "image", "train-adain", "--out", str(tmp_path / "killed"),
+                              "--resume", "--quiet"], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    subprocess.run([sys.executable, "-m", "multistyle", "image", "train-adain", "--out", str(tmp_path / "straight"), *settings],
+                   env=env, check=True, capture_output=True)
+    killed, straight = (load_training_state(tmp_path / run / "checkpoint")[0]["decoder"] for run in ("killed", "straight"))
+    for name, tensor in straight.items():
+        assert torch.equal(killed[name], tensor), name
+    iterations = [json.loads(line)["iteration"] for line in log.read_text().splitlines()]
+    assert iterations == list(range(1, 13)), "no iteration logged twice after the resume"

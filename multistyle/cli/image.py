@@ -8,11 +8,13 @@ from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, parse
 from multistyle.core.optimize import DEFAULT_LR
 from multistyle.errors import InputError
 from multistyle.image.adain import AdaINConfig
+from multistyle.image.fast import FastStyleConfig
 from multistyle.image.gatys import GatysConfig
 from multistyle.image.train_adain import AdaINTrainConfig
+from multistyle.image.train_fast import FastTrainConfig
 
 app = typer.Typer(no_args_is_help=True, help="Image style transfer: Gatys (optimisation) and AdaIN (feed-forward).")
-G, A, T = GatysConfig, AdaINConfig, AdaINTrainConfig
+G, A, T, F, FT = GatysConfig, AdaINConfig, AdaINTrainConfig, FastStyleConfig, FastTrainConfig
 Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
 
 
@@ -140,6 +142,97 @@ def train_adain(
     guard([out], read_folders=[Path(d) for d in cfg.content_dirs + cfg.style_dirs], folder=True)
     summary = train(cfg, out, resume=resume, show_progress=not quiet)
     typer.echo(f"wrote {out}/decoder.safetensors ({summary['iterations']} iterations; losses {report_terms(summary['final_losses'])})")
+
+
+@app.command("fast")
+def fast(
+    content: Annotated[Path, typer.Argument(help="Content image, or a folder of them (batch).")],
+    style: Annotated[str, typer.Option("--style", help="A shipped style's name (multistyle image styles) or a .safetensors file from train-fast.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image, or output folder in batch mode.")],
+    config: ConfigFile = None,
+    set_: Sets = None,
+    strength: Annotated[Optional[float], typer.Option(help=default(F, "strength", "1 = the network's output, 0 = the content."))] = None,
+    preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Keep the content's colours.")] = None,
+    size: Annotated[Optional[int], typer.Option(help=default(F, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
+    device: Device = None,
+):
+    """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
+    from multistyle.core.config import load_config
+    from multistyle.image.fast import FastStyle
+    from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
+
+    cfg = load_config(FastStyleConfig, config, sets(set_), strength=strength, preserve_color=preserve_color, size=size, device=device)
+    cfg.validate()
+    model = FastStyle.from_pretrained(style, cfg)
+    if content.is_dir():
+        guard([output], read_folders=[content], folder=True)
+        photos = sorted(p for p in content.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not photos:
+            raise InputError(f"{content}: no images in this folder")
+        for photo in photos:
+            model(photo).save(output / f"{photo.stem}.png", report=False)
+        typer.echo(f"wrote {len(photos)} images to {output}/")
+        return
+    output = check_output_path(output)
+    guard([output, output.with_suffix(".json")], [content])
+    result = model(content)
+    result.save(output, content=str(content), style=style)
+    typer.echo(f"wrote {output} ({result.seconds:.2f} s)")
+
+
+@app.command("styles")
+def styles(
+    sheet: Annotated[Optional[Path], typer.Option(help="Also write a thumbnail sheet: each style's painting and a photo in it.")] = None,
+):
+    """List the per-style networks that ship with multistyle."""
+    from multistyle.image.fast import FastStyle, model_info, shipped_styles
+
+    found = shipped_styles()
+    if not found:
+        typer.echo("no per-style networks ship with this install; train one with `multistyle image train-fast`")
+        return
+    for name, path in found.items():
+        info = model_info(path)
+        typer.echo(f"{name}: {info.get('iterations')} iterations at {info.get('crop')} px, {info.get('seconds', 0) / 3600:.1f} h on {info.get('machine')}")
+    if sheet is not None:
+        from multistyle.demo import skimage_sample
+        from multistyle.image.io import check_output_path, image_grid, load_image, save_image
+
+        guard([check_output_path(sheet)])
+        photo = skimage_sample("chelsea.png")
+        panels = [load_image(photo, 256)] + [FastStyle.from_pretrained(name, size=256)(photo).tensor for name in found]
+        save_image(image_grid(panels, columns=len(panels), height=192), sheet)
+        typer.echo(f"wrote {sheet}")
+
+
+@app.command("train-fast")
+def train_fast(
+    style: Annotated[Optional[Path], typer.Argument(help="The style (or texture) image to train for.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Run folder: model.safetensors + model.json, checkpoint/, log.jsonl, loss.png.")] = Path("out/fast"),
+    config: ConfigFile = None,
+    set_: Sets = None,
+    content_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of content photos (repeatable).")] = None,
+    iterations: Annotated[Optional[int], typer.Option(help=default(FT, "iterations", "Total iterations (including resumed ones)."))] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help=default(FT, "batch_size"))] = None,
+    crop: Annotated[Optional[int], typer.Option(help=default(FT, "crop", "Training crop size in pixels."))] = None,
+    texture: Annotated[Optional[bool], typer.Option("--texture", help="Ulyanov et al.'s texture network: noise in, no content term.")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes, checkpointed (default: 0, no limit).")] = None,
+    device: Device = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue OUT's run with its own config (only the schedule may change).")] = False,
+    quiet: Quiet = False,
+):
+    """Train a per-style network (Johnson et al. 2016 with instance norm) for one STYLE image."""
+    from multistyle.core.run import run_config
+    from multistyle.image.train_fast import RESUMABLE, train
+
+    cfg = run_config(FastTrainConfig, out, resume, RESUMABLE, config, sets(set_), style=str(style) if style else None,
+                     content_dirs=tuple(map(str, content_dir)) if content_dir else None, iterations=iterations,
+                     batch_size=batch_size, crop=crop, texture=texture, max_minutes=max_minutes, device=device)
+    cfg.validate()
+    guard([out], [Path(cfg.style)], read_folders=[Path(d) for d in cfg.content_dirs], folder=True)
+    figures = train(cfg, out, resume=resume, show_progress=not quiet)
+    typer.echo(f"wrote {out}/model.safetensors ({figures['iterations']} iterations, {figures['seconds']:.0f} s; "
+               f"losses {report_terms(figures['final_losses'] or {})})")
 
 
 @app.command("grid")

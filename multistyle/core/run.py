@@ -13,6 +13,7 @@ Ctrl-C and SIGTERM do not cut a step in half: they are noted, and the next `adva
 returns a description of what it saved) and raises TrainingInterrupted with a one-line message, so a
 resumed run continues exactly where the interrupted one stopped. A second Ctrl-C stops at once, unsaved.
 """
+import io
 import json
 import math
 import os
@@ -194,3 +195,25 @@ def trim_log(log_path: str | os.PathLike, key: str, last: int) -> None:
         from multistyle.core.checkpoint import atomic_write_bytes
 
         atomic_write_bytes(path, ("\n".join(kept) + "\n" if kept else "").encode())
+
+
+def plot_losses(log_path: str | os.PathLike, png_path: str | os.PathLike, title: str, x: str = "iteration") -> None:
+    """loss.png beside a run's log: every numeric loss column of the JSONL log against `x`, log scale."""
+    from matplotlib.figure import Figure
+
+    from multistyle.core.checkpoint import atomic_write_bytes
+
+    path = Path(log_path)
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    if not rows:
+        return
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    for key in [k for k, v in rows[0].items() if k not in (x, "lr", "it_per_s") and isinstance(v, (int, float))]:
+        ax.plot([r[x] for r in rows], [r[key] for r in rows], label=key)
+    ax.set(xlabel=x, ylabel="loss (weighted)", yscale="log", title=title)
+    ax.legend()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    atomic_write_bytes(png_path, buffer.getvalue())

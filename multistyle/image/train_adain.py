@@ -3,7 +3,6 @@
 Every sample is a pure function of (seed, sample index), so a run resumed from a checkpoint continues
 with exactly the batches it would have seen, and DDP ranks simply take interleaved indices.
 """
-import json
 import math
 import os
 import random
@@ -14,7 +13,6 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from multistyle.core.checkpoint import (
@@ -26,24 +24,23 @@ from multistyle.core.checkpoint import (
 )
 from multistyle.core.config import config_dict
 from multistyle.core.losses import mean_std_loss, relative_mean_std_loss
-from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, trim_log
+from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, plot_losses, trim_log
 from multistyle.core.runtime import (
     quiet_exit_on_sigterm,
     seed_everything,
     select_device,
 )
 from multistyle.core.vgg import VGGFeatures
-from multistyle.errors import ConfigError, InputError, OptimizationError
+from multistyle.errors import ConfigError, OptimizationError
 from multistyle.image.adain import (
     ENCODER_LAYER,
-    IMAGE_SUFFIXES,
     STYLE_LAYERS,
     Decoder,
     adain,
     feature_stats,
     load_decoder,
 )
-from multistyle.image.io import load_pil, pil_to_tensor
+from multistyle.image.data import collect_images, random_crop
 
 
 @dataclass
@@ -104,18 +101,6 @@ class AdaINTrainConfig:
 OBJECTIVES = ("adain", "reconstruction")
 
 
-def collect_images(folders: tuple[str, ...], holdout: tuple[str, ...]) -> list[Path]:
-    files = []
-    for folder in folders:
-        path = Path(folder)
-        if not path.is_dir():
-            raise InputError(f"{folder}: not a folder")
-        files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.name not in holdout)
-    if not files:
-        raise InputError(f"no training images in {', '.join(folders) or '(no folders given)'}")
-    return files
-
-
 class PairSampler(Dataset):
     """Item k: a random (content crop, style crop) pair, determined by (seed, k) alone."""
 
@@ -127,16 +112,7 @@ class PairSampler(Dataset):
         return len(self.indices)
 
     def _crop(self, path: Path, rng: random.Random) -> torch.Tensor:
-        cfg = self.config
-        img = load_pil(path)
-        short = rng.randint(min(cfg.min_short, cfg.resize_short), cfg.resize_short)
-        scale = max(short / min(img.size), cfg.crop / min(img.size))
-        img = img.resize((max(cfg.crop, round(img.width * scale)), max(cfg.crop, round(img.height * scale))), Image.Resampling.BILINEAR)
-        x, y = rng.randint(0, img.width - cfg.crop), rng.randint(0, img.height - cfg.crop)
-        img = img.crop((x, y, x + cfg.crop, y + cfg.crop))
-        if rng.random() < 0.5:
-            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        return pil_to_tensor(img)[0]
+        return random_crop(path, rng, self.config.crop, self.config.min_short, self.config.resize_short)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = random.Random(self.config.seed * 1_000_003 + self.indices[i])
@@ -179,27 +155,6 @@ def reconstruction_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, 
     features = encoder(output)
     perceptual = sum(F.mse_loss(features[n], target[n]) / target[n].square().mean().clamp_min(1e-6) for n in RECONSTRUCTION_LAYERS)
     return {"pixel": F.mse_loss(output, images), "feature": perceptual}
-
-
-def plot_losses(log_path: Path, png_path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
-    if not rows:
-        return
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for key in [k for k in rows[0] if k not in ("iteration", "lr", "it_per_s")]:
-        ax.plot([r["iteration"] for r in rows], [r[key] for r in rows], label=key)
-    ax.set(xlabel="iteration", ylabel="loss (weighted)", yscale="log", title="AdaIN decoder training")
-    ax.legend()
-    fig.tight_layout()
-    tmp = png_path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, png_path)
 
 
 def _recorded_iterations(decoder_path: Path) -> int:
@@ -287,7 +242,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
             if interrupted:
                 write_json(out / SUMMARY, summarise(interrupted=True))
             if (out / LOG).is_file():
-                plot_losses(out / LOG, out / "loss.png")
+                plot_losses(out / LOG, out / "loss.png", "AdaIN decoder training")
         return f"{out / CHECKPOINT} and {out / DECODER} at iteration {iteration}; continue with --resume"
 
     def past_deadline() -> bool:

@@ -1,0 +1,210 @@
+"""Per-style feed-forward networks: Johnson, Alahi & Fei-Fei (2016)'s image transformation network with
+Ulyanov, Vedaldi & Lempitsky (2016/2017)'s instance normalisation, trained for one style with a perceptual
+loss, then stylising any photo in one pass. Texture mode (Ulyanov et al.'s texture networks) maps noise to
+new samples of a texture.
+
+The network: 9x9 conv, two stride-2 3x3 convs, residual blocks, two resize-convolutions (nearest 2x
+upsampling, then a 3x3 conv: no checkerboards, Odena et al. 2016), 9x9 conv to RGB; reflection padding
+and instance norm throughout. A model file holds the weights (safetensors) and its JSON beside it.
+"""
+import importlib.resources
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from multistyle.core.checkpoint import load_tensors, read_json
+from multistyle.core.config import config_dict, with_overrides
+from multistyle.core.runtime import seed_everything, select_device
+from multistyle.core.vgg import check_memory_for_vgg
+from multistyle.errors import InputError, WeightsError
+from multistyle.image import color
+from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_image, resize
+from multistyle.image.result import ImageResult
+
+SHIPPED = "fast"  # multistyle/image/weights/fast/NAME.safetensors + NAME.json
+MULTIPLE = 4  # two stride-2 convolutions: sides must divide by 4
+
+
+def _conv(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.ReflectionPad2d(kernel // 2), nn.Conv2d(c_in, c_out, kernel, stride))
+
+
+def _conv_norm_relu(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(_conv(c_in, c_out, kernel, stride), nn.InstanceNorm2d(c_out, affine=True), nn.ReLU())
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(_conv_norm_relu(channels, channels, 3), _conv(channels, channels, 3),
+                                  nn.InstanceNorm2d(channels, affine=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class TransformNet(nn.Module):
+    """RGB (B, 3, H, W) in [0, 1], sides divisible by 4 -> stylised RGB, same size (unclamped)."""
+
+    def __init__(self, channels: Sequence[int] = (32, 64, 128), blocks: int = 5):
+        super().__init__()
+        c0, c1, c2 = channels
+        self.net = nn.Sequential(
+            _conv_norm_relu(3, c0, 9), _conv_norm_relu(c0, c1, 3, 2), _conv_norm_relu(c1, c2, 3, 2),
+            *(ResidualBlock(c2) for _ in range(blocks)),
+            nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(c2, c1, 3),
+            nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(c1, c0, 3),
+            _conv(c0, 3, 9),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+@dataclass
+class FastStyleConfig:
+    """Inference settings of a per-style network."""
+
+    size: int = 512  # long side of the output in pixels; 0 keeps the content's size
+    strength: float = 1.0  # 1 = the network's output, 0 = the content; in between, a pixel blend
+    preserve_color: bool = False  # keep the content's colours (the output's luminance with the content's chroma)
+    device: str = "auto"
+
+    def validate(self) -> None:
+        if self.size != 0 and self.size < 16:
+            raise InputError(f"--size {self.size} is too small; use at least 16 pixels (or 0 for the content's own size)")
+        if not 0.0 <= self.strength <= 1.0:
+            raise InputError(f"--strength must be between 0 and 1, not {self.strength}")
+
+
+def shipped_folder() -> Path:
+    return Path(str(importlib.resources.files("multistyle.image") / "weights" / SHIPPED))
+
+
+def shipped_styles() -> dict[str, Path]:
+    """The per-style networks that ship in the package, by name."""
+    folder = shipped_folder()
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors"))} if folder.is_dir() else {}
+
+
+def model_info(path: Path) -> dict[str, Any]:
+    info = path.with_suffix(".json")
+    if not info.is_file():
+        raise WeightsError(f"{path}: has no {info.name} beside it (the network's architecture and training figures)")
+    return read_json(info)
+
+
+def load_network(path: str | Path) -> tuple[TransformNet, dict[str, Any]]:
+    """A trained network and its JSON, checked against the architecture the JSON names."""
+    path = Path(path)
+    tensors = load_tensors(path)
+    info = model_info(path)
+    arch = info.get("architecture", {})
+    try:
+        net = TransformNet(tuple(arch["channels"]), int(arch["blocks"]))
+    except (KeyError, TypeError, ValueError):
+        raise WeightsError(f"{path.with_suffix('.json')}: lacks a valid 'architecture' (channels, blocks)") from None
+    expected = net.state_dict()
+    if set(tensors) != set(expected):
+        missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+        raise WeightsError(f"{path}: not a per-style network of this architecture (missing {missing[:2] or 'none'}, "
+                           f"unexpected {unexpected[:2] or 'none'})")
+    for name, tensor in expected.items():
+        if tensors[name].shape != tensor.shape:
+            raise WeightsError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, the architecture needs {tuple(tensor.shape)}")
+        if not torch.isfinite(tensors[name]).all():
+            raise WeightsError(f"{path}: {name} holds NaN or infinite weights")
+    net.load_state_dict({k: v.float() for k, v in tensors.items()})
+    return net.eval().requires_grad_(False), info
+
+
+def resolve_style(name_or_path: str | Path) -> Path:
+    """A shipped style's name, or a .safetensors file written by `multistyle image train-fast`."""
+    path = Path(name_or_path)
+    if path.suffix == ".safetensors" or path.exists():
+        if path.is_dir():
+            path = path / "model.safetensors"
+        if not path.is_file():
+            raise WeightsError(f"{path}: model file not found")
+        return path
+    styles = shipped_styles()
+    if str(name_or_path) not in styles:
+        known = ", ".join(styles) or "none ship with this install"
+        raise InputError(f"unknown style {name_or_path!r}; shipped styles: {known} (or give a .safetensors file)")
+    return styles[str(name_or_path)]
+
+
+def pad_to_multiple(image: torch.Tensor, multiple: int = MULTIPLE) -> torch.Tensor:
+    h, w = image.shape[-2:]
+    pad_h, pad_w = -h % multiple, -w % multiple
+    if not (pad_h or pad_w):
+        return image
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    return torch.nn.functional.pad(image, (0, pad_w, 0, pad_h), mode=mode)
+
+
+class FastStyle:
+    """One trained network per style (Johnson et al. 2016 with instance norm): any photo in one pass.
+
+    >>> model = FastStyle.from_pretrained("the_scream")      # FastStyle.styles() lists the shipped ones
+    >>> model("photo.jpg", strength=0.8).image.save("out.png")
+    """
+
+    def __init__(self, network: TransformNet, info: dict[str, Any] | None = None, config: FastStyleConfig | None = None,
+                 **overrides: Any):
+        self.config = with_overrides(config or FastStyleConfig(), overrides)
+        self.device = select_device(self.config.device)
+        self.network = network.to(self.device).eval()
+        self.info = info or {}
+
+    @staticmethod
+    def styles() -> list[str]:
+        return list(shipped_styles())
+
+    @classmethod
+    def from_pretrained(cls, name: str, config: FastStyleConfig | None = None, **overrides: Any) -> "FastStyle":
+        return cls.from_file(resolve_style(name), config, **overrides)
+
+    @classmethod
+    def from_file(cls, path: str | Path, config: FastStyleConfig | None = None, **overrides: Any) -> "FastStyle":
+        network, info = load_network(resolve_style(path))
+        return cls(network, info, config, **overrides)
+
+    @property
+    def texture_mode(self) -> bool:
+        return bool(self.info.get("config", {}).get("texture", False))
+
+    @torch.no_grad()
+    def __call__(self, content: ImageLike, **overrides: Any) -> ImageResult:
+        """Stylise `content`; overrides: size, strength, preserve_color."""
+        cfg = with_overrides(self.config, overrides)
+        cfg.validate()
+        start = time.perf_counter()
+        image = load_image(content)
+        h, w = fit_long_side(*image.shape[-2:], cfg.size)
+        check_memory_for_vgg(h + MULTIPLE, w + MULTIPLE, backward=False, device=self.device)
+        image = resize(image, (h, w))
+        output = self.network(pad_to_multiple(image).to(self.device))[..., :h, :w].clamp(0, 1).cpu()
+        if cfg.preserve_color:
+            output = color.with_chroma_of(output, image)
+        output = cfg.strength * output + (1 - cfg.strength) * image
+        seconds = time.perf_counter() - start
+        return ImageResult(output, "fast", {**config_dict(cfg), "style": self.info.get("name")}, seconds=seconds,
+                           timings={"stylise": seconds}, sources=file_sources(content))
+
+    @torch.no_grad()
+    def texture(self, height: int = 256, width: int = 256, seed: int = 0) -> ImageResult:
+        """A new sample of the texture a texture-mode network learned, from seeded noise."""
+        if min(height, width) < 16:
+            raise InputError("a texture needs at least 16 x 16 pixels")
+        check_memory_for_vgg(height, width, backward=False, device=self.device)
+        start = time.perf_counter()
+        noise = torch.rand(1, 3, height, width, generator=seed_everything(seed))
+        output = self.network(pad_to_multiple(noise).to(self.device))[..., :height, :width].clamp(0, 1).cpu()
+        return ImageResult(output, "fast-texture", {"size": [height, width], "seed": seed, "style": self.info.get("name")},
+                           seconds=time.perf_counter() - start)

@@ -1,0 +1,204 @@
+"""Training one per-style network (Johnson et al. 2016; Ulyanov et al. 2016/2017): a perceptual loss from
+our VGG-19, the style's Gram matrices computed once, content crops from a folder of photos. Texture mode
+trains on noise with the style term alone. Runs inside the shared training scaffolding (core/run.py).
+
+OUT/ holds model.safetensors (fp16) + model.json (architecture, config, figures), log.jsonl, loss.png and
+checkpoint/ (what --resume needs).
+"""
+import platform
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from multistyle.core.checkpoint import load_training_state, save_tensors, save_training_state, write_json
+from multistyle.core.config import config_dict
+from multistyle.core.losses import gram_matrix, total_variation
+from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, plot_losses, trim_log
+from multistyle.core.runtime import quiet_exit_on_sigterm, seed_everything, select_device
+from multistyle.core.vgg import LAYER_NAMES, VGGFeatures
+from multistyle.errors import ConfigError, OptimizationError
+from multistyle.image.data import collect_images, random_crop
+from multistyle.image.fast import TransformNet
+from multistyle.image.io import load_image
+
+MODEL = "model.safetensors"
+RESUMABLE = ("iterations", "max_minutes", "checkpoint_every", "log_every", "workers", "device")
+
+
+@dataclass
+class FastTrainConfig:
+    style: str = ""  # the style (or texture) image
+    content_dirs: tuple[str, ...] = ()
+    holdout_contents: tuple[str, ...] = ("tubingen.jpg", "golden_gate.jpg", "sailboat.jpg")  # the benchmark's photos
+    style_size: int = 512  # long side of the style image whose Gram matrices are the targets
+    crop: int = 256
+    min_short: int = 256  # content photos resized to a random short side in [min_short, resize_short], then cropped
+    resize_short: int = 512
+    batch_size: int = 4
+    iterations: int = 40_000
+    lr: float = 1e-3
+    content_layers: tuple[str, ...] = ("relu3_1",)
+    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    content_weight: float = 1.0  # both terms are relative errors, so these weights compare directly
+    style_weight: float = 10.0
+    tv_weight: float = 0.0
+    channels: tuple[int, ...] = (32, 64, 128)
+    blocks: int = 5
+    texture: bool = False  # Ulyanov et al.'s texture network: noise in, no content term
+    checkpoint_every: int = 200
+    log_every: int = 20
+    workers: int = 1
+    max_minutes: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+
+    def validate(self) -> None:
+        if not self.style:
+            raise ConfigError("give the STYLE image to train for")
+        if not self.texture and not self.content_dirs:
+            raise ConfigError("give --content-dir (photos to learn from), or --texture")
+        at_least = {"style_size": 32, "crop": 32, "min_short": 32, "resize_short": 32, "batch_size": 1, "iterations": 1,
+                    "blocks": 0, "checkpoint_every": 1, "log_every": 1, "workers": 0}
+        for name, low in at_least.items():
+            if getattr(self, name) < low:
+                raise ConfigError(f"{name.replace('_', '-')} must be at least {low}, not {getattr(self, name)}")
+        if self.crop % 4:
+            raise ConfigError(f"crop must be a multiple of 4, not {self.crop}")
+        if len(self.channels) != 3 or min(self.channels) < 1:
+            raise ConfigError("channels must be three positive widths, e.g. [32, 64, 128]")
+        unknown = sorted(set(self.content_layers + self.style_layers) - set(LAYER_NAMES))
+        if unknown or not self.style_layers:
+            raise ConfigError(f"unknown VGG-19 layer {', '.join(unknown)}" if unknown else "style_layers must name a layer")
+        if self.lr <= 0 or min(self.content_weight, self.style_weight, self.tv_weight, self.max_minutes) < 0:
+            raise ConfigError("lr must be positive; the weights and max_minutes non-negative")
+
+
+class CropSampler(Dataset):
+    """Item k: a random content crop (or, in texture mode, uniform noise), determined by (seed, k) alone."""
+
+    def __init__(self, contents: list[Path], config: FastTrainConfig, start: int, stop: int):
+        self.contents, self.config, self.indices = contents, config, range(start, stop)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        cfg, index = self.config, self.indices[i]
+        if cfg.texture:
+            return torch.rand(3, cfg.crop, cfg.crop, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + index))
+        rng = random.Random(cfg.seed * 1_000_003 + index)
+        return random_crop(rng.choice(self.contents), rng, cfg.crop, cfg.min_short, cfg.resize_short)
+
+
+class PerceptualLoss:
+    """Relative content error at the content layers, relative Gram error at the style layers, total variation."""
+
+    def __init__(self, vgg: VGGFeatures, config: FastTrainConfig, style: torch.Tensor):
+        self.vgg, self.config = vgg, config
+        with torch.no_grad():
+            features = vgg(style)
+            self.grams = {name: gram_matrix(features[name]) for name in config.style_layers}
+
+    def __call__(self, output: torch.Tensor, content: torch.Tensor) -> dict[str, torch.Tensor]:
+        cfg = self.config
+        features = self.vgg(output)
+        style = sum(((gram_matrix(features[n]) - g).square().sum((1, 2)) / g.square().sum()).mean() for n, g in self.grams.items())
+        terms = {"style": cfg.style_weight * style / len(self.grams)}
+        if not cfg.texture:
+            with torch.no_grad():
+                targets = self.vgg(content)
+            content_error = sum(((features[n] - targets[n]).square().mean((1, 2, 3)) / targets[n].square().mean((1, 2, 3))).mean()
+                                for n in cfg.content_layers)
+            terms["content"] = cfg.content_weight * content_error / len(cfg.content_layers)
+        if cfg.tv_weight:
+            terms["tv"] = cfg.tv_weight * total_variation(output)
+        return terms
+
+
+def describe_machine(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
+    except OSError:
+        cpu = platform.processor()
+    return f"{cpu}, {torch.get_num_threads()} threads"
+
+
+def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progress: bool = False) -> dict:
+    """Train (or resume) one style's network into `out`; returns the figures written to out/model.json."""
+    config.validate()
+    out = Path(out)
+    check_run_folder(out, resume)
+    device = select_device(config.device)
+    seed_everything(config.seed)
+    style = load_image(config.style, config.style_size)
+    contents = [] if config.texture else collect_images(config.content_dirs, config.holdout_contents)
+    layers = tuple(dict.fromkeys(config.style_layers + (() if config.texture else config.content_layers)))
+    vgg = VGGFeatures(layers).to(device)
+    loss_fn = PerceptualLoss(vgg, config, style.to(device))
+    net = TransformNet(config.channels, config.blocks).to(device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    start, seconds_before = 0, 0.0
+    if resume:
+        states, info = load_training_state(out / CHECKPOINT)
+        net.load_state_dict(states["net"])
+        optimizer.load_state_dict(states["optimizer"])
+        start, seconds_before = info["iteration"], info.get("seconds", 0.0)
+        trim_log(out / LOG, "iteration", start)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "config.json", config_dict(config))
+    data = CropSampler(contents, config, start * config.batch_size, config.iterations * config.batch_size)
+    loader = DataLoader(data, batch_size=config.batch_size, num_workers=config.workers, worker_init_fn=quiet_exit_on_sigterm,
+                        persistent_workers=config.workers > 0)
+    iteration, window, last, first = start, [], {}, None
+
+    def figures(interrupted: bool) -> dict:
+        return {
+            "name": Path(config.style).stem, "style": str(config.style), "texture": config.texture,
+            "architecture": {"channels": list(config.channels), "blocks": config.blocks},
+            "iterations": iteration, "crop": config.crop, "batch_size": config.batch_size,
+            "seconds": round(seconds_before + run.seconds, 1), "machine": describe_machine(device), "device": str(device),
+            "content_images": len(contents), "first_losses": first, "final_losses": last, "interrupted": interrupted,
+            "config": config_dict(config),
+        }
+
+    def checkpoint(interrupted: bool = False) -> str:
+        save_training_state(out / CHECKPOINT, {"net": net.state_dict(), "optimizer": optimizer.state_dict()},
+                            {"iteration": iteration, "seconds": seconds_before + run.seconds})
+        save_tensors(out / MODEL, {k: v.half() for k, v in net.state_dict().items()})
+        write_json(out / "model.json", figures(interrupted))
+        plot_losses(out / LOG, out / "loss.png", f"per-style network: {Path(config.style).stem}")
+        return f"{out / CHECKPOINT} and {out / MODEL} at iteration {iteration}; continue with --resume"
+
+    with TrainingRun(out, total=config.iterations, done=start, description=f"train-fast {Path(config.style).stem}",
+                     max_minutes=config.max_minutes, show_progress=show_progress, save=lambda: checkpoint(True)) as run:
+        for batch in loader:
+            batch = batch.to(device)
+            terms = loss_fn(net(batch), batch)
+            loss = sum(terms.values())
+            if not torch.isfinite(loss):
+                raise OptimizationError(f"the training loss became {loss.item()} at iteration {iteration + 1}; try a lower lr")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            iteration += 1
+            window.append({**{k: v.item() for k, v in terms.items()}, "total": loss.item()})
+            status = None
+            if iteration % config.log_every == 0 or iteration == config.iterations:
+                last = {k: sum(w[k] for w in window) / len(window) for k in window[0]}
+                first = first or last
+                window = []
+                run.log({"iteration": iteration, **last, "it_per_s": round((iteration - start) / run.seconds, 3)})
+                status = "  ".join(f"{k} {v:.3g}" for k, v in last.items())
+            run.advance(status=status)
+            if iteration % config.checkpoint_every == 0:
+                checkpoint()
+            if run.out_of_time:
+                break
+    checkpoint()
+    return figures(interrupted=False)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The CPU decoder recipe (issue 19): stage 1 inverts relu4_1 (adain_cpu_reconstruct.toml), stage 2 learns style
+# with scale-free losses and an identity term (adain_cpu_style.toml), each on one thread under a time limit, each
+# warm-started from the previous weights so a budget spread over sessions accumulates.
+# Usage: MINUTES_1=60 MINUTES_2=90 recipes/image_adain_cpu.sh [OUT=out/adain_cpu]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+OUT=${OUT:-out/adain_cpu}
+INIT=${INIT:-multistyle/image/weights/adain_decoder.safetensors}
+[ -d out/adain_corpus/content ] || "$PY" recipes/build_adain_corpus.py out/adain_corpus --shared "${IMAGES:-../shared/data/images}"
+export OMP_NUM_THREADS=1
+run_stage() {  # config, folder, minutes, init weights; resumes a stage that has a checkpoint
+  if [ -f "$2/checkpoint/state.safetensors" ]; then
+    nice "$PY" -m multistyle image train-adain --out "$2" --resume --max-minutes "$3" --quiet
+  else
+    nice "$PY" -m multistyle image train-adain --config "$1" --out "$2" --init-decoder "$4" --seed "${SEED:-1}" --max-minutes "$3" --quiet
+  fi
+}
+run_stage configs/image/adain_cpu_reconstruct.toml "$OUT/stage1" "${MINUTES_1:-60}" "$INIT"
+run_stage configs/image/adain_cpu_style.toml "$OUT/stage2" "${MINUTES_2:-90}" "$OUT/stage1/decoder.safetensors"
+"$PY" benchmarks/fast_quality.py --decoder shipped=multistyle/image/weights/adain_decoder.safetensors --decoder cpu_recipe="$OUT/stage2/decoder.safetensors"

@@ -1,0 +1,84 @@
+"""Per-style feed-forward networks: training lowers the perceptual loss, models load and stylise, bad files are refused."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from multistyle import FastStyle
+from multistyle.core.checkpoint import save_tensors
+from multistyle.errors import InputError, WeightsError
+from multistyle.image.fast import TransformNet, shipped_styles
+from multistyle.image.train_fast import FastTrainConfig, train
+
+
+def _config(sample_images, **kw) -> FastTrainConfig:
+    folder = Path(sample_images["content"]).parent
+    base = dict(style=str(sample_images["style"]), content_dirs=(str(folder),), holdout_contents=(), style_size=96, crop=64,
+                min_short=64, resize_short=80, batch_size=2, iterations=30, log_every=5, checkpoint_every=15, workers=0,
+                channels=(8, 16, 32), blocks=2, device="cpu")
+    base.update(kw)
+    return FastTrainConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def trained(sample_images, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fast") / "run"
+    figures = train(_config(sample_images), out)
+    return out, figures
+
+
+def test_a_short_training_halves_the_loss(trained):
+    out, figures = trained
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["total"] <= 0.5 * log[0]["total"], log
+    assert figures["iterations"] == 30 and figures["architecture"] == {"channels": [8, 16, 32], "blocks": 2}
+    assert (out / "loss.png").stat().st_size > 1000
+
+
+def test_model_file_stylises_at_the_requested_size_and_strength(trained, sample_images):
+    out, _ = trained
+    model = FastStyle.from_file(out / "model.safetensors", size=64)
+    styled = model(sample_images["content"])
+    plain = model(sample_images["content"], strength=0.0)
+    content = model(sample_images["content"], strength=1.0, preserve_color=True)
+    assert max(styled.size) == 64 and styled.size == plain.size
+    from multistyle.image.io import load_image
+
+    photo = load_image(sample_images["content"], 64)
+    assert torch.allclose(plain.tensor, photo, atol=1e-6), "strength 0 is the content"
+    assert (styled.tensor - photo).abs().mean() > 0.02, "strength 1 changes the photo"
+    assert content.tensor.shape == styled.tensor.shape
+
+
+def test_texture_network_samples_new_textures(sample_images, tmp_path):
+    figures = train(_config(sample_images, texture=True, content_dirs=(), iterations=10), tmp_path / "tex")
+    assert "content" not in figures["final_losses"]
+    model = FastStyle.from_file(tmp_path / "tex" / "model.safetensors")
+    a, b = model.texture(48, 64, seed=0), model.texture(48, 64, seed=1)
+    assert a.size == (64, 48) and not torch.equal(a.tensor, b.tensor)
+
+
+def test_foreign_or_corrupt_model_files_are_one_line_errors(trained, cli, sample_images, tmp_path):
+    out, _ = trained
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(b"\x00" * 40)
+    (tmp_path / "corrupt.json").write_text((out / "model.json").read_text())
+    foreign = tmp_path / "foreign.safetensors"
+    save_tensors(foreign, {"net.0.1.weight": torch.zeros(3, 3, 3, 3)})
+    (tmp_path / "foreign.json").write_text((out / "model.json").read_text())
+    orphan = tmp_path / "orphan.safetensors"
+    save_tensors(orphan, TransformNet((8, 16, 32), 2).state_dict())
+    for path, message in ((corrupt, "not a readable safetensors"), (foreign, "not a per-style network"), (orphan, "has no orphan.json")):
+        with pytest.raises(WeightsError, match=message):
+            FastStyle.from_file(path)
+        code, _, err = cli("image", "fast", sample_images["content"], "--style", path, "-o", tmp_path / "o.png")
+        assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    with pytest.raises(InputError, match="unknown style"):
+        FastStyle.from_pretrained("no_such_style")
+
+
+@pytest.mark.parametrize("name", list(shipped_styles()))
+def test_every_shipped_style_loads_and_stylises(name, sample_images):
+    result = FastStyle.from_pretrained(name, size=64)(sample_images["content"])
+    assert max(result.size) == 64 and torch.isfinite(result.tensor).all()
