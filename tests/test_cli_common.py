@@ -41,3 +41,14 @@ def test_bad_config_values_are_one_line(cli, sample_images, tmp_path, args, mess
     code, out, err = cli("image", "adain", sample_images["content"], sample_images["style"], "-o", tmp_path / "o.png", *args)
     assert code == 2 and err.startswith("error: ") and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_text_transfer_takes_a_config_file(cli, tmp_path):
+    config = tmp_path / "transfer.toml"
+    config.write_text('to = "positive"\nkeep_tokens = true\n')
+    code, out, err = cli("text", "transfer", "the food was cold and the staff was rude .", "--config", config)
+    assert code == 0, err
+    tokens = out.strip()
+    assert tokens == tokens.lower() and " ." in tokens, "keep_tokens from the file: corpus tokens, not detokenised text"
+    code, _, err = cli("text", "transfer", "fine", "--set", "beam=0")
+    assert code == 2 and "--beam must be between 1 and 64" in err

@@ -5,11 +5,12 @@ from typing import Annotated, Optional
 import typer
 
 from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, sets
+from multistyle.core.config import load_config
 from multistyle.errors import InputError
-from multistyle.text.config import CrossAlignConfig, EvaluatorConfig
+from multistyle.text.config import CalibrationConfig, CrossAlignConfig, EvaluationConfig, EvaluatorConfig, TransferConfig
 
 app = typer.Typer(no_args_is_help=True, help="Text sentiment transfer: Shen et al.'s cross-aligned autoencoder.")
-C, E = CrossAlignConfig, EvaluatorConfig
+C, E, TC, CC, EC = CrossAlignConfig, EvaluatorConfig, TransferConfig, CalibrationConfig, EvaluationConfig
 Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
 
 
@@ -70,20 +71,23 @@ def train_evaluator(
 
 @app.command("transfer")
 def transfer(
-    to: Annotated[str, typer.Option(help="positive, negative, or flip (each sentence to the style it lacks).")],
     texts: Annotated[Optional[list[str]], typer.Argument(help="Sentences to rewrite (or --input FILE).")] = None,
+    to: Annotated[Optional[str], typer.Option(help=default(TC, "to", "positive, negative, or flip (each sentence to the style it lacks)."))] = None,
     model: Annotated[Optional[Path], typer.Option(help="Trained model folder (default: the shipped model).")] = None,
     input: Annotated[Optional[Path], typer.Option("--input", help="UTF-8 file, one sentence a line.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", help="Write here, one sentence a line, instead of printing.")] = None,
-    beam: Annotated[int, typer.Option(help="Beam width; 1 is greedy decoding.")] = 1,
+    config: ConfigFile = None,
+    set_: Sets = None,
+    beam: Annotated[Optional[int], typer.Option(help=default(TC, "beam", "Beam width; 1 is greedy decoding."))] = None,
     strength: Annotated[Optional[float], typer.Option(help="Style strength: 0 is the model as trained, higher flips more sentences and keeps fewer words (default: the model's calibrated one).")] = None,
-    tokens: Annotated[bool, typer.Option("--tokens", help="Write space-separated corpus tokens, not detokenised text.")] = False,
+    tokens: Annotated[Optional[bool], typer.Option("--tokens", help="Write space-separated corpus tokens, not detokenised text.")] = None,
     device: Device = None,
 ):
     """Rewrite sentences into the other sentiment."""
+    from multistyle.core.config import load_config
     from multistyle.text.data import read_lines, write_lines
     from multistyle.text.tokenize import split_words
-    from multistyle.text.transfer import TextTransfer
+    from multistyle.text.transfer import TextTransfer, check_request
 
     if texts and input is not None:
         raise InputError("give TEXT arguments or --input FILE, not both")
@@ -96,8 +100,10 @@ def transfer(
         empty = next((n for n, line in enumerate(lines, 1) if not split_words(line)), None)
         if empty is not None:
             raise InputError(f"{input}: line {empty} is empty; give one sentence a line")
-    model_api = TextTransfer.from_dir(model, device) if model is not None else TextTransfer.from_pretrained(device)
-    result = model_api(lines, to, beam=beam, strength=strength, keep_tokens=tokens)
+    cfg = load_config(TransferConfig, config, sets(set_), to=to, beam=beam, strength=strength, keep_tokens=tokens, device=device)
+    check_request(cfg.to, cfg.beam, cfg.strength)
+    model_api = TextTransfer.from_dir(model, cfg.device) if model is not None else TextTransfer.from_pretrained(cfg.device)
+    result = model_api(lines, cfg.to, beam=cfg.beam, strength=cfg.strength, keep_tokens=cfg.keep_tokens)
     if output is not None:
         write_lines(output, result.texts)
         typer.echo(f"wrote {output} ({len(result)} sentences)")
@@ -112,12 +118,14 @@ def evaluate(
     evaluator: Annotated[Path, typer.Option(help="Evaluator folder from `text train-evaluator`.")],
     model: Annotated[Optional[Path], typer.Option(help="A trained model to transfer the test split with and score.")] = None,
     outputs: Annotated[Optional[list[Path]], typer.Option(help="PREFIX of PREFIX.0 (neg->pos) and PREFIX.1 (pos->neg); repeatable.")] = None,
-    peers: Annotated[bool, typer.Option("--peers", help="Also score every system in DATA/peers.")] = False,
-    beam: Annotated[int, typer.Option(help="Beam width for --model.")] = 1,
+    config: ConfigFile = None,
+    set_: Sets = None,
+    peers: Annotated[Optional[bool], typer.Option("--peers", help="Also score every system in DATA/peers.")] = None,
+    beam: Annotated[Optional[int], typer.Option(help=default(EC, "beam", "Beam width for --model."))] = None,
     strength: Annotated[Optional[float], typer.Option(help="Style strength for --model (default: its calibrated one).")] = None,
     save_outputs: Annotated[Optional[Path], typer.Option(help="Write --model's transfers to PREFIX.0 and PREFIX.1.")] = None,
     table: Annotated[Optional[Path], typer.Option(help="Also write the markdown table here, and its figures to TABLE.json.")] = None,
-    by_direction: Annotated[bool, typer.Option("--by-direction", help="Add a table that scores each direction alone.")] = False,
+    by_direction: Annotated[Optional[bool], typer.Option("--by-direction", help="Add a table that scores each direction alone.")] = None,
     device: Device = None,
 ):
     """Transfer accuracy (style classifier), self-BLEU, ref-BLEU and perplexity, one row per system."""
@@ -127,8 +135,10 @@ def evaluate(
     written = [Path(f"{save_outputs}.{i}") for i in (0, 1)] if save_outputs is not None else []
     written += [table, Path(f"{table}.json")] if table is not None else []
     guard(written, [evaluator, *(model and [model] or [])], read_folders=[data])
-    rows, markdown = score(data, evaluator, model_dir=model, output_prefixes=outputs or [], peers=peers, beam=beam,
-                           strength=strength, save_outputs=save_outputs, by_direction=by_direction, device=device)
+    cfg = load_config(EvaluationConfig, config, sets(set_), peers=peers, beam=beam, strength=strength, by_direction=by_direction,
+                      device=device)
+    rows, markdown = score(data, evaluator, model_dir=model, output_prefixes=outputs or [], peers=cfg.peers, beam=cfg.beam,
+                           strength=cfg.strength, save_outputs=save_outputs, by_direction=cfg.by_direction, device=cfg.device)
     typer.echo(markdown, nl=False)
     if table is not None:
         write_results(table, rows, markdown)
@@ -140,10 +150,12 @@ def calibrate(
     model: Annotated[Path, typer.Option(help="Trained model folder; calibration.json is written into it.")],
     data: Annotated[Path, typer.Option(help="Shen-format folder whose dev split is swept.")],
     evaluator: Annotated[Path, typer.Option(help="Evaluator folder from `text train-evaluator`.")],
-    accuracy: Annotated[float, typer.Option(help="Dev transfer accuracy (%) the chosen strength must reach.")] = 80.0,
-    step: Annotated[float, typer.Option(help="Strengths tried: 0, step, 2 step, ...")] = 0.05,
-    max_strength: Annotated[float, typer.Option(help="Largest strength tried.")] = 1.0,
-    beam: Annotated[int, typer.Option(help="Beam width used in the sweep.")] = 1,
+    config: ConfigFile = None,
+    set_: Sets = None,
+    accuracy: Annotated[Optional[float], typer.Option(help=default(CC, "accuracy", "Dev transfer accuracy (%) the chosen strength must reach."))] = None,
+    step: Annotated[Optional[float], typer.Option(help=default(CC, "step", "Strengths tried: 0, step, 2 step, ..."))] = None,
+    max_strength: Annotated[Optional[float], typer.Option(help=default(CC, "max_strength", "Largest strength tried."))] = None,
+    beam: Annotated[Optional[int], typer.Option(help=default(CC, "beam", "Beam width used in the sweep."))] = None,
     device: Device = None,
     quiet: Quiet = False,
 ):
@@ -152,8 +164,10 @@ def calibrate(
     from multistyle.text.calibrate import calibrate as sweep
     from multistyle.text.calibrate import sweep_table
 
-    result = sweep(model, data, evaluator, target_accuracy=accuracy, step=step, max_strength=max_strength, beam=beam,
-                   device=device, show_progress=not quiet)
+    cfg = load_config(CalibrationConfig, config, sets(set_), accuracy=accuracy, step=step, max_strength=max_strength, beam=beam,
+                      device=device)
+    result = sweep(model, data, evaluator, target_accuracy=cfg.accuracy, step=cfg.step, max_strength=cfg.max_strength,
+                   beam=cfg.beam, device=cfg.device, show_progress=not quiet)
     typer.echo(sweep_table(result), nl=False)
     typer.echo(f"strength {result['strength']:g}: dev accuracy {result['dev']['accuracy']:.1f} %, self-BLEU {result['dev']['self_bleu']:.1f}; "
                f"wrote {model / CALIBRATION}")

@@ -87,3 +87,36 @@ class EvaluatorConfig:
             raise InputError("epochs and max_steps must not be negative")
         if self.lm_dim % self.lm_heads:
             raise InputError("lm_dim must be a multiple of lm_heads")
+
+
+@dataclass
+class TransferConfig:
+    """Settings of `text transfer` (and the defaults of TextTransfer's call)."""
+
+    to: str = "flip"  # positive, negative, or flip (each sentence to the style it lacks)
+    beam: int = 1  # beam width; 1 is greedy decoding
+    strength: float | None = None  # style strength; None: the model's calibrated one
+    keep_tokens: bool = False  # space-separated corpus tokens instead of detokenised text
+    device: str = "auto"
+
+
+@dataclass
+class CalibrationConfig:
+    """Settings of `text calibrate`: the strengths swept and the dev accuracy the chosen one must reach."""
+
+    accuracy: float = 80.0  # dev transfer accuracy (%)
+    step: float = 0.05  # strengths tried: 0, step, 2 step, ...
+    max_strength: float = 1.0
+    beam: int = 1
+    device: str = "auto"
+
+
+@dataclass
+class EvaluationConfig:
+    """Settings of `text evaluate`."""
+
+    beam: int = 1  # beam width for --model
+    strength: float | None = None  # style strength for --model; None: its calibrated one
+    peers: bool = False  # also score every system in DATA/peers
+    by_direction: bool = False  # add a table that scores each direction alone
+    device: str = "auto"
