@@ -19,7 +19,6 @@ Writes benchmarks/results/fast_quality.md and .json, and docs/fast_quality.jpg; 
 """
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -30,16 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from figures import save_jpeg, titled_grid
 from PIL import Image
 
 from multistyle import AdaIN, Gatys
-from multistyle.core.losses import channel_mean_std, mean_std_loss
+from multistyle.core.losses import mean_std_loss
 from multistyle.core.runtime import select_device
 from multistyle.core.vgg import VGGFeatures
 from multistyle.image.adain import shipped_decoder_path
 from multistyle.image.io import load_image, resize, save_image
+from multistyle.image.measures import colour_distance, psnr, quantise, relative_distance, scale_free_style_distance
 from multistyle.image.train_adain import AdaINTrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,11 +135,6 @@ def parse_decoders(options: list[str]) -> list[tuple[str, Path]]:
     return decoders
 
 
-def quantise(image: torch.Tensor) -> torch.Tensor:
-    """What a saved image holds: 8-bit values."""
-    return (image.clamp(0, 1) * 255).round() / 255
-
-
 def timing_photo(content: Path) -> torch.Tensor:
     """A 512x512 photo for the speed column: the content at 512 px, squeezed square."""
     return quantise(resize(load_image(content, SIZE), (SIZE, SIZE)))
@@ -192,33 +186,6 @@ class Scorer:
             "content_distance": relative_distance(features[CONTENT_LAYER], content_features),
             "abs_mean_std_loss": sum(float(mean_std_loss(features[n], style_features[n])) for n in LAYERS),
         }
-
-
-def scale_free_style_distance(output: dict[str, torch.Tensor], style: dict[str, torch.Tensor]) -> float:
-    total = 0.0
-    for name in LAYERS:
-        (mu_o, sigma_o), (mu_s, sigma_s) = channel_mean_std(output[name]), channel_mean_std(style[name])
-        total += float((mu_o - mu_s).norm() / mu_s.norm() + (sigma_o - sigma_s).norm() / sigma_s.norm())
-    return total / len(LAYERS)
-
-
-def colour_stats(image: torch.Tensor) -> torch.Tensor:
-    """R, G, B means then R, G, B stds over the pixels, in [0, 1]."""
-    flat = image.flatten(2)[0].float()
-    return torch.cat([flat.mean(-1), flat.std(-1, unbiased=False)])
-
-
-def colour_distance(output: torch.Tensor, style: torch.Tensor) -> float:
-    return float((colour_stats(output) - colour_stats(style)).abs().mean())
-
-
-def relative_distance(output: torch.Tensor, reference: torch.Tensor) -> float:
-    return float((output - reference).norm() / reference.norm())
-
-
-def psnr(image: torch.Tensor, reference: torch.Tensor) -> float:
-    mse = F.mse_loss(quantise(image), quantise(reference)).item()
-    return math.inf if mse == 0 else 10 * math.log10(1.0 / mse)
 
 
 # ---------------------------------------------------------------------------------------------- systems

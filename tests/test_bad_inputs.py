@@ -71,6 +71,8 @@ ROWS = {
     "text evaluate --save-outputs into the data": (["text", "evaluate", "--data", "{ws}/yelp", "--evaluator", "{ws}/none",
                                                     "--save-outputs", "{ws}/yelp/sentiment.test"], "which this job reads"),
     "train-adain over a finished run": (TRAIN + ["--out", "{ws}/finished_run"], "already holds a training run"),
+    "train-adain --resume with another crop": (["image", "train-adain", "--out", "{ws}/finished_run", "--resume", "--crop", "64"],
+                                               "a resumed run cannot change crop"),
     # 2. wrong results
     "adain blend nan": (ADAIN + [S2, "-o", "{ws}/o.png", "--style-blend", "nan,nan"], "finite"),
     "adain decoder with NaN weights": (ADAIN + ["-o", "{ws}/o.png", "--decoder", "{ws}/nan_decoder.safetensors"], "NaN"),
@@ -99,6 +101,10 @@ ROWS = {
     "--config is a folder": (GATYS + ["-o", "{ws}/o.png", "--config", "{ws}"], "is a folder"),
     "unknown layer": (GATYS + ["-o", "{ws}/o.png", "--set", 'content_layers=["relu9_9"]', "--set", "content_layer_weights=[1]"],
                       "unknown VGG-19 layer relu9_9"),
+    "gatys negative style scale": (GATYS + ["-o", "{ws}/o.png", "--style-scale", "-1"], "--style-scale must be between"),
+    "gatys unknown style loss": (GATYS + ["-o", "{ws}/o.png", "--style-loss", "patches"], "--style-loss must be one of"),
+    "gatys unknown style layer": (GATYS + ["-o", "{ws}/o.png", "--style-layers", "relu1_1,relu9_9"], "unknown VGG-19 layer relu9_9"),
+    "texture size 0x0": (["image", "texture", S, "-o", "{ws}/o.png", "--size", "0x0"], "at least 16 pixels"),
     "decompression bomb": (["image", "adain", "{ws}/bomb.png", S, "-o", "{ws}/o.png"], "too large to decode"),
     # 4. hangs
     "text beam 100000": (["text", "transfer", "--to", "positive", "--beam", "100000", "fine"], "--beam must be between 1 and 64"),

@@ -31,7 +31,12 @@ def gatys(
     content_weight: Annotated[Optional[float], typer.Option(help=default(G, "content_weight"))] = None,
     style_weight: Annotated[Optional[float], typer.Option(help=default(G, "style_weight", "Higher gives more style."))] = None,
     tv_weight: Annotated[Optional[float], typer.Option(help=default(G, "tv_weight", "Total-variation weight."))] = None,
-    init: Annotated[Optional[str], typer.Option(help=default(G, "init", "content or noise."))] = None,
+    init: Annotated[Optional[str], typer.Option(help=default(G, "init", "content, noise, or an image file to start from."))] = None,
+    style_loss: Annotated[Optional[str], typer.Option(help=default(G, "style_loss", "gram (Gatys), mrf (Li & Wand's patches) or meanstd."))] = None,
+    style_scale: Annotated[Optional[float], typer.Option(help=default(G, "style_scale", "Style image size relative to the output (smaller: finer strokes)."))] = None,
+    content_layers: Annotated[Optional[str], typer.Option(help="Comma-separated VGG-19 layers, equally weighted (default: relu4_2).")] = None,
+    style_layers: Annotated[Optional[str], typer.Option(help="Comma-separated VGG-19 layers, equally weighted (default: relu1_1..relu5_1; relu3_1,relu4_1 for mrf).")] = None,
+    quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output.")] = 95,
     style_blend: Annotated[Optional[str], typer.Option(help="Weights of the styles, e.g. 0.7,0.3 (normalised; default: equal).")] = None,
     preserve_color: Annotated[bool, typer.Option("--preserve-color", help="Keep the content's colours.")] = False,
     color_method: Annotated[str, typer.Option(help="luminance (stylise luminance only) or histogram (recolour the style).")] = "luminance",
@@ -51,13 +56,14 @@ def gatys(
     if len(images) < 2:
         raise InputError("give a CONTENT image and at least one STYLE image")
     output = check_output_path(output)
-    guard([output, output.with_suffix(".json")], images)
+    guard([output, output.with_suffix(".json"), output.with_name(f"{output.stem}_loss.png")], images)
     cfg = load_config(
         GatysConfig, config, sets(set_),
         size=size, steps=steps, optimizer=optimizer, lr=lr, content_weight=content_weight,
         style_weight=style_weight, tv_weight=tv_weight, init=init, style_blend=parse_blend(style_blend),
         preserve_color=color_method if preserve_color else None, scales=scales, pooling=pooling,
-        patience=patience, seed=seed, device=device,
+        patience=patience, seed=seed, device=device, style_loss=style_loss, style_scale=style_scale,
+        **layer_options("content", content_layers), **layer_options("style", style_layers),
     )
 
     def snapshot(level: int, step: int, image) -> None:
@@ -65,7 +71,50 @@ def gatys(
             save_image(image.clamp(0, 1).cpu(), output.with_name(f"{output.stem}_level{level}_{step:05d}{output.suffix}"))
 
     result = Gatys(cfg, show_progress=not quiet)(images[0], images[1:], on_snapshot=snapshot if save_every > 0 else None)
-    result.save(output, content=str(images[0]), styles=[str(p) for p in images[1:]])
+    result.save(output, quality=quality, content=str(images[0]), styles=[str(p) for p in images[1:]])
+    typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.seconds:.1f} s; {report_terms(result.losses)})")
+
+
+def layer_options(kind: str, text: str | None) -> dict:
+    """--content-layers / --style-layers: the layers, each weighted equally."""
+    if text is None:
+        return {}
+    layers = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not layers:
+        raise InputError(f"--{kind}-layers needs at least one layer name")
+    return {f"{kind}_layers": layers, f"{kind}_layer_weights": tuple(1.0 / len(layers) for _ in layers)}
+
+
+@app.command("texture")
+def texture(
+    style: Annotated[list[Path], typer.Argument(help="One or more STYLE (texture) images.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image; a .json report and a loss curve beside it.")],
+    size: Annotated[str, typer.Option(help="WIDTHxHEIGHT, or one number for a square.")] = "256",
+    config: ConfigFile = None,
+    set_: Sets = None,
+    steps: Annotated[Optional[int], typer.Option(help=default(G, "steps", "Loss evaluations at the finest scale."))] = None,
+    scales: Annotated[Optional[int], typer.Option(help=default(G, "scales", "Coarse-to-fine levels (2 or 3 help large textures)."))] = None,
+    style_loss: Annotated[Optional[str], typer.Option(help=default(G, "style_loss", "gram, mrf or meanstd."))] = None,
+    style_scale: Annotated[Optional[float], typer.Option(help=default(G, "style_scale", "Texture image size relative to the output."))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=default(G, "seed"))] = None,
+    device: Device = None,
+    quiet: Quiet = False,
+):
+    """Gatys et al. (2015) texture synthesis: a new image with the STYLE's Gram statistics, grown from noise."""
+    from multistyle.core.config import load_config
+    from multistyle.image.gatys import Gatys
+    from multistyle.image.io import check_output_path
+
+    try:
+        width, height = (int(v) for v in (size.lower().split("x") if "x" in size.lower() else (size, size)))
+    except ValueError:
+        raise InputError(f"--size must be WIDTHxHEIGHT or one number, not {size!r}") from None
+    output = check_output_path(output)
+    guard([output, output.with_suffix(".json"), output.with_name(f"{output.stem}_loss.png")], style)
+    cfg = load_config(GatysConfig, config, sets(set_), steps=steps, scales=scales, style_loss=style_loss, style_scale=style_scale,
+                      seed=seed, device=device)
+    result = Gatys(cfg, show_progress=not quiet).texture(style, (height, width))
+    result.save(output, styles=[str(p) for p in style])
     typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.seconds:.1f} s; {report_terms(result.losses)})")
 
 

@@ -55,3 +55,30 @@ def relative_mean_std_loss(features: torch.Tensor, target: torch.Tensor, eps: fl
     target_mean, target_std = target_mean.expand_as(mean), target_std.expand_as(std)
     relative = (mean - target_mean).square().sum(1) / (target_mean.square().sum(1) + eps)
     return (relative + (std - target_std).square().sum(1) / (target_std.square().sum(1) + eps)).mean()
+
+
+def patches(features: torch.Tensor, size: int = 3) -> torch.Tensor:
+    """(1, C, H, W) -> (L, C * size * size): every size x size patch (stride 1), one row each."""
+    return F.unfold(features, size).squeeze(0).transpose(0, 1)
+
+
+class MRFTarget:
+    """Li & Wand (2016)'s style target: the style's 3x3 neural patches at one layer, and the same patches
+    normalised, as convolution kernels, so one convolution scores every output patch against every style patch."""
+
+    def __init__(self, style_features: torch.Tensor, size: int = 3):
+        self.size = size
+        self.patches = patches(style_features, size)  # (N, C*k*k)
+        kernels = self.patches / self.patches.norm(dim=1, keepdim=True).clamp_min(1e-8)
+        self.kernels = kernels.view(-1, style_features.shape[1], size, size)
+
+    def nearest(self, features: torch.Tensor) -> torch.Tensor:
+        """For every output patch, the index of the style patch with the highest normalised cross-correlation
+        (the output patch's own norm does not change the argmax)."""
+        with torch.no_grad():
+            return F.conv2d(features.detach(), self.kernels).flatten(2).argmax(1).squeeze(0)
+
+    def loss(self, features: torch.Tensor) -> torch.Tensor:
+        """Mean squared distance of each output patch to its nearest style patch."""
+        matched = self.patches[self.nearest(features)]
+        return F.mse_loss(patches(features, self.size), matched)

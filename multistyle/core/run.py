@@ -199,12 +199,17 @@ def trim_log(log_path: str | os.PathLike, key: str, last: int) -> None:
 
 def plot_losses(log_path: str | os.PathLike, png_path: str | os.PathLike, title: str, x: str = "iteration") -> None:
     """loss.png beside a run's log: every numeric loss column of the JSONL log against `x`, log scale."""
+    path = Path(log_path)
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    plot_curves(rows, png_path, title, x)
+
+
+def plot_curves(rows: list[dict[str, Any]], png_path: str | os.PathLike, title: str, x: str = "iteration") -> None:
+    """Every numeric column of `rows` (except `x`, lr, it_per_s) against `x`, log scale, written atomically."""
     from matplotlib.figure import Figure
 
     from multistyle.core.checkpoint import atomic_write_bytes
 
-    path = Path(log_path)
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
     if not rows:
         return
     fig = Figure(figsize=(7, 4))

@@ -7,6 +7,7 @@ matrices at relu1_1..relu5_1 match the style image's. Extras from the follow-up 
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 
 from multistyle.core.blend import blend_weights
 from multistyle.core.config import config_dict, with_overrides
-from multistyle.core.losses import content_loss, gram_loss, gram_matrix, total_variation
+from multistyle.core.losses import MRFTarget, content_loss, gram_loss, gram_matrix, mean_std_loss, total_variation
 from multistyle.core.optimize import optimize_input
 from multistyle.core.runtime import seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
@@ -24,6 +25,8 @@ from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_ima
 from multistyle.image.result import ImageResult
 
 COLOR_METHODS = ("luminance", "histogram")
+STYLE_LOSSES = ("gram", "mrf", "meanstd")
+MRF_LAYERS = ("relu3_1", "relu4_1")  # Li & Wand's patch layers, used when style_loss is mrf and the layers are the default
 MIN_SIDE = 16  # relu5_1 sits after four 2x poolings
 
 
@@ -38,11 +41,13 @@ class GatysConfig:
     content_layer_weights: tuple[float, ...] = (1.0,)
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     style_layer_weights: tuple[float, ...] = (0.2, 0.2, 0.2, 0.2, 0.2)
+    style_loss: str = "gram"  # gram (Gatys et al.), mrf (Li & Wand's patch matching) or meanstd (AdaIN's moments)
+    style_scale: float = 1.0  # style images at this multiple of the output's size (smaller: finer strokes)
     content_weight: float = 1.0
     style_weight: float = 1e3
     tv_weight: float = 0.0
     style_blend: tuple[float, ...] | None = None  # one weight per style image; None: equal
-    init: str = "content"  # or "noise"
+    init: str = "content"  # content, noise, or the path of an image to start from
     pooling: str = "avg"  # Gatys et al.: average pooling gives better synthesis than max
     preserve_color: str | None = None  # None, "luminance" or "histogram"
     patience: int = 100  # stop when this many iterations improve the loss by < rel_tol; 0 = never
@@ -59,8 +64,12 @@ class GatysConfig:
             raise InputError(f"--scales {self.scales} makes the coarsest level smaller than 16 pixels at --size {self.size}")
         if self.optimizer not in ("lbfgs", "adam"):
             raise InputError(f"--optimizer must be lbfgs or adam, not {self.optimizer!r}")
-        if self.init not in ("content", "noise"):
-            raise InputError(f"--init must be content or noise, not {self.init!r}")
+        if self.init not in ("content", "noise") and not Path(self.init).is_file():
+            raise InputError(f"--init must be content, noise or an image file, not {self.init!r}")
+        if self.style_loss not in STYLE_LOSSES:
+            raise InputError(f"--style-loss must be one of {', '.join(STYLE_LOSSES)}, not {self.style_loss!r}")
+        if not 0.05 <= self.style_scale <= 4:
+            raise InputError(f"--style-scale must be between 0.05 and 4, not {self.style_scale}")
         if self.pooling not in ("max", "avg"):
             raise InputError(f"pooling must be max or avg, not {self.pooling!r}")
         if self.preserve_color not in (None, *COLOR_METHODS):
@@ -79,41 +88,76 @@ class GatysConfig:
             raise InputError(f"{', '.join(negative)} must be finite and non-negative")
         blend_weights(self.style_blend, n_styles)
 
+    def style_layer_plan(self) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """(layers, weights) of the style term: Li & Wand's relu3_1 and relu4_1 for mrf unless others were chosen."""
+        if self.style_loss == "mrf" and self.style_layers == GatysConfig.style_layers:
+            return MRF_LAYERS, (0.5, 0.5)
+        return self.style_layers, self.style_layer_weights
+
     def scale_plan(self, long_side: int) -> list[tuple[int, int]]:
         """(long side, iterations) per level for an output `long_side` pixels long, coarsest first."""
         levels = range(self.scales - 1, -1, -1)
         return [(round(long_side / 2**k), self.steps * 2**k) for k in levels]
 
 
-class GatysLoss:
-    """Weighted content + style (+ TV) loss against fixed targets, for one resolution."""
+def style_target(features: torch.Tensor, kind: str):
+    """What the style term compares against, computed once per style image and layer."""
+    if kind == "gram":
+        return gram_matrix(features)
+    if kind == "mrf":
+        return MRFTarget(features)
+    return features  # meanstd: the moments are taken in the loss
 
-    def __init__(self, vgg: VGGFeatures, config: GatysConfig, content: torch.Tensor, styles: list[torch.Tensor]):
+
+def style_term(features: torch.Tensor, target, kind: str) -> torch.Tensor:
+    if kind == "gram":
+        return gram_loss(features, target)
+    if kind == "mrf":
+        return target.loss(features)
+    return mean_std_loss(features, target)
+
+
+class GatysLoss:
+    """Weighted content + style (+ TV) loss against fixed targets, for one resolution. Without a content image
+    (texture synthesis) the content term is left out."""
+
+    def __init__(self, vgg: VGGFeatures, config: GatysConfig, content: torch.Tensor | None, styles: list[torch.Tensor]):
         self.vgg, self.config = vgg, config
+        self.layers, self.layer_weights = config.style_layer_plan()
         with torch.no_grad():
-            self.content_targets = {k: v for k, v in vgg(content).items() if k in config.content_layers}
-            # A blend of styles is a blend of their Gram matrices' losses; targets are computed once.
+            self.content_targets = {} if content is None else {k: v for k, v in vgg(content).items() if k in config.content_layers}
+            # A blend of styles is a blend of their losses; targets are computed once.
             self.style_targets = []
             for style, weight in zip(styles, blend_weights(config.style_blend, len(styles))):
                 feats = vgg(style)
-                self.style_targets.append((weight, {name: gram_matrix(feats[name]) for name in config.style_layers}))
+                self.style_targets.append((weight, {name: style_target(feats[name], config.style_loss) for name in self.layers}))
 
     def __call__(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg = self.config
         feats = self.vgg(image)
-        content = sum(
-            w * content_loss(feats[name], self.content_targets[name])
-            for name, w in zip(cfg.content_layers, cfg.content_layer_weights)
-        )
         style = sum(
-            blend * w * gram_loss(feats[name], grams[name])
-            for blend, grams in self.style_targets
-            for name, w in zip(cfg.style_layers, cfg.style_layer_weights)
+            blend * w * style_term(feats[name], targets[name], cfg.style_loss)
+            for blend, targets in self.style_targets
+            for name, w in zip(self.layers, self.layer_weights)
         )
-        terms = {"content": cfg.content_weight * content, "style": cfg.style_weight * style}
+        terms = {"style": cfg.style_weight * style}
+        if self.content_targets:
+            terms["content"] = cfg.content_weight * sum(
+                w * content_loss(feats[name], self.content_targets[name])
+                for name, w in zip(cfg.content_layers, cfg.content_layer_weights)
+            )
         if cfg.tv_weight:
             terms["tv"] = cfg.tv_weight * total_variation(image)
         return terms
+
+
+def initial_image(init: str, content: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The optimisation's start: the content, uniform noise, or an image file resized to the content's size."""
+    if init == "content":
+        return content
+    if init == "noise":
+        return torch.rand(content.shape, generator=generator)
+    return resize(load_image(init), tuple(content.shape[-2:]))
 
 
 def stylize(
@@ -123,11 +167,13 @@ def stylize(
     *,
     show_progress: bool = False,
     on_snapshot: Callable[[int, int, torch.Tensor], None] | None = None,
+    texture: bool = False,
 ) -> ImageResult:
     """Stylise a (1, 3, H, W) content image with one or more style images (any sizes, RGB in [0, 1]).
 
     The output has the content's aspect ratio and `config.size` as its long side (0: the content's size).
-    `on_snapshot(level, step, image)` is called after every evaluation.
+    `on_snapshot(level, step, image)` is called after every evaluation. With `texture`, the content only
+    sets the output's size: Gatys et al. (2015)'s texture synthesis from noise, style term alone.
     """
     config.validate(len(styles))
     device = select_device(config.device)
@@ -138,7 +184,7 @@ def stylize(
         raise InputError(f"the output would be {w}x{h} pixels; VGG-19 needs at least {MIN_SIDE} pixels on the short side "
                          f"(at every one of the {config.scales} scales): use a larger --size, fewer --scales or a wider image")
     check_memory_for_vgg(h, w, device=device)
-    vgg = VGGFeatures(tuple(dict.fromkeys(config.content_layers + config.style_layers)), config.pooling).to(device)
+    vgg = VGGFeatures(tuple(dict.fromkeys(config.content_layers + config.style_layer_plan()[0])), config.pooling).to(device)
 
     full_content = resize(content, (h, w))
     if config.preserve_color == "histogram":
@@ -153,12 +199,13 @@ def stylize(
     for level, (long_side, steps) in enumerate(config.scale_plan(max(h, w))):
         size = fit_long_side(*content.shape[-2:], long_side)
         level_content = resize(content, size).to(device)
-        level_styles = [resize(s, fit_long_side(*s.shape[-2:], long_side)).to(device) for s in styles]
+        style_side = max(16, round(long_side * config.style_scale))
+        level_styles = [resize(s, fit_long_side(*s.shape[-2:], style_side)).to(device) for s in styles]
         if image is None:
-            image = level_content if config.init == "content" else torch.rand(level_content.shape, generator=generator).to(device)
+            image = initial_image("noise" if texture and config.init == "content" else config.init, level_content, generator).to(device)
         else:
             image = F.interpolate(image, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
-        loss = GatysLoss(vgg, config, level_content, level_styles)
+        loss = GatysLoss(vgg, config, None if texture else level_content, level_styles)
         callback = None if on_snapshot is None else (lambda step, x, level=level: on_snapshot(level, step, x))
         result = optimize_input(
             image, loss, steps,
@@ -170,11 +217,11 @@ def stylize(
         history.append(result.history)
 
     image = image.cpu()
-    if config.preserve_color == "luminance":
+    if config.preserve_color == "luminance" and not texture:
         image = color.with_chroma_of(color.grey(image), full_content)
     seconds = time.perf_counter() - start
     return ImageResult(
-        image, "gatys", config_dict(config), losses=history[-1][-1], seconds=seconds, timings={"optimisation": seconds},
+        image, "gatys-texture" if texture else "gatys", config_dict(config), losses=history[-1][-1], seconds=seconds, timings={"optimisation": seconds},
         details={"iterations": sum(map(len, history)), "iterations_per_level": [len(h) for h in history]}, history=history,
     )
 
@@ -203,4 +250,18 @@ class Gatys:
         style_tensors = [load_image(s) for s in styles]
         result = stylize(content_tensor, style_tensors, config, show_progress=self.show_progress, on_snapshot=on_snapshot)
         result.sources = file_sources(content, *styles)
+        return result
+
+    def texture(self, style: ImageLike | Sequence[ImageLike], size: tuple[int, int] = (256, 256), **overrides: Any) -> ImageResult:
+        """Gatys et al. (2015): a new (height, width) image with `style`'s Gram statistics, grown from noise
+        (coarse to fine with `scales`). Overrides as for a call; `size` here is the output's (height, width)."""
+        height, width = size
+        if min(height, width) < MIN_SIDE:
+            raise InputError(f"a texture needs at least {MIN_SIDE} pixels a side, not {width}x{height}")
+        config = with_overrides(self.config, {**overrides, "size": max(height, width)})
+        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        config.validate(len(styles))
+        canvas = torch.zeros(1, 3, height, width)
+        result = stylize(canvas, [load_image(s) for s in styles], config, show_progress=self.show_progress, texture=True)
+        result.sources = file_sources(*styles)
         return result

@@ -8,6 +8,7 @@ from PIL import Image
 
 from multistyle.core.checkpoint import atomic_write_bytes, write_json
 from multistyle.core.paths import check_output
+from multistyle.core.run import plot_curves
 from multistyle.image.io import check_output_path, encode_image, tensor_to_pil
 
 
@@ -40,13 +41,20 @@ class ImageResult:
                 "config": self.config, "final_loss_terms": self.losses, "seconds": round(self.seconds, 3),
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()}, **self.details}
 
-    def save(self, path: str | Path, report: bool = True, **inputs: Any) -> Path:
-        """Write the image (format from the suffix) and, with `report`, PATH.json beside it, each atomically."""
+    def loss_curve_path(self, path: str | Path) -> Path:
+        return Path(path).with_name(f"{Path(path).stem}_loss.png")
+
+    def save(self, path: str | Path, report: bool = True, quality: int = 95, **inputs: Any) -> Path:
+        """Write the image (format from the suffix; `quality` for JPEG and WebP) and, with `report`, PATH.json beside
+        it, plus PATH_loss.png for optimisation methods (loss terms per evaluation), each atomically."""
         path = check_output_path(path)
-        check_output(path, self.sources)
-        if report:
-            check_output(path.with_suffix(".json"), self.sources)
-        atomic_write_bytes(path, encode_image(self.tensor, path.suffix))
+        extras = [path.with_suffix(".json")] + ([self.loss_curve_path(path)] if self.history else []) if report else []
+        for written in (path, *extras):
+            check_output(written, self.sources)
+        atomic_write_bytes(path, encode_image(self.tensor, path.suffix, quality))
+        if report and self.history:
+            rows = [{"evaluation": i, **terms} for i, terms in enumerate((t for level in self.history for t in level), 1)]
+            plot_curves(rows, self.loss_curve_path(path), f"{self.method}: loss per evaluation", x="evaluation")
         if report:
             write_json(path.with_suffix(".json"), {**self.report(**{k: str(v) if isinstance(v, Path) else v for k, v in inputs.items()}), "output": str(path)})
         return path
