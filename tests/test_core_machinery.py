@@ -55,7 +55,7 @@ def test_optimize_input_minimises_a_quadratic(optimizer):
 def test_optimize_input_stops_on_plateau_and_calls_back():
     seen = []
     result = optimize_input(torch.zeros(3), lambda x: {"const": (x * 0).sum() + 1.0}, 100,
-                            optimizer="adam", patience=5, callback=lambda i, x: seen.append(i), show_progress=False)
+                            optimizer="adam", patience=5, callback=lambda i, x, terms: seen.append(i), show_progress=False)
     assert result.stopped_early and result.iterations == 6
     assert seen == list(range(1, 7))
 

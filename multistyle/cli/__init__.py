@@ -29,6 +29,22 @@ def demo(
         typer.echo(line)
 
 
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (127.0.0.1: this machine only)."),
+    port: int = typer.Option(7860, help="Port to listen on."),
+):
+    """The local web studio: pick a photo, a painting, a sentence or a clip, move the sliders, see and hear the result."""
+    try:
+        from multistyle.web.app import serve as run_server
+    except ImportError as e:
+        raise MultistyleError(f"the web studio needs its extra ({e.name} is missing): pip install 'multistyle[web]'") from None
+    if not 1 <= port <= 65535:
+        raise MultistyleError(f"--port must be between 1 and 65535, not {port}")
+    typer.echo(f"multistyle studio on http://{host}:{port}  (Ctrl-C stops it)")
+    run_server(host, port)
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     sys.exit(code)

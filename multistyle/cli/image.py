@@ -66,7 +66,7 @@ def gatys(
         **layer_options("content", content_layers), **layer_options("style", style_layers),
     )
 
-    def snapshot(level: int, step: int, image) -> None:
+    def snapshot(level: int, step: int, image, terms) -> None:
         if step % save_every == 0:
             save_image(image.clamp(0, 1).cpu(), output.with_name(f"{output.stem}_level{level}_{step:05d}{output.suffix}"))
 

@@ -13,7 +13,7 @@ from multistyle.core.progress import make_progress
 from multistyle.errors import OptimizationError
 
 LossFn = Callable[[torch.Tensor], dict[str, torch.Tensor]]
-Callback = Callable[[int, torch.Tensor], None]
+Callback = Callable[[int, torch.Tensor, dict[str, float]], None]  # (evaluation, x, its loss terms)
 
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 
@@ -107,7 +107,7 @@ def optimize_input(
                 best.update(total=record["total"], x=x.detach().clone())
             progress.update(task, advance=1, status="  ".join(f"{k} {v:.3g}" for k, v in record.items()))
             if callback is not None:
-                callback(len(history), x.detach())
+                callback(len(history), x.detach(), record)
             return total
 
         try:

@@ -166,13 +166,13 @@ def stylize(
     config: GatysConfig,
     *,
     show_progress: bool = False,
-    on_snapshot: Callable[[int, int, torch.Tensor], None] | None = None,
+    on_snapshot: Callable[[int, int, torch.Tensor, dict[str, float]], None] | None = None,
     texture: bool = False,
 ) -> ImageResult:
     """Stylise a (1, 3, H, W) content image with one or more style images (any sizes, RGB in [0, 1]).
 
     The output has the content's aspect ratio and `config.size` as its long side (0: the content's size).
-    `on_snapshot(level, step, image)` is called after every evaluation. With `texture`, the content only
+    `on_snapshot(level, step, image, loss_terms)` is called after every evaluation (raise in it to stop). With `texture`, the content only
     sets the output's size: Gatys et al. (2015)'s texture synthesis from noise, style term alone.
     """
     config.validate(len(styles))
@@ -206,7 +206,7 @@ def stylize(
         else:
             image = F.interpolate(image, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
         loss = GatysLoss(vgg, config, None if texture else level_content, level_styles)
-        callback = None if on_snapshot is None else (lambda step, x, level=level: on_snapshot(level, step, x))
+        callback = None if on_snapshot is None else (lambda step, x, terms, level=level: on_snapshot(level, step, x, terms))
         result = optimize_input(
             image, loss, steps,
             optimizer=config.optimizer, lr=config.lr, callback=callback,
@@ -241,7 +241,7 @@ class Gatys:
         self.show_progress = show_progress
 
     def __call__(self, content: ImageLike, style: ImageLike | Sequence[ImageLike], *,
-                 on_snapshot: Callable[[int, int, torch.Tensor], None] | None = None, **overrides: Any) -> ImageResult:
+                 on_snapshot: Callable[[int, int, torch.Tensor, dict[str, float]], None] | None = None, **overrides: Any) -> ImageResult:
         """Stylise `content` with `style` (or a list of styles, blended by `style_blend`)."""
         config = with_overrides(self.config, overrides)
         styles = list(style) if isinstance(style, (list, tuple)) else [style]

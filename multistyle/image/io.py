@@ -37,20 +37,31 @@ def load_pil(path: str | Path) -> Image.Image:
         raise InputError(f"{path}: file not found")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected an image file")
+    return _decode(path, str(path))
+
+
+def load_pil_bytes(data: bytes, name: str = "upload") -> Image.Image:
+    """Image bytes (an upload) as an RGB PIL image, with the same checks as a file."""
+    if not data:
+        raise InputError(f"{name}: is empty")
+    return _decode(io.BytesIO(data), name)
+
+
+def _decode(source, name: str) -> Image.Image:
     try:
-        with Image.open(path) as img:
+        with Image.open(source) as img:
             if img.width * img.height > MAX_PIXELS:
-                raise InputError(f"{path}: {img.width}x{img.height} is too large to decode (at most {MAX_PIXELS // 1_000_000} megapixels)")
+                raise InputError(f"{name}: {img.width}x{img.height} is too large to decode (at most {MAX_PIXELS // 1_000_000} megapixels)")
             img.load()  # decode now, so a truncated file fails here
             img = _to_rgb(img)
     except UnidentifiedImageError:
-        raise InputError(f"{path}: not an image file PIL can read") from None
+        raise InputError(f"{name}: not an image file PIL can read") from None
     except Image.DecompressionBombError as e:
-        raise InputError(f"{path}: too large to decode ({e})") from None
+        raise InputError(f"{name}: too large to decode ({e})") from None
     except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{path}: corrupt or truncated image ({e})") from None
+        raise InputError(f"{name}: corrupt or truncated image ({e})") from None
     if img.width == 0 or img.height == 0:
-        raise InputError(f"{path}: image has zero size")
+        raise InputError(f"{name}: image has zero size")
     return img
 
 

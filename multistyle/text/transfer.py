@@ -51,16 +51,22 @@ def fill_placeholders(output: list[str], source: list[str], vocab: Vocab) -> lis
 
 
 @torch.no_grad()
-def likeliest_styles(model: CrossAlignedAutoencoder, sentences: list[list[int]]) -> list[int]:
-    """Each sentence's style: the one under which the autoencoder reconstructs it with the lower loss."""
+def style_posteriors(model: CrossAlignedAutoencoder, sentences: list[list[int]]) -> list[list[float]]:
+    """Each sentence's probability of each style under the autoencoder itself: a softmax over the negative
+    reconstruction losses of the sentence given each style label."""
     device = next(model.parameters()).device
-    styles = [0] * len(sentences)
+    posteriors = [[0.0] * len(STYLES) for _ in sentences]
     for positions, batch in batches_in_length_order(sentences, [0] * len(sentences), 256):
         losses = [model.reconstruction_nll(replace(batch, labels=torch.full_like(batch.labels, label)).to(device))
                   for label in range(len(STYLES))]
-        for i, style in zip(positions, torch.stack(losses).argmin(dim=0).tolist()):
-            styles[i] = style
-    return styles
+        for i, row in zip(positions, torch.softmax(-torch.stack(losses), dim=0).T.tolist()):
+            posteriors[i] = row
+    return posteriors
+
+
+def likeliest_styles(model: CrossAlignedAutoencoder, sentences: list[list[int]]) -> list[int]:
+    """Each sentence's style: the one under which the autoencoder reconstructs it with the lower loss."""
+    return [max(range(len(STYLES)), key=row.__getitem__) for row in style_posteriors(model, sentences)]
 
 
 def check_request(to: str, beam: int, strength: float | None = None) -> None:
@@ -144,6 +150,11 @@ class TextTransfer:
     @property
     def strength(self) -> float:
         return self.trained.strength
+
+    def positive_probability(self, texts: Sequence[str]) -> list[float]:
+        """How positive each sentence reads to the autoencoder itself (not the evaluation classifier)."""
+        ids = [self.trained.vocab.encode([model_token(w) for w in split_words(t)[: self.trained.config.max_len]]) for t in texts]
+        return [row[STYLES.index("positive")] for row in style_posteriors(self.trained.model, ids)]
 
     def __call__(self, texts: str | Sequence[str], to: str = "flip", *, beam: int = 1, strength: float | None = None,
                  keep_tokens: bool = False) -> TextResult:

@@ -1,0 +1,1 @@
+"""The local web studio (optional extra: pip install 'multistyle[web]')."""
