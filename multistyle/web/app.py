@@ -5,6 +5,7 @@ web fonts from a CDN), the install stays small, and the queueing is ours to choo
 (AdaIN, per-style networks, text) run in the request thread pool with at most IMAGE_SLOTS at a time, while
 Gatys runs as a cancellable job on its own single worker, so one slow optimisation never blocks them.
 """
+import asyncio
 import base64
 import tempfile
 import threading
@@ -110,7 +111,9 @@ def text_model():
 
 def create_app() -> FastAPI:
     app = FastAPI(title="multistyle studio", docs_url=None, redoc_url=None)
-    image_slots = threading.Semaphore(IMAGE_SLOTS)
+    # Feed-forward work runs on IMAGE_SLOTS threads of its own: a queue, and a bound on memory too (every thread
+    # that computes keeps its own allocator arena, so the request pool's 40 threads would each hold one).
+    image_workers = ThreadPoolExecutor(max_workers=IMAGE_SLOTS, thread_name_prefix="image")
     gatys_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gatys")
     jobs: dict[str, Job] = {}
 
@@ -173,11 +176,7 @@ def create_app() -> FastAPI:
         else:
             raise InputError(f"method must be adain or fast here (Gatys runs as a job), not {method!r}")
 
-        def limited():
-            with image_slots:
-                return compute()
-
-        result = await run_in_threadpool(limited)
+        result = await asyncio.wrap_future(image_workers.submit(compute))
         return {"image": png_url(result.tensor), "seconds": round(result.seconds, 3), "size": list(result.size)}
 
     @app.post("/api/gatys")
