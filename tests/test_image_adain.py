@@ -241,10 +241,10 @@ def test_cpu_recipe_objectives_lower_their_losses(sample_images, tmp_path):
     rebuilt = train(_tiny_config(sample_images, objective="reconstruction", iterations=12, log_every=3), tmp_path / "rec", show_progress=False)
     log = [json.loads(line) for line in (tmp_path / "rec" / "log.jsonl").read_text().splitlines()]
     assert {"pixel", "feature"} <= set(log[0]) and log[-1]["total"] < log[0]["total"]
-    styled = train(_tiny_config(sample_images, loss_scale="relative", identity_weight=10.0, iterations=12, log_every=3,
+    styled = train(_tiny_config(sample_images, loss_scale="relative", identity_weight=10.0, colour_weight=2.0, iterations=12, log_every=3,
                                 init_decoder=str(tmp_path / "rec" / "decoder.safetensors")), tmp_path / "styled", show_progress=False)
     log = [json.loads(line) for line in (tmp_path / "styled" / "log.jsonl").read_text().splitlines()]
-    assert {"content", "style", "identity"} <= set(log[0]) and log[-1]["style"] < log[0]["style"]
+    assert {"content", "style", "identity", "colour"} <= set(log[0]) and log[-1]["style"] < log[0]["style"]
     assert styled["total_iterations"] == rebuilt["iterations"] + 12
 
 

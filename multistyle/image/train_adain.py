@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from multistyle.core.checkpoint import (
+    has_training_state,
     load_training_state,
     read_json,
     save_tensors,
@@ -67,6 +68,7 @@ class AdaINTrainConfig:
     # "absolute": the paper's raw MSEs. "relative": scale-free terms (see adain_losses), every style layer alike.
     loss_scale: str = "absolute"
     identity_weight: float = 0.0  # > 0: also decode the content's own features and match its pixels (alpha 0)
+    colour_weight: float = 0.0  # > 0: also match the style image's RGB channel means and stds (relative errors)
     checkpoint_every: int = 1000
     log_every: int = 50
     workers: int = 2
@@ -89,8 +91,8 @@ class AdaINTrainConfig:
             raise ConfigError(f"crop must be a multiple of 8 (the decoder upsamples three times), not {self.crop}")
         if self.loss_scale not in ("absolute", "relative"):
             raise ConfigError(f"loss_scale must be absolute or relative, not {self.loss_scale!r}")
-        if self.identity_weight < 0:
-            raise ConfigError("identity_weight must be non-negative")
+        if min(self.identity_weight, self.colour_weight) < 0:
+            raise ConfigError("identity_weight and colour_weight must be non-negative")
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
         if min(self.lr, self.style_weight + self.content_weight + self.pixel_weight) <= 0 or min(
@@ -120,7 +122,7 @@ class PairSampler(Dataset):
 
 
 def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: torch.Tensor, *, relative: bool = False,
-                 identity: bool = False) -> dict[str, torch.Tensor]:
+                 identity: bool = False, colour: bool = False) -> dict[str, torch.Tensor]:
     """The paper's objective: decoded features match the AdaIN target (content) and the style's moments (style).
 
     `relative` makes both terms scale-free (content error relative to the target's energy, relative mean/std
@@ -130,7 +132,8 @@ def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: to
         style_features = encoder(style)
         content_features = encoder(content)[ENCODER_LAYER]
         target = adain(content_features, feature_stats(style_features[ENCODER_LAYER]))
-    output_features = encoder(decoder(target))
+    output = decoder(target)
+    output_features = encoder(output)
     style_loss = relative_mean_std_loss if relative else mean_std_loss
     content_term = F.mse_loss(output_features[ENCODER_LAYER], target)
     terms = {
@@ -139,6 +142,8 @@ def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: to
     }
     if identity:
         terms["identity"] = F.mse_loss(decoder(content_features), content)
+    if colour:
+        terms["colour"] = relative_mean_std_loss(output, style)
     return terms
 
 
@@ -158,11 +163,15 @@ def reconstruction_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, 
 
 
 def _recorded_iterations(decoder_path: Path) -> int:
-    """Iterations behind a decoder, from the JSON summary written beside it (0 when there is none)."""
+    """Iterations behind a decoder: from the JSON summary written beside it, or from the checkpoint of a run still
+    going (its summary comes at the end); 0 when there is neither."""
     for summary in (decoder_path.with_suffix(".json"), decoder_path.parent / "decoder.json"):
         if summary.is_file():
             info = read_json(summary)
             return int(info.get("total_iterations", info.get("iterations", 0)))
+    if has_training_state(decoder_path.parent / CHECKPOINT):
+        _, info = load_training_state(decoder_path.parent / CHECKPOINT)
+        return int(info.get("init_iterations", 0) + info.get("iteration", 0))
     return 0
 
 
@@ -219,9 +228,10 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
     if config.objective == "reconstruction":
         losses = reconstruction_losses
     else:
-        losses = partial(adain_losses, relative=config.loss_scale == "relative", identity=config.identity_weight > 0)
+        losses = partial(adain_losses, relative=config.loss_scale == "relative", identity=config.identity_weight > 0,
+                         colour=config.colour_weight > 0)
     weights = {"content": config.content_weight, "style": config.style_weight, "pixel": config.pixel_weight, "feature": 1.0,
-               "identity": config.identity_weight}
+               "identity": config.identity_weight, "colour": config.colour_weight}
     iteration, last, window, out_of_time = start, {}, [], False
 
     def summarise(interrupted: bool) -> dict:
