@@ -46,3 +46,28 @@ def test_corpus_lines_are_normalised_and_round_trip(shared_data):
     assert unchanged >= 0.99 * len(lines), "the corpus is already in our tokenisation, nearly line for line"
     failures = [line for line in lines if normalize(detokenize(normalize(line))) != normalize(line)]
     assert failures == []
+
+
+def test_split_sentences_keeps_abbreviations_initials_numbers_and_quotes():
+    from multistyle.text.tokenize import split_sentences
+
+    text = 'Mr. Smith was great. The food was 5.5 stars! I said "wow." Then J. R. left. great pizza, friendly staff'
+    assert split_sentences(text) == ["Mr. Smith was great.", "The food was 5.5 stars!", 'I said "wow."',
+                                     "Then J. R. left. great pizza, friendly staff"]
+    assert split_sentences("  ") == []
+
+
+def test_a_review_of_several_sentences_is_transferred_sentence_by_sentence(cli):
+    code, out, err = cli("text", "transfer", "--to", "positive", "The pizza was cold. The waiter was rude!")
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 1 and out.count(".") + out.count("!") >= 2, out
+
+
+def test_text_transfer_reads_piped_lines(cli, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("the food was cold .\n\ngreat staff\n"))
+    code, out, err = cli("text", "transfer", "--to", "flip")
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 2, "one output per non-empty piped line"

@@ -1,4 +1,5 @@
 """`multistyle text ...`: train, transfer, calibrate and evaluate the cross-aligned autoencoder."""
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -71,7 +72,7 @@ def train_evaluator(
 
 @app.command("transfer")
 def transfer(
-    texts: Annotated[Optional[list[str]], typer.Argument(help="Sentences to rewrite (or --input FILE).")] = None,
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Sentences to rewrite (or --input FILE, or text piped in; several sentences in one text are rewritten one by one).")] = None,
     to: Annotated[Optional[str], typer.Option(help=default(TC, "to", "positive, negative, or flip (each sentence to the style it lacks)."))] = None,
     model: Annotated[Optional[Path], typer.Option(help="Trained model folder (default: the shipped model).")] = None,
     input: Annotated[Optional[Path], typer.Option("--input", help="UTF-8 file, one sentence a line.")] = None,
@@ -93,9 +94,16 @@ def transfer(
         raise InputError("give TEXT arguments or --input FILE, not both")
     if output is not None:
         guard([output], [input] if input is not None else [])
-    lines = read_lines(input) if input is not None else (texts or [])
+    if input is not None:
+        lines = read_lines(input)
+    elif texts:
+        lines = texts
+    elif not sys.stdin.isatty():  # piped text: one sentence (or one review) a line
+        lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    else:
+        lines = []
     if not lines:
-        raise InputError("nothing to transfer: give TEXT arguments or --input FILE")
+        raise InputError("nothing to transfer: give TEXT arguments, --input FILE, or pipe text in")
     if input is not None:
         empty = next((n for n, line in enumerate(lines, 1) if not split_words(line)), None)
         if empty is not None:

@@ -84,3 +84,21 @@ def detokenize(tokens: list[str]) -> str:
         glue_next = token in _ATTACH_RIGHT
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])([\"')\]]*)\s+(?=[\"'(\[]*[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """A text cut into sentences: after ., ! or ? (and any closing quote) followed by a space and a capital or a
+    digit, except after an abbreviation such as "Mr." or an initial. Lower-case runs stay one sentence."""
+    pieces, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        before = text[start : match.start()].split()
+        last = before[-1].lower().rstrip(".") if before else ""
+        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+            continue
+        pieces.append(text[start : match.end(1)].strip())
+        start = match.end()
+    pieces.append(text[start:].strip())
+    return [piece for piece in pieces if piece]

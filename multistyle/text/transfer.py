@@ -18,7 +18,7 @@ from multistyle.text.bundle import WEIGHTS, TrainedModel, load_model
 from multistyle.text.data import STYLES, Sentences, batches_in_length_order
 from multistyle.text.decode import transfer_ids
 from multistyle.text.model import CrossAlignedAutoencoder
-from multistyle.text.tokenize import NUMBER, UNKNOWN, detokenize, is_number, split_words
+from multistyle.text.tokenize import NUMBER, UNKNOWN, detokenize, is_number, split_sentences, split_words
 from multistyle.text.vocab import Vocab
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "weights"
@@ -164,14 +164,17 @@ class TextTransfer:
         if not lines:
             raise InputError("nothing to transfer: give at least one sentence")
         start = time.perf_counter()
-        sentences = []
+        sentences, owner = [], []  # a text of several sentences is transferred sentence by sentence
         for number, line in enumerate(lines, 1):
             if not isinstance(line, str):
                 raise InputError(f"text {number}: expected a string, not {type(line).__name__}")
-            sentences.append(split_words(line))
-            if not sentences[-1]:
+            parts = [split_words(piece) for piece in split_sentences(line)]
+            if not any(parts):
                 raise InputError(f"text {number} is empty; give one sentence a line")
+            sentences += [p for p in parts if p]
+            owner += [number - 1] * sum(1 for p in parts if p)
         outputs = transfer_sentences(self.trained, sentences, to, beam, strength)
-        texts_out = [" ".join(o) if keep_tokens else detokenize(o) for o in outputs]
+        rendered = [" ".join(o) if keep_tokens else detokenize(o) for o in outputs]
+        texts_out = [" ".join(r for r, o in zip(rendered, owner) if o == i) for i in range(len(lines))]
         used = self.trained.strength if strength is None else strength
         return TextResult(texts_out, lines, to, used, beam, time.perf_counter() - start)
