@@ -26,6 +26,7 @@ _API = {
     "AudioTransfer": "multistyle.audio.transfer",
     "AudioResult": "multistyle.audio.transfer",
     "GrinsteinConfig": "multistyle.audio.config",
+    "VideoTransfer": "multistyle.video.stylize",
 }
 
 __all__ = [*_API, "MultistyleError", "InputError", "ConfigError", "WeightsError", "ResourceError", "OptimizationError"]
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from multistyle.image.gatys import Gatys, GatysConfig
     from multistyle.image.result import ImageResult
     from multistyle.text.transfer import TextResult, TextTransfer
+    from multistyle.video.stylize import VideoTransfer
 
 
 def __getattr__(name: str):
