@@ -1,11 +1,11 @@
 """Video: flow and reliability on known motion and on Ruder et al.'s masks, temporal consistency, clips in and out."""
 import json
+from fractions import Fraction
 
 import av
 import numpy as np
 import pytest
 import torch
-from fractions import Fraction
 
 from multistyle.video.flow import FlowEstimator, reliability, warp
 from multistyle.video.io import read_clip, write_clip
