@@ -106,3 +106,15 @@ def test_audio_tab_with_the_demo_and_with_uploads(client):
     bad = client.post("/api/audio", data={"extractor": "auditory", "steps": 3},
                       files={"content": ("a.wav", clip.getvalue(), "audio/wav"), "style": ("b.wav", silent.getvalue(), "audio/wav")})
     assert bad.status_code == 400 and "silent" in bad.json()["error"], bad.text
+
+
+def test_a_running_gatys_job_does_not_hold_up_adain(client):
+    job = client.post("/api/gatys", data={"content_sample": "cat", "style_sample": "coffee", "steps": 1000, "size": 128}).json()
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/gatys/{job['job']}").json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    answer = client.post("/api/image", data={"method": "adain", "size": 64, "content_sample": "cat", "style_sample": "coffee"})
+    assert answer.status_code == 200
+    assert client.get(f"/api/gatys/{job['job']}").json()["status"] == "running", "AdaIN answered while Gatys kept running"
+    client.delete(f"/api/gatys/{job['job']}")

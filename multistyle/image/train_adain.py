@@ -302,6 +302,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         sums = [torch.zeros_like(checksum) for _ in range(world)]
         dist.all_gather(sums, checksum)
         summary["rank_checksums"] = [float(s) for s in sums]
+        dist.barrier()  # leave together: a rank still tearing down gloo while another has exited can wait forever
         dist.destroy_process_group()
     if rank == 0:
         write_json(out / SUMMARY, summary)
