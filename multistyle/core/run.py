@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import torch
+
 from multistyle.core.checkpoint import has_training_state, read_json
 from multistyle.core.config import (
     config_dict,
@@ -32,7 +34,7 @@ from multistyle.core.config import (
     parse_assignments,
 )
 from multistyle.core.progress import make_progress
-from multistyle.errors import ConfigError, InputError, Interrupted
+from multistyle.errors import ConfigError, InputError, Interrupted, OptimizationError
 
 LOG, CHECKPOINT, CONFIG = "log.jsonl", "checkpoint", "config.json"
 T = TypeVar("T")
@@ -195,6 +197,33 @@ def trim_log(log_path: str | os.PathLike, key: str, last: int) -> None:
         from multistyle.core.checkpoint import atomic_write_bytes
 
         atomic_write_bytes(path, ("\n".join(kept) + "\n" if kept else "").encode())
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, terms: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    """One update on the sum of the (weighted) loss `terms`; returns them and their total as floats. A non-finite
+    loss stops the run with a clear error instead of writing NaN weights into the next checkpoint."""
+    loss = sum(terms.values())
+    if not torch.isfinite(loss):
+        raise OptimizationError(f"the training loss became {loss.item()} at step {step}; the last checkpoint stands (try a lower lr)")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {**{k: v.item() for k, v in terms.items()}, "total": loss.item()}
+
+
+class LossWindow:
+    """Per-step loss records, averaged each time the run logs."""
+
+    def __init__(self):
+        self.records: list[dict[str, float]] = []
+
+    def add(self, record: dict[str, float]) -> None:
+        self.records.append(record)
+
+    def mean(self) -> dict[str, float]:
+        """The mean of each term since the last call (empty when nothing was added)."""
+        rows, self.records = self.records, []
+        return {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]} if rows else {}
 
 
 def plot_losses(log_path: str | os.PathLike, png_path: str | os.PathLike, title: str, x: str = "iteration") -> None:

@@ -25,14 +25,14 @@ from multistyle.core.checkpoint import (
 )
 from multistyle.core.config import config_dict
 from multistyle.core.losses import mean_std_loss, relative_mean_std_loss
-from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, plot_losses, trim_log
+from multistyle.core.run import CHECKPOINT, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, plot_losses, trim_log
 from multistyle.core.runtime import (
     quiet_exit_on_sigterm,
     seed_everything,
     select_device,
 )
 from multistyle.core.vgg import VGGFeatures
-from multistyle.errors import ConfigError, OptimizationError
+from multistyle.errors import ConfigError
 from multistyle.image.adain import (
     ENCODER_LAYER,
     STYLE_LAYERS,
@@ -232,7 +232,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
                          colour=config.colour_weight > 0)
     weights = {"content": config.content_weight, "style": config.style_weight, "pixel": config.pixel_weight, "feature": 1.0,
                "identity": config.identity_weight, "colour": config.colour_weight}
-    iteration, last, window, out_of_time = start, {}, [], False
+    iteration, last, window, out_of_time = start, {}, LossWindow(), False
 
     def summarise(interrupted: bool) -> dict:
         return {
@@ -271,20 +271,11 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and device.type == "cuda"):
                 content = content.to(device, non_blocking=True, memory_format=layout)
                 terms = losses(encoder, model, content, style.to(device, non_blocking=True, memory_format=layout))
-            terms = {k: weights[k] * v for k, v in terms.items()}
-            loss = sum(terms.values())
-            if not torch.isfinite(loss):
-                raise OptimizationError(f"the training loss became {loss.item()} at iteration {iteration + 1}; "
-                                        f"the last checkpoint is in {out / CHECKPOINT} (try a lower lr)")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            window.add(optimizer_step(optimizer, {k: weights[k] * v for k, v in terms.items()}, iteration + 1))
             iteration += 1
-            window.append({**{k: v.item() for k, v in terms.items()}, "total": loss.item()})
             status = None
             if iteration % config.log_every == 0 or iteration == config.iterations:
-                last = {k: sum(w[k] for w in window) / len(window) for k in window[0]}
-                window = []
+                last = window.mean()
                 rate = (iteration - start) / run.seconds
                 run.log({"iteration": iteration, **last, "lr": optimizer.param_groups[0]["lr"], "it_per_s": round(rate, 3)})
                 status = f"{rate:.2f} it/s  " + "  ".join(f"{k} {v:.3g}" for k, v in last.items())

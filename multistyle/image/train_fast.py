@@ -16,10 +16,10 @@ from torch.utils.data import DataLoader, Dataset
 from multistyle.core.checkpoint import load_training_state, save_tensors, save_training_state, write_json
 from multistyle.core.config import config_dict
 from multistyle.core.losses import gram_matrix, total_variation
-from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, plot_losses, trim_log
+from multistyle.core.run import CHECKPOINT, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, plot_losses, trim_log
 from multistyle.core.runtime import quiet_exit_on_sigterm, seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures
-from multistyle.errors import ConfigError, OptimizationError
+from multistyle.errors import ConfigError
 from multistyle.image.data import collect_images, random_crop
 from multistyle.image.fast import TransformNet
 from multistyle.image.io import load_image
@@ -155,7 +155,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
     data = CropSampler(contents, config, start * config.batch_size, config.iterations * config.batch_size)
     loader = DataLoader(data, batch_size=config.batch_size, num_workers=config.workers, worker_init_fn=quiet_exit_on_sigterm,
                         persistent_workers=config.workers > 0)
-    iteration, window, last, first = start, [], {}, None
+    iteration, window, last, first = start, LossWindow(), {}, None
 
     def figures(interrupted: bool) -> dict:
         return {
@@ -179,20 +179,12 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
                      max_minutes=config.max_minutes, show_progress=show_progress, save=lambda: checkpoint(True)) as run:
         for batch in loader:
             batch = batch.to(device)
-            terms = loss_fn(net(batch), batch)
-            loss = sum(terms.values())
-            if not torch.isfinite(loss):
-                raise OptimizationError(f"the training loss became {loss.item()} at iteration {iteration + 1}; try a lower lr")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            window.add(optimizer_step(optimizer, loss_fn(net(batch), batch), iteration + 1))
             iteration += 1
-            window.append({**{k: v.item() for k, v in terms.items()}, "total": loss.item()})
             status = None
             if iteration % config.log_every == 0 or iteration == config.iterations:
-                last = {k: sum(w[k] for w in window) / len(window) for k in window[0]}
+                last = window.mean()
                 first = first or last
-                window = []
                 run.log({"iteration": iteration, **last, "it_per_s": round((iteration - start) / run.seconds, 3)})
                 status = "  ".join(f"{k} {v:.3g}" for k, v in last.items())
             run.advance(status=status)
