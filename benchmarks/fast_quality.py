@@ -19,6 +19,7 @@ Writes benchmarks/results/fast_quality.md and .json, and docs/fast_quality.jpg; 
 """
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -46,6 +47,7 @@ DATA = ROOT.parent / "shared" / "data" / "images"
 WORK = ROOT / "out" / "bench"
 RESULTS = ROOT / "benchmarks" / "results"
 FIGURE = ROOT / "docs" / "fast_quality.jpg"
+ALPHA_FIGURE = ROOT / "docs" / "adain_alpha.jpg"  # the last --decoder, alpha 0 .. 1 on the first pair
 SIZE = 512
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 CONTENT_LAYER = "relu4_1"
@@ -350,6 +352,13 @@ def write_json(path: Path, systems: list[System], meta: dict) -> None:
 # ---------------------------------------------------------------------------------------------- main
 
 
+def spread(pairs: list[tuple[Path, Path]], count: int) -> list[tuple[Path, Path]]:
+    """`count` pairs spread over the contents and styles (every 7th of the 3 x 6 held-out pairs), not the first few."""
+    if len(pairs) <= count or math.gcd(7, len(pairs)) != 1:
+        return pairs[:count]
+    return [pairs[(7 * i) % len(pairs)] for i in range(count)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decoder", action="append", default=[], metavar="LABEL=PATH", help="an AdaIN decoder row (repeatable)")
@@ -402,7 +411,13 @@ def main() -> None:
             "decoders": {label: str(path) for label, path in decoders}, "gatys_cache": str(args.gatys_cache),
             "total_seconds": round(time.perf_counter() - start, 1)}
     write_json(RESULTS / "fast_quality.json", systems, meta)
-    size = save_jpeg(grid(systems, pairs[: args.grid_pairs], scorer), FIGURE)
+    size = save_jpeg(grid(systems, spread(pairs, args.grid_pairs), scorer), FIGURE)
+    label, path = decoders[-1]
+    model = AdaIN.from_file(path, size=SIZE, device=str(device))
+    content, style = pairs[0]
+    sweep = [load_image(content, SIZE), *(model(content, style, alpha=a).tensor for a in (0.0, 0.25, 0.5, 0.75, 1.0)),
+             load_image(style, SIZE)]
+    save_jpeg(titled_grid([sweep], ["content", "alpha 0", "0.25", "0.5", "0.75", "1", "style"], height=160), ALPHA_FIGURE)
     print(f"wrote {RESULTS / 'fast_quality.md'}, {RESULTS / 'fast_quality.json'}, {FIGURE} ({size // 1000} KB) "
           f"in {time.perf_counter() - start:.0f} s")
 
