@@ -56,7 +56,8 @@ def test_style_scale_resizes_the_style_images(sample_images, monkeypatch):
     monkeypatch.setattr(gatys_module, "GatysLoss", recording)
     for scale in (1.0, 0.5):
         Gatys(size=64, steps=1, style_scale=scale)(sample_images["content"], sample_images["style"])
-    assert seen == [64, 32]
+    Gatys(size=64, steps=1, style_size=40)(sample_images["content"], sample_images["style"])
+    assert seen == [64, 32, 40], "--style-scale is relative to the output, --style-size absolute"
 
 
 def test_init_from_an_image_and_size_zero(sample_images):

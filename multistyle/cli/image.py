@@ -34,6 +34,7 @@ def gatys(
     init: Annotated[Optional[str], typer.Option(help=default(G, "init", "content, noise, or an image file to start from."))] = None,
     style_loss: Annotated[Optional[str], typer.Option(help=default(G, "style_loss", "gram (Gatys), mrf (Li & Wand's patches) or meanstd."))] = None,
     style_scale: Annotated[Optional[float], typer.Option(help=default(G, "style_scale", "Style image size relative to the output (smaller: finer strokes)."))] = None,
+    style_size: Annotated[Optional[int], typer.Option(help=default(G, "style_size", "Style images' long side in pixels, whatever the output's (--size); 0 uses --style-scale."))] = None,
     content_layers: Annotated[Optional[str], typer.Option(help="Comma-separated VGG-19 layers, equally weighted (default: relu4_2).")] = None,
     style_layers: Annotated[Optional[str], typer.Option(help="Comma-separated VGG-19 layers, equally weighted (default: relu1_1..relu5_1; relu3_1,relu4_1 for mrf).")] = None,
     quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output.")] = 95,
@@ -62,7 +63,7 @@ def gatys(
         size=size, steps=steps, optimizer=optimizer, lr=lr, content_weight=content_weight,
         style_weight=style_weight, tv_weight=tv_weight, init=init, style_blend=parse_blend(style_blend),
         preserve_color=color_method if preserve_color else None, scales=scales, pooling=pooling,
-        patience=patience, seed=seed, device=device, style_loss=style_loss, style_scale=style_scale,
+        patience=patience, seed=seed, device=device, style_loss=style_loss, style_scale=style_scale, style_size=style_size,
         **layer_options("content", content_layers), **layer_options("style", style_layers),
     )
 

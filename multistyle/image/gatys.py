@@ -43,6 +43,7 @@ class GatysConfig:
     style_layer_weights: tuple[float, ...] = (0.2, 0.2, 0.2, 0.2, 0.2)
     style_loss: str = "gram"  # gram (Gatys et al.), mrf (Li & Wand's patch matching) or meanstd (AdaIN's moments)
     style_scale: float = 1.0  # style images at this multiple of the output's size (smaller: finer strokes)
+    style_size: int = 0  # > 0: style images at this long side in pixels at the finest scale, whatever the output's size
     content_weight: float = 1.0
     style_weight: float = 1e3
     tv_weight: float = 0.0
@@ -68,6 +69,8 @@ class GatysConfig:
             raise InputError(f"--init must be content, noise or an image file, not {self.init!r}")
         if self.style_loss not in STYLE_LOSSES:
             raise InputError(f"--style-loss must be one of {', '.join(STYLE_LOSSES)}, not {self.style_loss!r}")
+        if self.style_size and not 16 <= self.style_size <= 8192:
+            raise InputError(f"--style-size must be between 16 and 8192 pixels (or 0), not {self.style_size}")
         if not 0.05 <= self.style_scale <= 4:
             raise InputError(f"--style-scale must be between 0.05 and 4, not {self.style_scale}")
         if self.pooling not in ("max", "avg"):
@@ -199,7 +202,7 @@ def stylize(
     for level, (long_side, steps) in enumerate(config.scale_plan(max(h, w))):
         size = fit_long_side(*content.shape[-2:], long_side)
         level_content = resize(content, size).to(device)
-        style_side = max(16, round(long_side * config.style_scale))
+        style_side = max(16, round((config.style_size * long_side / max(h, w)) if config.style_size else long_side * config.style_scale))
         level_styles = [resize(s, fit_long_side(*s.shape[-2:], style_side)).to(device) for s in styles]
         if image is None:
             image = initial_image("noise" if texture and config.init == "content" else config.init, level_content, generator).to(device)
