@@ -131,6 +131,7 @@ def adain(
     mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
     size: Annotated[Optional[int], typer.Option(help=default(A, "size", "Long side of the output (and styles) in pixels; 0 keeps the content's size."))] = None,
     decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
+    quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output.")] = 95,
     device: Device = None,
     quiet: Quiet = False,
 ):
@@ -153,7 +154,7 @@ def adain(
     guard([output, output.with_suffix(".json")], [*images, *(mask or [])])
     cfg.validate(len(images) - 1, len(mask or []))
     result = AdaIN.from_pretrained(cfg)(images[0], images[1:], masks=mask)
-    result.save(output, content=str(images[0]), styles=[str(p) for p in images[1:]], masks=[str(p) for p in mask or []])
+    result.save(output, quality=quality, content=str(images[0]), styles=[str(p) for p in images[1:]], masks=[str(p) for p in mask or []])
     typer.echo(f"wrote {output} ({result.seconds:.2f} s)")
 
 
