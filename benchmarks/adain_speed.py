@@ -11,9 +11,9 @@ from pathlib import Path
 import torch
 
 from multistyle.demo import skimage_sample
-from multistyle.image.adain import AdaINNetwork, load_decoder, pad_to_multiple
+from multistyle.image.adain import MULTIPLE, AdaINNetwork, load_decoder
 from multistyle.image.gatys import GatysConfig, stylize
-from multistyle.image.io import load_image
+from multistyle.image.io import load_image, pad_to_multiple
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -37,7 +37,7 @@ def time_adain(model: AdaINNetwork, device: torch.device, batch: int, repeats: i
 
 def bf16_difference(model: AdaINNetwork, device: torch.device) -> float:
     """Mean absolute pixel difference between bf16-autocast and fp32 outputs on real photos: does quality hold?"""
-    content, style = (pad_to_multiple(load_image(skimage_sample(name), 512)).to(device) for name in ("chelsea.png", "coffee.png"))
+    content, style = (pad_to_multiple(load_image(skimage_sample(name), 512), MULTIPLE).to(device) for name in ("chelsea.png", "coffee.png"))
     with torch.no_grad():
         stats = model.style_stats(style)
         reference = model(content, [stats]).clamp(0, 1)

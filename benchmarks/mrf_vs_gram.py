@@ -8,7 +8,6 @@ Writes benchmarks/results/mrf_vs_gram.md and docs/mrf_vs_gram.jpg (content | sty
 """
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch.nn.functional as F
 
 from multistyle import Gatys
 from multistyle.core.losses import gram_matrix, patches
+from multistyle.core.runtime import cpu_name
 from multistyle.core.vgg import VGGFeatures
 from multistyle.image.io import image_grid, load_image, save_image
 from multistyle.image.measures import ImageMeasures
@@ -68,7 +68,7 @@ def main() -> None:
             print(rows[-1], flush=True)
     means = {loss: [sum(r[i] for r in rows if r[1] == loss) / sum(r[1] == loss for r in rows) for i in range(2, 6)]
              for loss in ("gram", "mrf")}
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    cpu = cpu_name()
     lines = [
         f"# Gram vs MRF style loss at {args.size} px, {args.steps} L-BFGS evaluations each",
         "",

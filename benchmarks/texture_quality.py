@@ -6,13 +6,13 @@ Writes benchmarks/results/texture_quality.md and docs/textures.jpg (source | tex
 """
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
 import torch
 
 from multistyle import Gatys
+from multistyle.core.runtime import cpu_name
 from multistyle.image.io import image_grid, load_image, save_image
 from multistyle.image.measures import ImageMeasures
 
@@ -41,7 +41,7 @@ def main() -> None:
         rows.append((Path(name).stem, ours, baseline, seconds, result.details["iterations"]))
         panels += [source, result.tensor]
         print(rows[-1], flush=True)
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    cpu = cpu_name()
     lines = [
         f"# Texture synthesis at {args.size}x{args.size} ({args.scales} scales, {args.steps} L-BFGS evaluations at the finest)",
         "",

@@ -9,12 +9,12 @@ Writes benchmarks/results/video_temporal.md and docs/video_temporal.jpg (frames 
 """
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
 import torch
 
+from multistyle.core.runtime import cpu_name
 from multistyle.image.io import image_grid, load_image, resize, save_image
 from multistyle.image.measures import ImageMeasures
 from multistyle.video.io import read_clip
@@ -36,6 +36,7 @@ def main() -> None:
     measures = ImageMeasures()
     style_path = DATA / "images" / "style" / args.style
     rows, strip = [], []
+    reference = load_image(style_path, 512)
     for name in CLIPS:
         clip = read_clip(DATA / "video" / name, args.max_frames)
         for method in args.methods.split(","):
@@ -44,7 +45,6 @@ def main() -> None:
             for temporal in (0.0, args.temporal):
                 result = VideoTransfer(method=method, temporal=temporal, size=436)(clip, style)
                 inputs = [resize(f, tuple(result.frames[0].shape[-2:])) for f in clip.frames]
-                reference = load_image(style_path, 512)
                 distance = sum(measures.style_distance(f, reference) for f in result.frames[::5]) / len(result.frames[::5])
                 seconds = result.seconds / len(result.frames)
                 results[temporal] = (warping_error(result.frames, inputs), distance, seconds, result.timings["flow"] / result.seconds)
@@ -52,7 +52,7 @@ def main() -> None:
                 print(name, method, temporal, results[temporal], flush=True)
             (e0, d0, s0, _), (e1, d1, s1, share) = results[0.0], results[args.temporal]
             rows.append((Path(name).stem, method, e0, e1, e1 / e0, d0, d1, s0, s1, share))
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    cpu = cpu_name()
     lines = [
         f"# Video: frame by frame against temporal blending (weight {args.temporal}), style {Path(args.style).stem}, 436 px high",
         "",

@@ -5,7 +5,6 @@ Usage: python benchmarks/web_load.py [--requests 20] [--port 7862]   Writes benc
 """
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+
+from multistyle.core.runtime import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +66,7 @@ def main() -> None:
         return (f"| {number} | {len(results)} | {ok} | {wall:.1f} | {len(results) / wall:.2f} | {statistics.median(latencies):.1f} | "
                 f"{p95:.1f} | {rss:.0f} |")
 
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    cpu = cpu_name()
     load = os.getloadavg()[0]
     lines = [
         f"# Studio load: {args.requests} concurrent AdaIN requests at 512 px",

@@ -68,6 +68,24 @@ def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return _read_safetensors(path)[0]
 
 
+def load_checked_weights(model: torch.nn.Module, path: str | os.PathLike, what: str) -> torch.nn.Module:
+    """`model` (eval mode, frozen) with the weights of a safetensors file, refused with a WeightsError naming the
+    file when they are not `what` (e.g. "an AdaIN decoder") of this architecture, or hold NaN or infinite values."""
+    tensors = load_tensors(path)
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise WeightsError(f"{path}: not {what} of this architecture (missing {missing[:3] or 'none'}, "
+                           f"unexpected {unexpected[:3] or 'none'})")
+    for name, tensor in expected.items():
+        if tensors[name].shape != tensor.shape:
+            raise WeightsError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, the architecture needs {tuple(tensor.shape)}")
+        if not torch.isfinite(tensors[name]).all():
+            raise WeightsError(f"{path}: {name} holds NaN or infinite weights")
+    model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    return model.eval().requires_grad_(False)
+
+
 def _read_safetensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     if not Path(path).is_file():
         raise WeightsError(f"{path}: file not found")

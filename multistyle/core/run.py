@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import torch
 
-from multistyle.core.checkpoint import has_training_state, read_json
+from multistyle.core.checkpoint import atomic_write_bytes, has_training_state, read_json
 from multistyle.core.config import (
     config_dict,
     from_dict,
@@ -148,9 +148,6 @@ class TrainingRun:
             what = self.save() if self.save is not None else None
             raise TrainingInterrupted(f"interrupted at step {self.step}" + (f": saved {what}" if what else ", nothing saved"))
 
-    def set_status(self, status: str) -> None:
-        self._progress.update(self._task, status=status)
-
     @property
     def seconds(self) -> float:
         """Seconds since this run (not the resumed training) started."""
@@ -194,8 +191,6 @@ def trim_log(log_path: str | os.PathLike, key: str, last: int) -> None:
         if record.get(key, 0) <= last:
             kept.append(line)
     if len(kept) != len(lines):
-        from multistyle.core.checkpoint import atomic_write_bytes
-
         atomic_write_bytes(path, ("\n".join(kept) + "\n" if kept else "").encode())
 
 
@@ -235,9 +230,7 @@ def plot_losses(log_path: str | os.PathLike, png_path: str | os.PathLike, title:
 
 def plot_curves(rows: list[dict[str, Any]], png_path: str | os.PathLike, title: str, x: str = "iteration") -> None:
     """Every numeric column of `rows` (except `x`, lr, it_per_s) against `x`, log scale, written atomically."""
-    from matplotlib.figure import Figure
-
-    from multistyle.core.checkpoint import atomic_write_bytes
+    from matplotlib.figure import Figure  # imported here: matplotlib takes a second to load
 
     if not rows:
         return

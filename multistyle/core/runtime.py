@@ -1,5 +1,6 @@
 """Device, threads and seeds."""
 import os
+import platform
 import random
 import signal
 
@@ -42,3 +43,20 @@ def quiet_exit_on_sigterm(worker_id: int = 0) -> None:
     the signal, a worker makes the main process fail before it can save. Exiting cleanly instead lets
     the main process take the signal as an interrupt, save, and then shut down."""
     signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(0))
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where readable)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        return cpu
+
+
+def describe_machine(device: torch.device) -> str:
+    """What a run's figures were measured on: the GPU's name, or the CPU's and the threads torch uses."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{cpu_name()}, {torch.get_num_threads()} threads"

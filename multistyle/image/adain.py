@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from multistyle.core.blend import blend_weights
-from multistyle.core.checkpoint import load_tensors
+from multistyle.core.checkpoint import load_checked_weights
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import channel_mean_std
 from multistyle.core.progress import make_progress
@@ -24,12 +24,23 @@ from multistyle.core.runtime import select_device
 from multistyle.core.vgg import VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
-from multistyle.image.io import IMAGE_SUFFIXES, ImageLike, file_sources, fit_long_side, image_grid, load_image, resize, save_image
+from multistyle.image.io import (
+    IMAGE_SUFFIXES,
+    ImageLike,
+    file_sources,
+    fit_long_side,
+    image_grid,
+    load_image,
+    pad_to_multiple,
+    resize,
+    save_image,
+)
 from multistyle.image.result import ImageResult
 
 ENCODER_LAYER = "relu4_1"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 SHIPPED_DECODER = "adain_decoder.safetensors"
+MULTIPLE = 8  # relu4_1 is 1/8 of the input and the decoder upsamples three times: sides are padded to multiples of 8
 
 # The decoder mirrors VGG-19 from relu4_1 back to pixels: (in, out) channels per 3x3 conv, "up" = 2x nearest.
 DECODER_PLAN = (
@@ -102,23 +113,7 @@ def load_decoder(path: str | Path | None = None) -> Decoder:
     if not path.is_file():
         hint = " (train one with `multistyle image train-adain`)" if path.name == SHIPPED_DECODER else ""
         raise WeightsError(f"{path}: decoder file not found{hint}")
-    tensors = load_tensors(path)
-    decoder = Decoder()
-    expected = decoder.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise WeightsError(
-            f"{path}: not an AdaIN decoder of this architecture "
-            f"(missing {missing[:3] or 'none'}, unexpected {unexpected[:3] or 'none'})"
-        )
-    for name, tensor in expected.items():
-        if tensors[name].shape != tensor.shape:
-            raise WeightsError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, this decoder needs {tuple(tensor.shape)}")
-        if not torch.isfinite(tensors[name]).all():
-            raise WeightsError(f"{path}: {name} holds NaN or infinite weights")
-    decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
-    return decoder.eval().requires_grad_(False)
+    return load_checked_weights(Decoder(), path, "an AdaIN decoder")
 
 
 class AdaINNetwork(nn.Module):
@@ -202,17 +197,6 @@ def load_masks(masks: Sequence[ImageLike], size: tuple[int, int], n_styles: int)
     return loaded
 
 
-def pad_to_multiple(image: torch.Tensor, multiple: int = 8) -> torch.Tensor:
-    """Reflect-pad the bottom and right edges to a multiple of `multiple` (relu4_1 is 1/8 of the input and the
-    decoder upsamples three times); crop the result back to the input's size afterwards."""
-    h, w = image.shape[-2:]
-    pad_h, pad_w = -h % multiple, -w % multiple
-    if not (pad_h or pad_w):
-        return image
-    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
-
-
 class AdaIN:
     """Huang & Belongie (2017): arbitrary style transfer in one pass through an encoder, AdaIN and a decoder.
 
@@ -254,9 +238,10 @@ class AdaIN:
         return stats
 
     @torch.no_grad()
-    def __call__(self, content: ImageLike, style: ImageLike | Sequence[ImageLike], *,
+    def __call__(self, content: ImageLike, style: ImageLike | StyleStats | Sequence[ImageLike | StyleStats], *,
                  masks: Sequence[ImageLike] | None = None, **overrides: Any) -> ImageResult:
-        """Stylise `content` with `style` (or several, blended by `style_blend` or placed by `masks`).
+        """Stylise `content` with `style` (or several, blended by `style_blend` or placed by `masks`). A style may
+        also be statistics from `style_stats`, computed once for many contents (the frames of a clip).
 
         Overrides: alpha, style_blend, preserve_color, size. The output is exactly `size` on its long side
         (the content's own size with size 0), whatever the divisibility of its sides."""
@@ -270,18 +255,21 @@ class AdaIN:
         image = resize(image, (h, w))
         style_side = cfg.size or max(h, w)
         region_masks = load_masks(masks, (h, w), len(styles)) if masks else None
-        stats = [self.style_stats(s, style_side, image if cfg.preserve_color else None) for s in styles]
+        if cfg.preserve_color and any(isinstance(s, StyleStats) for s in styles):
+            raise InputError("preserve_color recolours the style image itself: give images, not precomputed statistics")
+        stats = [s if isinstance(s, StyleStats) else self.style_stats(s, style_side, image if cfg.preserve_color else None)
+                 for s in styles]
         loaded = time.perf_counter()
         output = self.network(
-            pad_to_multiple(image).to(self.device), stats, alpha=cfg.alpha,
+            pad_to_multiple(image, MULTIPLE).to(self.device), stats, alpha=cfg.alpha,
             weights=blend_weights(cfg.style_blend, len(styles)) if not region_masks else None,
-            masks=[pad_to_multiple(m).to(self.device) for m in region_masks] if region_masks else None,
+            masks=[pad_to_multiple(m, MULTIPLE).to(self.device) for m in region_masks] if region_masks else None,
         )
         output = output[..., :h, :w].clamp(0, 1).cpu()
         done = time.perf_counter()
         return ImageResult(output, "adain", config_dict(cfg), seconds=done - start,
                            timings={"load": loaded - start, "stylise": done - loaded},
-                           sources=file_sources(content, *styles, *(masks or [])))
+                           sources=file_sources(content, *(s for s in styles if not isinstance(s, StyleStats)), *(masks or [])))
 
 
 def list_images(folder: Path) -> list[Path]:

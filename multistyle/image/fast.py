@@ -17,13 +17,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from multistyle.core.checkpoint import load_tensors, read_json
+from multistyle.core.checkpoint import load_checked_weights, read_json
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.runtime import seed_everything, select_device
 from multistyle.core.vgg import check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
-from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_image, resize
+from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_image, pad_to_multiple, resize
 from multistyle.image.result import ImageResult
 
 SHIPPED = "fast"  # multistyle/image/weights/fast/NAME.safetensors + NAME.json
@@ -102,25 +102,15 @@ def model_info(path: Path) -> dict[str, Any]:
 def load_network(path: str | Path) -> tuple[TransformNet, dict[str, Any]]:
     """A trained network and its JSON, checked against the architecture the JSON names."""
     path = Path(path)
-    tensors = load_tensors(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: model file not found")
     info = model_info(path)
     arch = info.get("architecture", {})
     try:
         net = TransformNet(tuple(arch["channels"]), int(arch["blocks"]))
     except (KeyError, TypeError, ValueError):
         raise WeightsError(f"{path.with_suffix('.json')}: lacks a valid 'architecture' (channels, blocks)") from None
-    expected = net.state_dict()
-    if set(tensors) != set(expected):
-        missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
-        raise WeightsError(f"{path}: not a per-style network of this architecture (missing {missing[:2] or 'none'}, "
-                           f"unexpected {unexpected[:2] or 'none'})")
-    for name, tensor in expected.items():
-        if tensors[name].shape != tensor.shape:
-            raise WeightsError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, the architecture needs {tuple(tensor.shape)}")
-        if not torch.isfinite(tensors[name]).all():
-            raise WeightsError(f"{path}: {name} holds NaN or infinite weights")
-    net.load_state_dict({k: v.float() for k, v in tensors.items()})
-    return net.eval().requires_grad_(False), info
+    return load_checked_weights(net, path, "a per-style network"), info
 
 
 def resolve_style(name_or_path: str | Path) -> Path:
@@ -137,15 +127,6 @@ def resolve_style(name_or_path: str | Path) -> Path:
         known = ", ".join(styles) or "none ship with this install"
         raise InputError(f"unknown style {name_or_path!r}; shipped styles: {known} (or give a .safetensors file)")
     return styles[str(name_or_path)]
-
-
-def pad_to_multiple(image: torch.Tensor, multiple: int = MULTIPLE) -> torch.Tensor:
-    h, w = image.shape[-2:]
-    pad_h, pad_w = -h % multiple, -w % multiple
-    if not (pad_h or pad_w):
-        return image
-    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-    return torch.nn.functional.pad(image, (0, pad_w, 0, pad_h), mode=mode)
 
 
 class FastStyle:
@@ -175,10 +156,6 @@ class FastStyle:
         network, info = load_network(resolve_style(path))
         return cls(network, info, config, **overrides)
 
-    @property
-    def texture_mode(self) -> bool:
-        return bool(self.info.get("config", {}).get("texture", False))
-
     @torch.no_grad()
     def __call__(self, content: ImageLike, **overrides: Any) -> ImageResult:
         """Stylise `content`; overrides: size, strength, preserve_color."""
@@ -189,7 +166,7 @@ class FastStyle:
         h, w = fit_long_side(*image.shape[-2:], cfg.size)
         check_memory_for_vgg(h + MULTIPLE, w + MULTIPLE, backward=False, device=self.device)
         image = resize(image, (h, w))
-        output = self.network(pad_to_multiple(image).to(self.device))[..., :h, :w].clamp(0, 1).cpu()
+        output = self.network(pad_to_multiple(image, MULTIPLE).to(self.device))[..., :h, :w].clamp(0, 1).cpu()
         if cfg.preserve_color:
             output = color.with_chroma_of(output, image)
         output = cfg.strength * output + (1 - cfg.strength) * image
@@ -205,6 +182,6 @@ class FastStyle:
         check_memory_for_vgg(height, width, backward=False, device=self.device)
         start = time.perf_counter()
         noise = torch.rand(1, 3, height, width, generator=seed_everything(seed))
-        output = self.network(pad_to_multiple(noise).to(self.device))[..., :height, :width].clamp(0, 1).cpu()
+        output = self.network(pad_to_multiple(noise, MULTIPLE).to(self.device))[..., :height, :width].clamp(0, 1).cpu()
         return ImageResult(output, "fast-texture", {"size": [height, width], "seed": seed, "style": self.info.get("name")},
                            seconds=time.perf_counter() - start)

@@ -115,6 +115,17 @@ def as_image_tensor(image: ImageLike, name: str = "image") -> torch.Tensor:
     return tensor
 
 
+def pad_to_multiple(image: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad the bottom and right edges (reflecting, or repeating edges too thin to reflect) to sides divisible by
+    `multiple`, for networks that downsample and upsample; crop their output back to the input's size."""
+    h, w = image.shape[-2:]
+    pad_h, pad_w = -h % multiple, -w % multiple
+    if not (pad_h or pad_w):
+        return image
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
+
+
 def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
     """(H, W) scaled so that max(H, W) == long_side, keeping the aspect ratio; long_side 0 keeps the size."""
     if long_side == 0:

@@ -56,13 +56,21 @@ class ImageMeasures:
     def __init__(self, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
         self.vgg = VGGFeatures(STYLE_LAYERS).to(self.device)
+        self._reference: tuple[torch.Tensor, dict[str, torch.Tensor]] | None = None
 
     @torch.no_grad()
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.vgg(image.to(self.device))
 
+    def reference_features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Features of a style or content image, kept while the same tensor is scored against again (every frame
+        of a clip, every output against one painting)."""
+        if self._reference is None or self._reference[0] is not image:
+            self._reference = (image, self.features(image))
+        return self._reference[1]
+
     def style_distance(self, output: torch.Tensor, style: torch.Tensor) -> float:
-        return scale_free_style_distance(self.features(output), self.features(style))
+        return scale_free_style_distance(self.features(output), self.reference_features(style))
 
     def content_distance(self, output: torch.Tensor, content: torch.Tensor) -> float:
-        return relative_distance(self.features(output)[CONTENT_LAYER], self.features(content)[CONTENT_LAYER])
+        return relative_distance(self.features(output)[CONTENT_LAYER], self.reference_features(content)[CONTENT_LAYER])

@@ -5,7 +5,6 @@ trains on noise with the style term alone. Runs inside the shared training scaff
 OUT/ holds model.safetensors (fp16) + model.json (architecture, config, figures), log.jsonl, loss.png and
 checkpoint/ (what --resume needs).
 """
-import platform
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from multistyle.core.checkpoint import load_training_state, save_tensors, save_t
 from multistyle.core.config import config_dict
 from multistyle.core.losses import gram_matrix, total_variation
 from multistyle.core.run import CHECKPOINT, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, plot_losses, trim_log
-from multistyle.core.runtime import quiet_exit_on_sigterm, seed_everything, select_device
+from multistyle.core.runtime import describe_machine, quiet_exit_on_sigterm, seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures
 from multistyle.errors import ConfigError
 from multistyle.image.data import collect_images, random_crop
@@ -116,17 +115,6 @@ class PerceptualLoss:
         if cfg.tv_weight:
             terms["tv"] = cfg.tv_weight * total_variation(output)
         return terms
-
-
-def describe_machine(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
-    except OSError:
-        cpu = platform.processor()
-    return f"{cpu}, {torch.get_num_threads()} threads"
 
 
 def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progress: bool = False) -> dict:

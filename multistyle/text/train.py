@@ -17,7 +17,6 @@ needs).
 import dataclasses
 import logging
 import math
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from multistyle.core.checkpoint import (
 )
 from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, trim_log
 from multistyle.core.run import run_config as core_run_config
-from multistyle.core.runtime import flush_denormals, seed_everything, select_device
+from multistyle.core.runtime import describe_machine, flush_denormals, seed_everything, select_device
 from multistyle.errors import WeightsError
 from multistyle.text.bundle import (
     CALIBRATION,
@@ -229,18 +228,6 @@ def mean_losses(records: list[dict[str, float]]) -> dict[str, float]:
 def run_config(out_dir: str | Path, file: str | Path | None, resume: bool, sets: tuple[str, ...] = (), **flags) -> CrossAlignConfig:
     """A new run's config (defaults < file < --set < flags), or a resumed run's saved config with schedule changes."""
     return core_run_config(CrossAlignConfig, out_dir, resume, RESUMABLE, file, sets, **flags)
-
-
-def describe_machine(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return f"{cpu}, {torch.get_num_threads()} threads"
 
 
 def train(

@@ -75,13 +75,14 @@ class VideoTransfer:
         self.config.validate()
         self.show_progress = show_progress
 
-    def _stylizer(self, style: ImageLike):
+    def _stylizer(self, style: ImageLike, size: tuple[int, int]):
         cfg = self.config
         if cfg.method == "adain":
             from multistyle.image.adain import AdaIN
 
             model = AdaIN.from_pretrained(size=0, alpha=cfg.alpha)
-            return lambda frame: model(frame, style).tensor  # style statistics are cached for file styles
+            stats = model.style_stats(style, max(size))  # the style is encoded once for the whole clip
+            return lambda frame: model(frame, stats).tensor
         from multistyle.image.fast import FastStyle
 
         model = FastStyle.from_pretrained(str(style), size=0, strength=cfg.alpha)
@@ -90,13 +91,9 @@ class VideoTransfer:
     def __call__(self, clip: str | Path | Clip, style: ImageLike) -> VideoResult:
         cfg = self.config
         clip = clip if isinstance(clip, Clip) else read_clip(clip, cfg.max_frames, cfg.fps)
-        stylise = self._stylizer(style)
-        if cfg.method == "adain" and not isinstance(style, (str, Path)):
-            from multistyle.image.io import load_image
-
-            style = load_image(style)  # an in-memory style is converted once, not per frame
-        flow = FlowEstimator()
         size = frame_size(clip.frames[0], cfg.size)
+        stylise = self._stylizer(style, size)
+        flow = FlowEstimator()
         outputs, spent = [], {"stylise": 0.0, "flow": 0.0}
         start = time.perf_counter()
         previous_frame = None

@@ -141,12 +141,12 @@ def create_app() -> FastAPI:
 
     @app.get("/api/sample/{kind}/{name}")
     def sample(kind: str, name: str):
-        from multistyle.image.io import load_image
+        from multistyle.image.io import encode_image, load_image
 
         table = SAMPLE_PHOTOS if kind == "photo" else SAMPLE_STYLES
         if name not in table:
             return JSONResponse({"error": f"no sample {name!r}"}, status_code=404)
-        return Response(base64.b64decode(png_url(load_image(sample_path(table[name]), 192)).split(",", 1)[1]), media_type="image/png")
+        return Response(encode_image(load_image(sample_path(table[name]), 192), ".png"), media_type="image/png")
 
     @app.post("/api/image")
     async def image(
