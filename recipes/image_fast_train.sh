@@ -11,8 +11,8 @@ export OMP_NUM_THREADS=${THREADS:-1}
 for style in "$@"; do
   out="out/fast/$(basename "${style%.*}")"
   if [ -f "$out/checkpoint/state.safetensors" ]; then
-    nice "$PY" -m multistyle image train-fast --out "$out" --resume --max-minutes "${MINUTES:-120}" --quiet
+    nice "$PY" -m multistyle image train-fast --out "$out" --resume --max-minutes "${MINUTES:-120}" --quiet || echo "$style: stopped"
   else
-    nice "$PY" -m multistyle image train-fast "$style" --config configs/image/fast_cpu.toml --out "$out" --max-minutes "${MINUTES:-120}" --quiet
+    nice "$PY" -m multistyle image train-fast "$style" --config configs/image/fast_cpu.toml --out "$out" --max-minutes "${MINUTES:-120}" --quiet || echo "$style: stopped"
   fi
 done

@@ -82,7 +82,8 @@ def test_text_accepts_one_sentence_or_many():
     model = TextTransfer.from_pretrained()
     one = model("the food was cold .", to="positive")
     many = model(["the food was cold .", "great staff"], to="positive")
-    assert one.text == many.texts[0] and len(many) == 2 and one.strength == model.strength
+    assert one.text == many.texts[0] and len(many) == 2 and one.strength is None  # chosen per sentence
+    assert model("the food was cold .", to="positive", select=False).strength == model.strength
     with pytest.raises(InputError, match="empty"):
         model(["fine", "   "])
     with pytest.raises(InputError, match="--strength"):

@@ -65,7 +65,7 @@ def sequence_score(model, h0, words):
 def test_beam_search_is_greedy_at_width_one_and_exhaustive_when_wide_enough():
     model = tiny_model(vocab_size=6)  # candidate words per step: <eos>, <unk>, 4, 5
     h0 = torch.randn(5, 16)
-    greedy = beam_search(model, h0, beam=1, max_len=4)
+    greedy = beam_search(model, h0, beam=1, max_len=4, block_repeats=False)
     for i in range(5):
         x, h, expected = model.go_vectors(1), h0[i : i + 1], []
         for _ in range(4):
@@ -79,11 +79,34 @@ def test_beam_search_is_greedy_at_width_one_and_exhaustive_when_wide_enough():
         assert greedy[i] == expected
 
     words = [3, 4, 5]  # with max_len 2, 16 hypotheses in all: a beam of 16 keeps every one
-    best = beam_search(model, h0, beam=16, max_len=2)
+    best = beam_search(model, h0, beam=16, max_len=2, block_repeats=False)
     for i in range(5):
         candidates = [[EOS]] + [[w, EOS] for w in words] + [list(p) for p in itertools.product(words, repeat=2)]
         winner = max(candidates, key=lambda c: sequence_score(model, h0[i], c))
         assert best[i] == [w for w in winner if w != EOS]
+
+
+@torch.no_grad()
+@pytest.mark.parametrize("beam", [1, 3])
+def test_decoding_repeats_no_bigram_and_respects_minimum_lengths(beam):
+    model = tiny_model(vocab_size=7)  # four real words: left free, a 12-word sentence must loop
+    h0 = torch.randn(20, 16)
+    model.project.bias.data[EOS] = -10.0  # <eos> unlikely: sentences run long
+    free = beam_search(model, h0, beam=beam, max_len=12, block_repeats=False)
+    assert any(repeats_a_bigram(s) for s in free), "the check below must be able to fail"
+    blocked = beam_search(model, h0, beam=beam, max_len=12)
+    assert not any(repeats_a_bigram(s) for s in blocked)
+
+    model.project.bias.data[EOS] = 10.0  # <eos> first everywhere, unless forbidden
+    assert all(s == [] for s in beam_search(model, h0, beam=beam, max_len=12))
+    minimum = torch.arange(20) % 6
+    bounded = beam_search(model, h0, beam=beam, max_len=12, min_lengths=minimum, block_repeats=False)
+    assert [len(s) for s in bounded] == minimum.tolist()
+
+
+def repeats_a_bigram(ids: list[int]) -> bool:
+    bigrams = list(zip(ids, ids[1:]))
+    return len(bigrams) != len(set(bigrams))
 
 
 def test_strength_pushes_each_style_vector_away_from_the_other():

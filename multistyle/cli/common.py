@@ -37,6 +37,15 @@ def parse_blend(text: str | None) -> tuple[float, ...] | None:
         raise InputError(f"--style-blend must be comma-separated numbers such as 0.7,0.3, not {text!r}") from None
 
 
+def on_off(text: str | None, option: str) -> bool | None:
+    """`--option on|off` as a bool (None when not given)."""
+    if text is None:
+        return None
+    if text.lower() not in ("on", "off"):
+        raise InputError(f"{option} must be on or off, not {text!r}")
+    return text.lower() == "on"
+
+
 def sets(values: list[str] | None) -> tuple[str, ...]:
     return tuple(values or ())
 

@@ -5,10 +5,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, sets
+from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, on_off, sets
 from multistyle.core.config import load_config
 from multistyle.errors import InputError
-from multistyle.text.config import CalibrationConfig, CrossAlignConfig, EvaluationConfig, EvaluatorConfig, TransferConfig
+from multistyle.text.config import (
+    CalibrationConfig,
+    CrossAlignConfig,
+    EvaluationConfig,
+    EvaluatorConfig,
+    SelectorConfig,
+    TransferConfig,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Text sentiment transfer: Shen et al.'s cross-aligned autoencoder.")
 C, E, TC, CC, EC = CrossAlignConfig, EvaluatorConfig, TransferConfig, CalibrationConfig, EvaluationConfig
@@ -70,6 +77,28 @@ def train_evaluator(
                + (f", LM dev perplexity {figures['lm_dev_perplexity']:.1f}" if "lm_dev_perplexity" in figures else ""))
 
 
+@app.command("train-selector")
+def train_selector(
+    model: Annotated[Path, typer.Option(help="Trained model folder; selector.safetensors and selector.json are written into it.")],
+    data: Annotated[Path, typer.Option(help="Shen-format folder; the selector learns from its train split.")],
+    config: ConfigFile = None,
+    set_: Sets = None,
+    device: Device = None,
+    quiet: Quiet = False,
+):
+    """Train the models that pick one candidate rewrite per sentence (a bag-of-n-grams classifier and a GRU language
+    model, both other than the evaluator's)."""
+    from multistyle.core.config import load_config
+    from multistyle.text.selector import train_selector as train_models
+
+    guard([model / "selector.safetensors", model / "selector.json"], read_folders=[data])
+    cfg = load_config(SelectorConfig, config, sets(set_), device=device)
+    figures = train_models(model, data, cfg, show_progress=not quiet)
+    typer.echo(f"wrote {model}/selector.safetensors: classifier dev accuracy {figures['classifier_dev_accuracy']:.1f} %, "
+               f"language model dev perplexity {figures['lm_dev_perplexity']:.1f} "
+               f"({figures['classifier_seconds'] + figures['lm_seconds']:.0f} s)")
+
+
 @app.command("transfer")
 def transfer(
     texts: Annotated[Optional[list[str]], typer.Argument(help="Sentences to rewrite (or --input FILE, or text piped in; several sentences in one text are rewritten one by one).")] = None,
@@ -81,6 +110,7 @@ def transfer(
     set_: Sets = None,
     beam: Annotated[Optional[int], typer.Option(help=default(TC, "beam", "Beam width; 1 is greedy decoding."))] = None,
     strength: Annotated[Optional[float], typer.Option(help="Style strength: 0 is the model as trained, higher flips more sentences and keeps fewer words (default: the model's calibrated one).")] = None,
+    select: Annotated[Optional[str], typer.Option(help="on: write each sentence at several strengths and keep the least change that reads as the target (the model's selector); off: the raw model at one strength. [default: on]")] = None,
     tokens: Annotated[Optional[bool], typer.Option("--tokens", help="Write space-separated corpus tokens, not detokenised text.")] = None,
     device: Device = None,
 ):
@@ -108,10 +138,11 @@ def transfer(
         empty = next((n for n, line in enumerate(lines, 1) if not split_words(line)), None)
         if empty is not None:
             raise InputError(f"{input}: line {empty} is empty; give one sentence a line")
-    cfg = load_config(TransferConfig, config, sets(set_), to=to, beam=beam, strength=strength, keep_tokens=tokens, device=device)
+    cfg = load_config(TransferConfig, config, sets(set_), to=to, beam=beam, strength=strength, select=on_off(select, "--select"),
+                      keep_tokens=tokens, device=device)
     check_request(cfg.to, cfg.beam, cfg.strength)
     model_api = TextTransfer.from_dir(model, cfg.device) if model is not None else TextTransfer.from_pretrained(cfg.device)
-    result = model_api(lines, cfg.to, beam=cfg.beam, strength=cfg.strength, keep_tokens=cfg.keep_tokens)
+    result = model_api(lines, cfg.to, beam=cfg.beam, strength=cfg.strength, select=cfg.select, keep_tokens=cfg.keep_tokens)
     if output is not None:
         write_lines(output, result.texts)
         typer.echo(f"wrote {output} ({len(result)} sentences)")
@@ -123,7 +154,7 @@ def transfer(
 @app.command("evaluate")
 def evaluate(
     data: Annotated[Path, typer.Option(help="Shen-format folder whose test split (and reference.{0,1}) is scored against.")],
-    evaluator: Annotated[Path, typer.Option(help="Evaluator folder from `text train-evaluator`.")],
+    evaluator: Annotated[Optional[Path], typer.Option(help="Evaluator folder from `text train-evaluator` (default: the shipped Yelp evaluator).")] = None,
     model: Annotated[Optional[Path], typer.Option(help="A trained model to transfer the test split with and score.")] = None,
     outputs: Annotated[Optional[list[Path]], typer.Option(help="PREFIX of PREFIX.0 (neg->pos) and PREFIX.1 (pos->neg); repeatable.")] = None,
     config: ConfigFile = None,
@@ -131,6 +162,7 @@ def evaluate(
     peers: Annotated[Optional[bool], typer.Option("--peers", help="Also score every system in DATA/peers.")] = None,
     beam: Annotated[Optional[int], typer.Option(help=default(EC, "beam", "Beam width for --model."))] = None,
     strength: Annotated[Optional[float], typer.Option(help="Style strength for --model (default: its calibrated one).")] = None,
+    select: Annotated[Optional[str], typer.Option(help="on|off: --model picks among several strengths per sentence with its selector. [default: on]")] = None,
     save_outputs: Annotated[Optional[Path], typer.Option(help="Write --model's transfers to PREFIX.0 and PREFIX.1.")] = None,
     table: Annotated[Optional[Path], typer.Option(help="Also write the markdown table here, and its figures to TABLE.json.")] = None,
     by_direction: Annotated[Optional[bool], typer.Option("--by-direction", help="Add a table that scores each direction alone.")] = None,
@@ -142,11 +174,14 @@ def evaluate(
 
     written = [Path(f"{save_outputs}.{i}") for i in (0, 1)] if save_outputs is not None else []
     written += [table, Path(f"{table}.json")] if table is not None else []
+    from multistyle.text.evaluator import SHIPPED_EVALUATOR
+
+    evaluator = evaluator or SHIPPED_EVALUATOR
     guard(written, [evaluator, *(model and [model] or [])], read_folders=[data])
-    cfg = load_config(EvaluationConfig, config, sets(set_), peers=peers, beam=beam, strength=strength, by_direction=by_direction,
-                      device=device)
+    cfg = load_config(EvaluationConfig, config, sets(set_), peers=peers, beam=beam, strength=strength,
+                      select=on_off(select, "--select"), by_direction=by_direction, device=device)
     rows, markdown = score(data, evaluator, model_dir=model, output_prefixes=outputs or [], peers=cfg.peers, beam=cfg.beam,
-                           strength=cfg.strength, save_outputs=save_outputs, by_direction=cfg.by_direction, device=cfg.device)
+                           strength=cfg.strength, select=cfg.select, save_outputs=save_outputs, by_direction=cfg.by_direction, device=cfg.device)
     typer.echo(markdown, nl=False)
     if table is not None:
         write_results(table, rows, markdown)
@@ -157,7 +192,7 @@ def evaluate(
 def calibrate(
     model: Annotated[Path, typer.Option(help="Trained model folder; calibration.json is written into it.")],
     data: Annotated[Path, typer.Option(help="Shen-format folder whose dev split is swept.")],
-    evaluator: Annotated[Path, typer.Option(help="Evaluator folder from `text train-evaluator`.")],
+    evaluator: Annotated[Optional[Path], typer.Option(help="Evaluator folder from `text train-evaluator` (default: the shipped Yelp evaluator).")] = None,
     config: ConfigFile = None,
     set_: Sets = None,
     accuracy: Annotated[Optional[float], typer.Option(help=default(CC, "accuracy", "Dev transfer accuracy (%) the chosen strength must reach."))] = None,
@@ -171,10 +206,11 @@ def calibrate(
     from multistyle.text.bundle import CALIBRATION
     from multistyle.text.calibrate import calibrate as sweep
     from multistyle.text.calibrate import sweep_table
+    from multistyle.text.evaluator import SHIPPED_EVALUATOR
 
     cfg = load_config(CalibrationConfig, config, sets(set_), accuracy=accuracy, step=step, max_strength=max_strength, beam=beam,
                       device=device)
-    result = sweep(model, data, evaluator, target_accuracy=cfg.accuracy, step=cfg.step, max_strength=cfg.max_strength,
+    result = sweep(model, data, evaluator or SHIPPED_EVALUATOR, target_accuracy=cfg.accuracy, step=cfg.step, max_strength=cfg.max_strength,
                    beam=cfg.beam, device=cfg.device, show_progress=not quiet)
     typer.echo(sweep_table(result), nl=False)
     typer.echo(f"strength {result['strength']:g}: dev accuracy {result['dev']['accuracy']:.1f} %, self-BLEU {result['dev']['self_bleu']:.1f}; "

@@ -109,7 +109,8 @@ class PerceptualLoss:
         if not cfg.texture:
             with torch.no_grad():
                 targets = self.vgg(content)
-            content_error = sum(((features[n] - targets[n]).square().mean((1, 2, 3)) / targets[n].square().mean((1, 2, 3))).mean()
+            # relative to the batch's feature energy, not each crop's: a near-black crop has almost none (NaN at step 524)
+            content_error = sum((features[n] - targets[n]).square().mean() / (targets[n].square().mean() + 1e-8)
                                 for n in cfg.content_layers)
             terms["content"] = cfg.content_weight * content_error / len(cfg.content_layers)
         if cfg.tv_weight:

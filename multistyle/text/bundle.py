@@ -14,6 +14,7 @@ from multistyle.core.config import config_dict, from_dict
 from multistyle.errors import WeightsError
 from multistyle.text.config import CrossAlignConfig
 from multistyle.text.model import CrossAlignedAutoencoder
+from multistyle.text.selector import Selector, load_selector
 from multistyle.text.vocab import Vocab
 
 CONFIG, VOCAB, WEIGHTS, FIGURES, CALIBRATION = "config.json", "vocab.txt", "model.safetensors", "figures.json", "calibration.json"
@@ -25,6 +26,7 @@ class TrainedModel:
     vocab: Vocab
     config: CrossAlignConfig
     strength: float = 0.0  # the default style strength (calibration.json), 0 without one
+    selector: Selector | None = None  # picks among a strength ladder (selector.safetensors), None without one
 
 
 def save_config(folder: str | Path, config: CrossAlignConfig) -> None:
@@ -71,7 +73,8 @@ def load_model(folder: str | Path, device: torch.device | str = "cpu") -> Traine
     vocab = Vocab.load(folder / VOCAB)
     model = CrossAlignedAutoencoder(len(vocab), config)
     load_weights_into(model, folder, WEIGHTS, CONFIG, vocab)
-    return TrainedModel(model.to(device).eval(), vocab, config, calibrated_strength(folder))
+    selector = load_selector(folder, len(vocab), device)
+    return TrainedModel(model.to(device).eval(), vocab, config, calibrated_strength(folder), selector)
 
 
 def calibrated_strength(folder: Path) -> float:

@@ -90,12 +90,49 @@ class EvaluatorConfig:
 
 
 @dataclass
+class SelectorConfig:
+    """The selection models (`text train-selector`, see multistyle.text.selector) and the rule that picks a candidate."""
+
+    max_len: int = 20  # training sentences are truncated to the autoencoder's length
+    batch_size: int = 64
+    seed: int = 1  # the evaluator's is 0
+    device: str = "auto"
+    # classifier: logistic regression on words and hashed bigrams
+    buckets: int = 131072
+    classifier_epochs: int = 2
+    classifier_lr: float = 0.01
+    # language model: one GRU layer
+    lm_dim_emb: int = 128
+    lm_dim_h: int = 256
+    lm_epochs: int = 1
+    lr: float = 1e-3
+    # selection
+    # (strength, copy bonus) of each candidate: chosen on the dev split from a 5 x 4 grid (strengths 0-1.5, bonuses 0-4)
+    candidates: tuple[tuple[float, ...], ...] = ((0.0, 0.0), (0.35, 0.0), (0.7, 0.0), (0.7, 2.0), (0.7, 4.0), (1.0, 0.0),
+                                                 (1.0, 1.0), (1.5, 2.0))
+    threshold: float = 0.35  # a candidate is accepted when the classifier gives the target style at least this
+    fluency_weight: float = 0.4  # of the mean log-probability per token, against the content overlap in [0, 1]
+
+    def validate(self) -> None:
+        for name in ("max_len", "batch_size", "buckets", "lm_dim_emb", "lm_dim_h"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1")
+        if self.classifier_epochs < 0 or self.lm_epochs < 0 or self.lr <= 0 or self.classifier_lr <= 0:
+            raise InputError("epochs must not be negative and learning rates must be positive")
+        if not self.candidates or any(len(c) != 2 or min(c) < 0 for c in self.candidates):
+            raise InputError("candidates must be a non-empty list of [strength, copy bonus] pairs, both >= 0")
+        if not 0 < self.threshold < 1 or self.fluency_weight < 0:
+            raise InputError("threshold must be in (0, 1) and fluency_weight >= 0")
+
+
+@dataclass
 class TransferConfig:
     """Settings of `text transfer` (and the defaults of TextTransfer's call)."""
 
     to: str = "flip"  # positive, negative, or flip (each sentence to the style it lacks)
     beam: int = 1  # beam width; 1 is greedy decoding
-    strength: float | None = None  # style strength; None: the model's calibrated one
+    strength: float | None = None  # style strength; None: the model's calibrated one, or per sentence with select
+    select: bool = True  # pick among the selector's strength ladder per sentence (when the model has a selector)
     keep_tokens: bool = False  # space-separated corpus tokens instead of detokenised text
     device: str = "auto"
 
@@ -116,7 +153,8 @@ class EvaluationConfig:
     """Settings of `text evaluate`."""
 
     beam: int = 1  # beam width for --model
-    strength: float | None = None  # style strength for --model; None: its calibrated one
+    strength: float | None = None  # style strength for --model; None: its calibrated one, or per sentence with select
+    select: bool = True  # --model picks among its selector's strength ladder per sentence
     peers: bool = False  # also score every system in DATA/peers
     by_direction: bool = False  # add a table that scores each direction alone
     device: str = "auto"

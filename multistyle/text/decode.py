@@ -1,4 +1,13 @@
-"""Writing sentences with a trained autoencoder: beam search (beam 1 is greedy decoding) and batched transfer."""
+"""Writing sentences with a trained autoencoder: beam search (beam 1 is greedy decoding) and batched transfer.
+
+Decoding never repeats a bigram within a sentence (the autoencoder's commonest fault is looping on a phrase,
+"i love this place this place") and, given each sentence's minimum length, does not end it before that.
+A copy bonus adds to a hypothesis's score for each source word it writes (as often as the source has it),
+which keeps the content words the autoencoder tends to drop ("... and the staff.") and unknown words.
+"""
+import math
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -8,13 +17,18 @@ from multistyle.text.vocab import EOS, GO, PAD
 
 
 @torch.no_grad()
-def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max_len: int) -> list[list[int]]:
+def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max_len: int,
+                min_lengths: torch.Tensor | None = None, block_repeats: bool = True,
+                sources: list[list[int]] | None = None, copy_bonus: float = 0.0) -> list[list[int]]:
     """The best word ids (without <eos>, at most `max_len`) from each generator state in h0 (B, dim_h).
 
     Hypotheses are ranked by their mean log-probability per word (with <eos>), so that short
-    sentences win no advantage; with beam 1 this is greedy decoding.
+    sentences win no advantage; with beam 1 this is greedy decoding. `min_lengths` (B,) forbids <eos>
+    before that many words; `block_repeats` forbids a word that would repeat a bigram already written;
+    `copy_bonus` is added to the score of each word still unused from that row's `sources` sentence.
     """
     n, vocab_size, device = len(h0), model.vocab_size, h0.device
+    min_rows = None if min_lengths is None else min_lengths.to(device).repeat_interleave(beam)
     h = h0.repeat_interleave(beam, dim=0)
     scores = torch.full((n, beam), float("-inf"), device=device)
     scores[:, 0] = 0.0  # a single live hypothesis to start with
@@ -23,22 +37,52 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     only_pad = torch.full((vocab_size,), float("-inf"), device=device)
     only_pad[PAD] = 0.0  # a finished hypothesis extends with <pad> at no cost: its score stays put
     x = model.go_vectors(n * beam)
-    for _ in range(max_len):
+    unused = None
+    if copy_bonus and sources is not None:
+        unused = torch.zeros((n, vocab_size), device=device)
+        for row, ids in enumerate(sources):
+            unused[row].index_add_(0, torch.tensor(ids, dtype=torch.long, device=device), torch.ones(len(ids), device=device))
+        unused = unused.repeat_interleave(beam, dim=0)
+    for t in range(max_len):
         logits, h = model.step(x, h)
         logits[:, [PAD, GO]] = float("-inf")
-        log_probs = F.log_softmax(logits, dim=-1).view(n, beam, vocab_size)
+        if min_rows is not None:
+            logits[min_rows > t, EOS] = float("-inf")
+        if block_repeats and t >= 1:
+            _forbid_repeated_bigrams(logits, words.view(n * beam, -1))
+        log_probs = F.log_softmax(logits, dim=-1)
+        if unused is not None:
+            log_probs = log_probs + copy_bonus * (unused > 0)
+        log_probs = log_probs.view(n, beam, vocab_size)
         log_probs = torch.where(finished.unsqueeze(-1), only_pad, log_probs)
         scores, flat = (scores.unsqueeze(-1) + log_probs).view(n, -1).topk(beam, dim=1)
         parent, word = flat // vocab_size, flat % vocab_size
-        words = torch.cat([words.gather(1, parent.unsqueeze(-1).expand(-1, -1, words.shape[-1])), word.unsqueeze(-1)], dim=-1)
-        finished = finished.gather(1, parent) | (word == EOS)
-        h = h.view(n, beam, -1).gather(1, parent.unsqueeze(-1).expand(-1, -1, h.shape[-1])).view(n * beam, -1)
+        if beam > 1:  # hypotheses follow their parents (with one, the parent is always itself)
+            words, finished = _rows(words, parent), finished.gather(1, parent)
+            h = _rows(h.view(n, beam, -1), parent).view(n * beam, -1)
+            unused = None if unused is None else _rows(unused.view(n, beam, -1), parent).view(n * beam, -1)
+        words = torch.cat([words, word.unsqueeze(-1)], dim=-1)
+        finished = finished | (word == EOS)
+        if unused is not None:
+            unused.scatter_add_(1, word.view(-1, 1), -torch.ones((n * beam, 1), device=device)).clamp_(min=0)
         x = model.embedding(word.view(-1))
         if finished.all():
             break
     lengths = (words != PAD).sum(dim=-1).clamp(min=1)
     best = (scores / lengths).argmax(dim=1)
     return [_until_eos(words[i, best[i]].tolist()) for i in range(n)]
+
+
+def _rows(values: torch.Tensor, parent: torch.Tensor) -> torch.Tensor:
+    """values (n, beam, ...) reordered along the beam by parent (n, beam)."""
+    return values.gather(1, parent.view(*parent.shape, *[1] * (values.dim() - 2)).expand(-1, -1, *values.shape[2:]))
+
+
+def _forbid_repeated_bigrams(logits: torch.Tensor, words: torch.Tensor) -> None:
+    """Set -inf, for each row, on every word that followed that row's last word earlier in the row."""
+    earlier = words[:, :-1] == words[:, -1:]  # (rows, t - 1): earlier positions holding the last word
+    rows, positions = earlier.nonzero(as_tuple=True)
+    logits[rows, words[rows, positions + 1]] = float("-inf")
 
 
 def _until_eos(ids: list[int]) -> list[int]:
@@ -56,14 +100,44 @@ def transfer_ids(
     strength: float = 0.0,
     max_len: int = 20,
     batch_size: int = 128,
+    min_length_ratio: float = 0.5,
+    block_repeats: bool = True,
 ) -> list[list[int]]:
     """Rewrite each sentence from its source style to its target style (at `strength`), in the input's order."""
+    return [c[0] for c in transfer_candidates(model, sentences, source_labels, target_labels, [(strength, 0.0)], beam=beam,
+                                              max_len=max_len, batch_size=batch_size, min_length_ratio=min_length_ratio,
+                                              block_repeats=block_repeats)]
+
+
+@torch.no_grad()
+def transfer_candidates(
+    model: CrossAlignedAutoencoder,
+    sentences: list[list[int]],
+    source_labels: list[int],
+    target_labels: list[int],
+    settings: Sequence[tuple[float, float]],
+    *,
+    beam: int = 1,
+    max_len: int = 20,
+    batch_size: int = 128,
+    min_length_ratio: float = 0.5,
+    block_repeats: bool = True,
+) -> list[list[list[int]]]:
+    """Each sentence rewritten with each (strength, copy bonus) of `settings` (one encoding serves them all).
+
+    Returns [sentence][setting] -> ids. An output may not end before `min_length_ratio` of its source's length
+    (rounded up).
+    """
     device = next(model.parameters()).device
-    outputs: list[list[int]] = [[] for _ in sentences]
+    outputs: list[list[list[int]]] = [[[] for _ in settings] for _ in sentences]
     for positions, batch in batches_in_length_order(sentences, source_labels, batch_size):
         batch = batch.to(device)
         targets = torch.tensor([target_labels[i] for i in positions], device=device)
-        h0 = model.initial_state(model.encode(batch), targets, strength)
-        for i, ids in zip(positions, beam_search(model, h0, beam, max_len)):
-            outputs[i] = ids
+        z = model.encode(batch)
+        min_lengths = torch.tensor([math.ceil(min_length_ratio * len(sentences[i])) for i in positions], device=device)
+        sources = [sentences[i] for i in positions]
+        for k, (strength, bonus) in enumerate(settings):
+            h0 = model.initial_state(z, targets, strength)
+            for i, ids in zip(positions, beam_search(model, h0, beam, max_len, min_lengths, block_repeats, sources, bonus)):
+                outputs[i][k] = ids
     return outputs

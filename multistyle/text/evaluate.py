@@ -114,11 +114,11 @@ def direction_table(by_direction: tuple[dict[str, TransferScores], dict[str, Tra
 
 
 def model_outputs(model_dir: str | Path, test: EvalSet, beam: int = 1, device: str | None = None,
-                  strength: float | None = None) -> Pair:
-    """A trained model's transfer of the test sentences, each to the other style (strength None: the model's own)."""
+                  strength: float | None = None, select: bool = True) -> Pair:
+    """A trained model's transfer of the test sentences, each to the other style (see transfer_sentences)."""
     trained = load_model(model_dir, select_device(device))
-    return (transfer_sentences(trained, test.sources[0], "positive", beam, strength),
-            transfer_sentences(trained, test.sources[1], "negative", beam, strength))
+    return (transfer_sentences(trained, test.sources[0], "positive", beam, strength, select),
+            transfer_sentences(trained, test.sources[1], "negative", beam, strength, select))
 
 
 def evaluate(
@@ -130,6 +130,7 @@ def evaluate(
     peers: bool = False,
     beam: int = 1,
     strength: float | None = None,
+    select: bool = True,
     save_outputs: str | Path | None = None,
     by_direction: bool = False,
     device: str | None = None,
@@ -142,7 +143,7 @@ def evaluate(
     evaluator = load_evaluator(evaluator_dir, select_device(device))
     systems: dict[str, Pair] = {}
     if model_dir is not None:
-        systems[f"{Path(model_dir).name} (ours)"] = outputs = model_outputs(model_dir, test, beam, device, strength)
+        systems[f"{Path(model_dir).name} (ours)"] = outputs = model_outputs(model_dir, test, beam, device, strength, select)
         if save_outputs is not None:
             for label, sentences in enumerate(outputs):
                 write_lines(f"{save_outputs}.{label}", [" ".join(s) for s in sentences])

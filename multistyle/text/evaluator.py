@@ -21,6 +21,7 @@ from multistyle.text.lm import LanguageModel, train_language_model
 from multistyle.text.vocab import Vocab
 
 VOCAB, CLASSIFIER, LM, INFO = "vocab.txt", "classifier.safetensors", "lm.safetensors", "evaluator.json"
+SHIPPED_EVALUATOR = Path(__file__).resolve().parent / "weights" / "evaluator"  # trained on Yelp by `text train-evaluator`
 
 
 @dataclass

@@ -16,9 +16,10 @@ from multistyle.core.runtime import select_device
 from multistyle.errors import InputError, WeightsError
 from multistyle.text.bundle import WEIGHTS, TrainedModel, load_model
 from multistyle.text.data import STYLES, Sentences, batches_in_length_order
-from multistyle.text.decode import transfer_ids
+from multistyle.text.decode import transfer_candidates, transfer_ids
 from multistyle.text.model import CrossAlignedAutoencoder
-from multistyle.text.tokenize import NUMBER, UNKNOWN, detokenize, is_number, split_sentences, split_words
+from multistyle.text.surface import prepare, render
+from multistyle.text.tokenize import NUMBER, UNKNOWN, is_number, split_sentences
 from multistyle.text.vocab import Vocab
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "weights"
@@ -78,26 +79,47 @@ def check_request(to: str, beam: int, strength: float | None = None) -> None:
         raise InputError(f"--strength must be a finite number >= 0, not {strength}")
 
 
-def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str, beam: int = 1,
-                       strength: float | None = None) -> Sentences:
-    """Rewrite tokenised sentences (`split_words` output) `to` positive, negative, or the opposite of their own style.
+def model_ids(trained: TrainedModel, sentences: Sentences) -> list[list[int]]:
+    """Word ids of tokenised sentences as the model reads them: numbers masked, truncated to its max length."""
+    return [trained.vocab.encode([model_token(w) for w in s[: trained.config.max_len]]) for s in sentences]
 
-    `strength` defaults to the model's calibrated one (TrainedModel.strength).
+
+def target_styles(trained: TrainedModel, sentences: Sentences, to: str) -> list[int]:
+    """Each sentence's target style label: `to`, or for "flip" the style it lacks (judged by the model's selector
+    classifier where it has one, else by which style the autoencoder reconstructs it better in)."""
+    if to != "flip":
+        return [STYLES.index(to)] * len(sentences)
+    ids = model_ids(trained, sentences)
+    if trained.selector is not None:
+        return [int(p < 0.5) for p in trained.selector.target_probability(ids, [1] * len(ids))]
+    return [1 - s for s in likeliest_styles(trained.model, ids)]
+
+
+def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str | Sequence[int], beam: int = 1,
+                       strength: float | None = None, select: bool = True) -> Sentences:
+    """Rewrite tokenised sentences (`split_words` output) `to` positive, negative, or the opposite of their own style
+    (`to` may also list each sentence's target label, see target_styles).
+
+    With `select` and a model that has a selector, each sentence is written at every strength of the selector's
+    ladder and the selector keeps one (multistyle.text.selector). Otherwise, or when `strength` is given, every
+    sentence is written at one strength: `strength`, by default the model's calibrated one (TrainedModel.strength).
     """
-    check_request(to, beam, strength)
+    check_request(to if isinstance(to, str) else "flip", beam, strength)
     max_len = trained.config.max_len
     too_long = sum(len(s) > max_len for s in sentences)
     if too_long:
         log.warning(f"truncated {too_long} sentence{'s' * (too_long > 1)} to the model's {max_len} tokens")
-    ids = [trained.vocab.encode([model_token(w) for w in s[:max_len]]) for s in sentences]
-    if to == "flip":
-        sources = likeliest_styles(trained.model, ids)
-        targets = [1 - s for s in sources]
+    ids = model_ids(trained, sentences)
+    targets = target_styles(trained, sentences, to) if isinstance(to, str) else list(to)
+    sources = [1 - t for t in targets]
+    if select and strength is None and trained.selector is not None:
+        settings = trained.selector.config.candidates
+        candidates = transfer_candidates(trained.model, ids, sources, targets, settings, beam=beam, max_len=max_len)
+        chosen = trained.selector.choose(ids, candidates, targets)
+        outputs = [row[k] for row, k in zip(candidates, chosen)]
     else:
-        targets = [STYLES.index(to)] * len(ids)
-        sources = [1 - t for t in targets]
-    strength = trained.strength if strength is None else strength
-    outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, strength=strength, max_len=max_len)
+        strength = trained.strength if strength is None else strength
+        outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, strength=strength, max_len=max_len)
     return [fill_placeholders(trained.vocab.decode(o), s, trained.vocab) for o, s in zip(outputs, sentences)]
 
 
@@ -108,7 +130,7 @@ class TextResult:
     texts: list[str]
     sources: list[str]
     to: str
-    strength: float
+    strength: float | None  # None: chosen per sentence by the selector
     beam: int
     seconds: float
 
@@ -152,29 +174,42 @@ class TextTransfer:
         return self.trained.strength
 
     def positive_probability(self, texts: Sequence[str]) -> list[float]:
-        """How positive each sentence reads to the autoencoder itself (not the evaluation classifier)."""
-        ids = [self.trained.vocab.encode([model_token(w) for w in split_words(t)[: self.trained.config.max_len]]) for t in texts]
+        """How positive each sentence reads to the model: its selector's classifier where it has one, else the
+        autoencoder itself (never the evaluation classifier)."""
+        ids = model_ids(self.trained, [prepare(t)[0] for t in texts])
+        if self.trained.selector is not None:
+            return self.trained.selector.target_probability(ids, [1] * len(ids))
         return [row[STYLES.index("positive")] for row in style_posteriors(self.trained.model, ids)]
 
     def __call__(self, texts: str | Sequence[str], to: str = "flip", *, beam: int = 1, strength: float | None = None,
-                 keep_tokens: bool = False) -> TextResult:
-        """Rewrite `texts` (one sentence, or a list) `to` "positive", "negative" or "flip" (each to the style it lacks)."""
+                 select: bool = True, keep_tokens: bool = False) -> TextResult:
+        """Rewrite `texts` (one sentence, or a list) `to` "positive", "negative" or "flip" (each to the style it lacks).
+
+        With `select` (and no `strength`), each sentence is written at several strengths and the model's selector
+        keeps the least change that reads as the target; see multistyle.text.selector.
+        """
         lines = [texts] if isinstance(texts, str) else list(texts)
         check_request(to, beam, strength)
         if not lines:
             raise InputError("nothing to transfer: give at least one sentence")
         start = time.perf_counter()
-        sentences, owner = [], []  # a text of several sentences is transferred sentence by sentence
+        sentences, surfaces, owner = [], [], []  # a text of several sentences is transferred sentence by sentence
         for number, line in enumerate(lines, 1):
             if not isinstance(line, str):
                 raise InputError(f"text {number}: expected a string, not {type(line).__name__}")
-            parts = [split_words(piece) for piece in split_sentences(line)]
-            if not any(parts):
+            prepared = [prepare(piece) for piece in split_sentences(line)]
+            prepared = [(tokens, surface) for tokens, surface in prepared if tokens]
+            if not prepared:
                 raise InputError(f"text {number} is empty; give one sentence a line")
-            sentences += [p for p in parts if p]
-            owner += [number - 1] * sum(1 for p in parts if p)
-        outputs = transfer_sentences(self.trained, sentences, to, beam, strength)
-        rendered = [" ".join(o) if keep_tokens else detokenize(o) for o in outputs]
+            for tokens, surface in prepared:
+                sentences.append(tokens)
+                surfaces.append(surface)
+                owner.append(number - 1)
+        targets = target_styles(self.trained, sentences, to)
+        outputs = transfer_sentences(self.trained, sentences, targets, beam, strength, select)
+        rendered = [" ".join(o) if keep_tokens else render(o, surface, STYLES[t])
+                    for o, surface, t in zip(outputs, surfaces, targets)]
         texts_out = [" ".join(r for r, o in zip(rendered, owner) if o == i) for i in range(len(lines))]
-        used = self.trained.strength if strength is None else strength
+        selected = select and strength is None and self.trained.selector is not None
+        used = None if selected else self.trained.strength if strength is None else strength
         return TextResult(texts_out, lines, to, used, beam, time.perf_counter() - start)

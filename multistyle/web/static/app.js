@@ -129,7 +129,7 @@ $("#text-form").addEventListener("submit", async (event) => {
     out.textContent = r.output;
     const note = document.createElement("p");
     note.className = "note";
-    note.textContent = `strength ${r.strength}; how positive it reads to the model: ${Math.round(100 * r.positive_before)} % before, ${Math.round(100 * r.positive_after)} % after`;
+    note.textContent = `${r.strength === null ? "strength chosen for the sentence" : "strength " + r.strength}; how positive it reads to the model: ${Math.round(100 * r.positive_before)} % before, ${Math.round(100 * r.positive_after)} % after`;
     target.append(out, note);
   } catch (error) { showError(target, error.message); }
 });
