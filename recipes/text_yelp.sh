@@ -31,6 +31,7 @@ else
     ${MINUTES:+--max-minutes "$MINUTES"}
 fi
 "$MS" text calibrate --model "$OUT/model" --data "$DATA" --evaluator "$OUT/evaluator" --accuracy "$ACCURACY" --device "$DEVICE"
+[ -f "$OUT/model/selector.safetensors" ] || "$MS" text train-selector --model "$OUT/model" --data "$DATA" --device "$DEVICE"
 "$MS" text evaluate --data "$DATA" --evaluator "$OUT/evaluator" --model "$OUT/model" --peers --beam "$BEAM" \
   --save-outputs "$OUT/ours" --table "$OUT/text_yelp.md" --device "$DEVICE"
 echo "table: $OUT/text_yelp.md; outputs: $OUT/ours.{0,1}; model: $OUT/model"
