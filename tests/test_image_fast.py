@@ -51,6 +51,19 @@ def test_model_file_stylises_at_the_requested_size_and_strength(trained, sample_
     assert content.tensor.shape == styled.tensor.shape
 
 
+def test_a_warm_start_continues_the_network_and_counts_its_iterations(trained, sample_images, tmp_path):
+    out, figures = trained
+    warm = train(_config(sample_images, iterations=40, init_weights=str(out / "model.safetensors")), tmp_path / "warm")
+    assert warm["iterations"] == 40 and warm["warm_start"]["iterations"] == 30
+    assert warm["seconds"] > figures["seconds"]
+    log = [json.loads(line) for line in (tmp_path / "warm" / "log.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in log] == [35, 40]
+    cold = json.loads((out / "log.jsonl").read_text().splitlines()[0])
+    assert log[0]["total"] < 0.7 * cold["total"], "it starts where the first run ended, not from scratch"
+    with pytest.raises(Exception, match="architecture"):
+        train(_config(sample_images, iterations=40, channels=(8, 16, 16), init_weights=str(out / "model.safetensors")), tmp_path / "other")
+
+
 def test_texture_network_samples_new_textures(sample_images, tmp_path):
     figures = train(_config(sample_images, texture=True, content_dirs=(), iterations=10), tmp_path / "tex")
     assert "content" not in figures["final_losses"]

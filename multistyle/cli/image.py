@@ -268,6 +268,7 @@ def train_fast(
     crop: Annotated[Optional[int], typer.Option(help=default(FT, "crop", "Training crop size in pixels."))] = None,
     texture: Annotated[Optional[bool], typer.Option("--texture", help="Ulyanov et al.'s texture network: noise in, no content term.")] = None,
     max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes, checkpointed (default: 0, no limit).")] = None,
+    init_weights: Annotated[Optional[Path], typer.Option(help="Continue a trained network (e.g. a shipped style's .safetensors) in a new run: its iterations count on.")] = None,
     device: Device = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue OUT's run with its own config (only the schedule may change).")] = False,
     quiet: Quiet = False,
@@ -278,9 +279,11 @@ def train_fast(
 
     cfg = run_config(FastTrainConfig, out, resume, RESUMABLE, config, sets(set_), style=str(style) if style else None,
                      content_dirs=tuple(map(str, content_dir)) if content_dir else None, iterations=iterations,
-                     batch_size=batch_size, crop=crop, texture=texture, max_minutes=max_minutes, device=device)
+                     batch_size=batch_size, crop=crop, texture=texture, max_minutes=max_minutes,
+                     init_weights=str(init_weights) if init_weights else None, device=device)
     cfg.validate()
-    guard([out], [Path(cfg.style)], read_folders=[Path(d) for d in cfg.content_dirs], folder=True)
+    guard([out], [Path(cfg.style), *([Path(cfg.init_weights)] if cfg.init_weights else [])],
+          read_folders=[Path(d) for d in cfg.content_dirs], folder=True)
     figures = train(cfg, out, resume=resume, show_progress=not quiet)
     typer.echo(f"wrote {out}/model.safetensors ({figures['iterations']} iterations, {figures['seconds']:.0f} s; "
                f"losses {report_terms(figures['final_losses'] or {})})")

