@@ -4,8 +4,11 @@ Warping error (Lai et al. 2018): mean over frames of the squared difference betw
 warped by the *input*'s flow, over reliable pixels. Style distance: the scale-free measure, averaged over the
 frames, to show the stability is not bought by washing the style out. Seconds per frame at 436 px height, flow
 included, and the share spent on flow and warping.
+For gatys "temporal blending" means Ruder et al.'s run: each frame starts from the warped previous output, with
+the temporal loss; frame by frame starts each frame from its photo.
 Usage: python benchmarks/video_temporal.py [--style the_scream.jpg] [--max-frames 0] [--methods adain]
-Writes benchmarks/results/video_temporal.md and docs/video_temporal.jpg (frames of both runs, one row each).
+    [--size 436] [--gatys-steps 100] [--tag NAME]
+Writes benchmarks/results/video_temporal[_TAG].md and docs/video_temporal[_TAG].jpg (frames of both runs, one row each).
 """
 import argparse
 import os
@@ -30,8 +33,11 @@ def main() -> None:
     parser.add_argument("--style", default="the_scream.jpg")
     parser.add_argument("--max-frames", type=int, default=0)
     parser.add_argument("--temporal", type=float, default=0.7)
-    parser.add_argument("--methods", default="adain", help="comma-separated: adain, fast (fast needs --fast-style)")
+    parser.add_argument("--methods", default="adain", help="comma-separated: adain, fast (fast needs --fast-style), gatys")
     parser.add_argument("--fast-style", default=None)
+    parser.add_argument("--size", type=int, default=436, help="frame height in pixels")
+    parser.add_argument("--gatys-steps", type=int, default=100, help="gatys: evaluations per frame (first frame: twice)")
+    parser.add_argument("--tag", default="", help="suffix of the result files, so runs of other methods or sizes sit beside")
     args = parser.parse_args()
     measures = ImageMeasures()
     style_path = DATA / "images" / "style" / args.style
@@ -40,10 +46,10 @@ def main() -> None:
     for name in CLIPS:
         clip = read_clip(DATA / "video" / name, args.max_frames)
         for method in args.methods.split(","):
-            style = style_path if method == "adain" else args.fast_style
+            style = args.fast_style if method == "fast" else style_path
             results = {}
             for temporal in (0.0, args.temporal):
-                result = VideoTransfer(method=method, temporal=temporal, size=436)(clip, style)
+                result = VideoTransfer(method=method, temporal=temporal, size=args.size, gatys_steps=args.gatys_steps)(clip, style)
                 inputs = [resize(f, tuple(result.frames[0].shape[-2:])) for f in clip.frames]
                 distance = sum(measures.style_distance(f, reference) for f in result.frames[::5]) / len(result.frames[::5])
                 seconds = result.seconds / len(result.frames)
@@ -54,7 +60,9 @@ def main() -> None:
             rows.append((Path(name).stem, method, e0, e1, e1 / e0, d0, d1, s0, s1, share))
     cpu = cpu_name()
     lines = [
-        f"# Video: frame by frame against temporal blending (weight {args.temporal}), style {Path(args.style).stem}, 436 px high",
+        f"# Video: frame by frame against temporal consistency (blending weight {args.temporal}; gatys: Ruder et al.'s "
+        f"temporal loss, {args.gatys_steps} evaluations a frame), style {Path(args.style).stem}, {args.size} px high, "
+        f"{'all' if not args.max_frames else f'the first {args.max_frames}'} frames",
         "",
         f"Machine: {cpu}, {torch.get_num_threads()} threads, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}); "
         f"torch {torch.__version__}; {time.strftime('%Y-%m-%d')}. Flow: OpenCV DIS (medium) both ways per frame pair.",
@@ -67,8 +75,9 @@ def main() -> None:
     ]
     table = "\n".join(lines) + "\n"
     print(table)
-    (ROOT / "benchmarks" / "results" / "video_temporal.md").write_text(table)
-    save_image(image_grid(strip, columns=3, height=160), ROOT / "docs" / "video_temporal.jpg")
+    suffix = f"_{args.tag}" if args.tag else ""
+    (ROOT / "benchmarks" / "results" / f"video_temporal{suffix}.md").write_text(table)
+    save_image(image_grid(strip, columns=3, height=160), ROOT / "docs" / f"video_temporal{suffix}.jpg")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,16 @@ def test_temporal_blending_steadies_the_output(pan):
     assert warping_error(steady.frames, pan) < 0.5 * warping_error(plain.frames, pan)
 
 
+def test_gatys_with_the_temporal_loss_steadies_the_output(pan):
+    from skimage import data
+
+    style = torch.from_numpy(data.coffee()).permute(2, 0, 1).float().div(255).unsqueeze(0)[..., ::4, ::4]
+    frames = _clip(pan[:4])
+    plain = VideoTransfer(method="gatys", size=0, temporal=0.0, gatys_steps=15)(frames, style)
+    steady = VideoTransfer(method="gatys", size=0, gatys_steps=15)(frames, style)
+    assert warping_error(steady.frames, pan[:4]) < 0.5 * warping_error(plain.frames, pan[:4])
+
+
 def _clip(frames):
     from multistyle.video.io import Clip
 

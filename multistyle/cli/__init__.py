@@ -22,15 +22,16 @@ app.add_typer(audio.app, name="audio")
 def video(
     clip: Path = typer.Argument(..., help="Input video (any container FFmpeg reads) or a folder of frames."),
     output: Path = typer.Argument(..., help="Output .mp4 (H.264, the input's frame rate and audio) or a folder for PNG frames."),
-    style: str = typer.Option(..., "--style", help="AdaIN: a style image. fast: a shipped style's name or a .safetensors file."),
+    style: str = typer.Option(..., "--style", help="adain, gatys: a style image. fast: a shipped style's name or a .safetensors file."),
     config: image.ConfigFile = None,
     set_: image.Sets = None,
-    method: str = typer.Option(None, help="adain or fast (default: adain)."),
+    method: str = typer.Option(None, help="adain, fast or gatys (Ruder et al.: optimisation with a temporal loss, minutes a frame) (default: adain)."),
     temporal: float = typer.Option(None, help="Weight of the warped previous output where the flow is reliable; 0 = frame by frame (default: 0.7)."),
     size: int = typer.Option(None, help="Output height in pixels; 0 keeps the input's (default: 436)."),
     alpha: float = typer.Option(None, help="AdaIN's alpha or the network's strength (default: 1.0)."),
     max_frames: int = typer.Option(None, "--max-frames", help="Only the first N frames; 0 all (default: 0)."),
     fps: float = typer.Option(None, help="Frame rate of a folder of frames (default: 24)."),
+    steps: int = typer.Option(None, help="gatys: L-BFGS evaluations per frame, twice that for the first (default: 100)."),
     quiet: image.Quiet = False,
 ):
     """Video style transfer with temporal consistency (flow-warped previous output, Ruder et al.'s reliability masks)."""
@@ -40,7 +41,7 @@ def video(
     from multistyle.video.stylize import VideoConfig, VideoTransfer
 
     cfg = load_config(VideoConfig, config, sets(set_), method=method, temporal=temporal, size=size, alpha=alpha,
-                      max_frames=max_frames, fps=fps)
+                      max_frames=max_frames, fps=fps, gatys_steps=steps)
     cfg.validate()
     report = output.with_suffix(".json") if output.suffix else output / "video.json"
     guard([output], [clip, Path(style)], folder=not output.suffix)

@@ -154,6 +154,10 @@ class GatysLoss:
         return terms
 
 
+def _with_extra(loss: GatysLoss, extra: Callable[[torch.Tensor], dict[str, torch.Tensor]]):
+    return lambda image: {**loss(image), **extra(image)}
+
+
 def initial_image(init: str, content: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """The optimisation's start: the content, uniform noise, or an image file resized to the content's size."""
     if init == "content":
@@ -171,12 +175,16 @@ def stylize(
     show_progress: bool = False,
     on_snapshot: Callable[[int, int, torch.Tensor, dict[str, float]], None] | None = None,
     texture: bool = False,
+    init_image: torch.Tensor | None = None,
+    extra_loss: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None,
 ) -> ImageResult:
     """Stylise a (1, 3, H, W) content image with one or more style images (any sizes, RGB in [0, 1]).
 
     The output has the content's aspect ratio and `config.size` as its long side (0: the content's size).
     `on_snapshot(level, step, image, loss_terms)` is called after every evaluation (raise in it to stop). With `texture`, the content only
-    sets the output's size: Gatys et al. (2015)'s texture synthesis from noise, style term alone.
+    sets the output's size: Gatys et al. (2015)'s texture synthesis from noise, style term alone. `init_image`
+    (any size, resized) replaces `config.init` as the start; `extra_loss(image)` adds weighted terms to the
+    loss at the last (full-size) scale, e.g. video's temporal consistency.
     """
     config.validate(len(styles))
     device = select_device(config.device)
@@ -204,11 +212,15 @@ def stylize(
         level_content = resize(content, size).to(device)
         style_side = max(16, round((config.style_size * long_side / max(h, w)) if config.style_size else long_side * config.style_scale))
         level_styles = [resize(s, fit_long_side(*s.shape[-2:], style_side)).to(device) for s in styles]
-        if image is None:
+        if image is None and init_image is not None:
+            image = resize(init_image, size).to(device).contiguous()
+        elif image is None:
             image = initial_image("noise" if texture and config.init == "content" else config.init, level_content, generator).to(device)
         else:
             image = F.interpolate(image, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
         loss = GatysLoss(vgg, config, None if texture else level_content, level_styles)
+        if extra_loss is not None and level == config.scales - 1:
+            loss = _with_extra(loss, extra_loss)
         callback = None if on_snapshot is None else (lambda step, x, terms, level=level: on_snapshot(level, step, x, terms))
         result = optimize_input(
             image, loss, steps,
@@ -244,14 +256,18 @@ class Gatys:
         self.show_progress = show_progress
 
     def __call__(self, content: ImageLike, style: ImageLike | Sequence[ImageLike], *,
-                 on_snapshot: Callable[[int, int, torch.Tensor, dict[str, float]], None] | None = None, **overrides: Any) -> ImageResult:
-        """Stylise `content` with `style` (or a list of styles, blended by `style_blend`)."""
+                 on_snapshot: Callable[[int, int, torch.Tensor, dict[str, float]], None] | None = None,
+                 init_image: torch.Tensor | None = None, extra_loss: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None,
+                 **overrides: Any) -> ImageResult:
+        """Stylise `content` with `style` (or a list of styles, blended by `style_blend`). `init_image` and
+        `extra_loss` as in `stylize` (the video module's hooks)."""
         config = with_overrides(self.config, overrides)
         styles = list(style) if isinstance(style, (list, tuple)) else [style]
         config.validate(len(styles))
         content_tensor = load_image(content)
         style_tensors = [load_image(s) for s in styles]
-        result = stylize(content_tensor, style_tensors, config, show_progress=self.show_progress, on_snapshot=on_snapshot)
+        result = stylize(content_tensor, style_tensors, config, show_progress=self.show_progress, on_snapshot=on_snapshot,
+                         init_image=init_image, extra_loss=extra_loss)
         result.sources = file_sources(content, *styles)
         return result
 

@@ -28,7 +28,7 @@ def warp(image: torch.Tensor, flow: np.ndarray) -> torch.Tensor:
     grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     array = image[0].permute(1, 2, 0).numpy()
     warped = cv2.remap(array, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return torch.from_numpy(warped).permute(2, 0, 1).unsqueeze(0)
+    return torch.from_numpy(warped).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
 def reliability(flow: np.ndarray, reverse: np.ndarray) -> np.ndarray:

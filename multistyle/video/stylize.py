@@ -1,7 +1,9 @@
 """Stylised clips with temporal consistency. Frame by frame, a feed-forward method (AdaIN, a per-style network)
 shimmers; here each frame's stylisation is blended with the previous output warped by the optical flow, wherever
 that flow is reliable (Ruder et al. 2016's masks), so static and smoothly moving regions keep their strokes.
-AdaIN also encodes the style once for the whole clip. Stability is measured as Lai et al. (2018)'s warping error.
+AdaIN also encodes the style once for the whole clip. Gatys follows Ruder et al. (2016): each frame starts from
+the warped previous output and its loss gains a short-term temporal term, the mean of c * (x - warped)^2 with
+c the reliability mask. Stability is measured as Lai et al. (2018)'s warping error.
 """
 import time
 from dataclasses import dataclass, field
@@ -18,13 +20,16 @@ from multistyle.image.io import ImageLike, fit_long_side, resize
 from multistyle.video.flow import FlowEstimator, reliability, warp
 from multistyle.video.io import Clip, read_clip, write_clip
 
-METHODS = ("adain", "fast")
+METHODS = ("adain", "fast", "gatys")
+Prior = tuple[torch.Tensor, torch.Tensor]  # the previous output warped to this frame, and where that is reliable (1, 1, H, W)
 
 
 @dataclass
 class VideoConfig:
-    method: str = "adain"  # adain (any style image) or fast (a trained per-style network: its name or file)
+    method: str = "adain"  # adain (any style image), fast (a trained per-style network: its name or file) or gatys
     temporal: float = 0.7  # weight of the warped previous output where the flow is reliable; 0 = frame by frame
+    temporal_loss: float = 20.0  # gatys: weight of Ruder et al.'s temporal term (used unless temporal is 0)
+    gatys_steps: int = 100  # gatys: L-BFGS evaluations per frame; the first frame gets twice as many
     size: int = 436  # output height in pixels (Sintel's); 0 keeps the input's size
     alpha: float = 1.0  # AdaIN's alpha, or the per-style network's strength
     max_frames: int = 0  # 0: every frame
@@ -32,7 +37,9 @@ class VideoConfig:
 
     def validate(self) -> None:
         if self.method not in METHODS:
-            raise InputError(f"--method must be one of {', '.join(METHODS)} (Gatys on video is not built yet), not {self.method!r}")
+            raise InputError(f"--method must be one of {', '.join(METHODS)}, not {self.method!r}")
+        if self.temporal_loss < 0 or self.gatys_steps < 1:
+            raise InputError("need temporal_loss >= 0 and gatys_steps >= 1")
         if not 0 <= self.temporal < 1:
             raise InputError(f"--temporal must be in [0, 1), not {self.temporal}")
         if self.size != 0 and self.size < 32:
@@ -76,17 +83,48 @@ class VideoTransfer:
         self.show_progress = show_progress
 
     def _stylizer(self, style: ImageLike, size: tuple[int, int]):
+        """A function (frame, prior or None) -> stylised frame, the prior used as the method uses it."""
         cfg = self.config
+        if cfg.method == "gatys":
+            return self._gatys(style)
         if cfg.method == "adain":
             from multistyle.image.adain import AdaIN
 
             model = AdaIN.from_pretrained(size=0, alpha=cfg.alpha)
             stats = model.style_stats(style, max(size))  # the style is encoded once for the whole clip
-            return lambda frame: model(frame, stats).tensor
-        from multistyle.image.fast import FastStyle
+            stylise = lambda frame: model(frame, stats).tensor  # noqa: E731
+        else:
+            from multistyle.image.fast import FastStyle
 
-        model = FastStyle.from_pretrained(str(style), size=0, strength=cfg.alpha)
-        return lambda frame: model(frame).tensor
+            model = FastStyle.from_pretrained(str(style), size=0, strength=cfg.alpha)
+            stylise = lambda frame: model(frame).tensor  # noqa: E731
+
+        def blended(frame: torch.Tensor, prior: Prior | None) -> torch.Tensor:
+            styled = stylise(frame)
+            if prior is None:
+                return styled
+            warped, mask = prior
+            return cfg.temporal * mask * warped + (1 - cfg.temporal * mask) * styled
+        return blended
+
+    def _gatys(self, style: ImageLike):
+        from multistyle.image.gatys import Gatys
+        from multistyle.image.io import load_image
+
+        cfg = self.config
+        gatys = Gatys(size=0, scales=1, patience=0)
+        style = load_image(style)
+
+        def optimise(frame: torch.Tensor, prior: Prior | None) -> torch.Tensor:
+            if prior is None:
+                return gatys(frame, style, steps=2 * cfg.gatys_steps).tensor
+            warped, mask = prior
+            pixels = mask.sum().clamp_min(1) * 3
+
+            def temporal(image: torch.Tensor) -> dict[str, torch.Tensor]:
+                return {"temporal": cfg.temporal_loss * (mask * (image - warped).square()).sum() / pixels}
+            return gatys(frame, style, steps=cfg.gatys_steps, init_image=warped, extra_loss=temporal).tensor
+        return optimise
 
     def __call__(self, clip: str | Path | Clip, style: ImageLike) -> VideoResult:
         cfg = self.config
@@ -94,6 +132,7 @@ class VideoTransfer:
         size = frame_size(clip.frames[0], cfg.size)
         stylise = self._stylizer(style, size)
         flow = FlowEstimator()
+        uses_prior = cfg.temporal > 0  # 0: frame by frame, for every method
         outputs, spent = [], {"stylise": 0.0, "flow": 0.0}
         start = time.perf_counter()
         previous_frame = None
@@ -102,15 +141,15 @@ class VideoTransfer:
             for index, raw in enumerate(clip.frames):
                 frame = resize(raw, size)
                 t0 = time.perf_counter()
-                styled = stylise(frame)
-                t1 = time.perf_counter()
-                if cfg.temporal > 0 and previous_frame is not None:
+                prior = None
+                if uses_prior and previous_frame is not None:
                     back, forward = flow(frame, previous_frame), flow(previous_frame, frame)
-                    mask = torch.from_numpy(reliability(back, forward).astype(np.float32))[None, None] * cfg.temporal
-                    styled = mask * warp(outputs[-1], back) + (1 - mask) * styled
-                spent["stylise"] += t1 - t0
-                spent["flow"] += time.perf_counter() - t1
-                outputs.append(styled.clamp(0, 1))
+                    mask = torch.from_numpy(reliability(back, forward).astype(np.float32))[None, None]
+                    prior = warp(outputs[-1], back), mask
+                t1 = time.perf_counter()
+                outputs.append(stylise(frame, prior).clamp(0, 1))
+                spent["flow"] += t1 - t0
+                spent["stylise"] += time.perf_counter() - t1
                 previous_frame = frame
                 elapsed = time.perf_counter() - start
                 progress.update(task, advance=1, status=f"{(index + 1) / elapsed:.2f} frames/s")
