@@ -26,6 +26,31 @@ def test_mrf_matching_picks_the_patch_with_the_highest_normalised_correlation():
     assert target.loss(style) < 1e-10, "the style itself is at distance 0"
 
 
+def test_rotated_and_scaled_style_copies_widen_the_patch_bank():
+    # a style of vertical stripes has no horizontal patch; its 90-degree copy does
+    stripes = torch.zeros(1, 1, 24, 24)
+    stripes[..., ::4] = 1.0
+    horizontal = stripes.transpose(-1, -2)
+    plain = MRFTarget(stripes)
+    rotated = MRFTarget(gatys_module.style_copies(stripes, (0.0, 90.0), (1.0,)))
+    query = horizontal[..., 4:7, 4:7]
+
+    def best_ncc(target: MRFTarget) -> float:
+        return float(torch.nn.functional.conv2d(query, target.kernels).max() / query.norm())
+    assert best_ncc(rotated) > 0.99 > best_ncc(plain)
+    copies = gatys_module.style_copies(torch.rand(1, 3, 40, 60), (-10.0, 0.0, 10.0), (0.8, 1.0))
+    assert len(copies) == 6 and copies[1].shape[-2:] == (32, 48) and copies[3].shape[-2:] == (40, 60)
+    assert all(c.shape[-1] < 60 for c in (copies[0], copies[4])), "rotated copies lose their empty corners"
+
+
+@pytest.mark.parametrize("bad", [{"mrf_scales": (0.0,)}, {"mrf_rotations": (120.0,)}, {"mrf_rotations": ()}])
+def test_bad_mrf_copies_are_refused(bad, sample_images):
+    from multistyle.errors import InputError
+
+    with pytest.raises(InputError, match="mrf_"):
+        Gatys(size=32, steps=1, style_loss="mrf", **bad)(sample_images["content"], sample_images["style"])
+
+
 @pytest.mark.parametrize("loss", ["gram", "mrf", "meanstd"])
 def test_each_style_loss_falls(loss, sample_images):
     result = Gatys(size=48, steps=8, patience=0, style_loss=loss, style_weight=1.0 if loss == "mrf" else 1e3)(

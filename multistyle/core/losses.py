@@ -66,11 +66,13 @@ class MRFTarget:
     """Li & Wand (2016)'s style target: the style's 3x3 neural patches at one layer, and the same patches
     normalised, as convolution kernels, so one convolution scores every output patch against every style patch."""
 
-    def __init__(self, style_features: torch.Tensor, size: int = 3):
+    def __init__(self, style_features: torch.Tensor | list[torch.Tensor], size: int = 3):
+        """One feature map (1, C, H, W), or several (e.g. of rotated and scaled copies of the style): one patch bank."""
+        maps = style_features if isinstance(style_features, list) else [style_features]
         self.size = size
-        self.patches = patches(style_features, size)  # (N, C*k*k)
+        self.patches = torch.cat([patches(m, size) for m in maps])  # (N, C*k*k)
         kernels = self.patches / self.patches.norm(dim=1, keepdim=True).clamp_min(1e-8)
-        self.kernels = kernels.view(-1, style_features.shape[1], size, size)
+        self.kernels = kernels.view(-1, maps[0].shape[1], size, size)
 
     def nearest(self, features: torch.Tensor) -> torch.Tensor:
         """For every output patch, the index of the style patch with the highest normalised cross-correlation

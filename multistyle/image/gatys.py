@@ -4,6 +4,7 @@ The image is optimised so that its VGG-19 relu4_2 activations match the content 
 matrices at relu1_1..relu5_1 match the style image's. Extras from the follow-up paper (Gatys et al.
 2017): colour preservation, style blends and coarse-to-fine synthesis.
 """
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+import torchvision.transforms.functional as TF
 
 from multistyle.core.blend import blend_weights
 from multistyle.core.config import config_dict, with_overrides
@@ -42,6 +44,8 @@ class GatysConfig:
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     style_layer_weights: tuple[float, ...] = (0.2, 0.2, 0.2, 0.2, 0.2)
     style_loss: str = "gram"  # gram (Gatys et al.), mrf (Li & Wand's patch matching) or meanstd (AdaIN's moments)
+    mrf_rotations: tuple[float, ...] = (0.0,)  # mrf: the style's patches also from copies rotated by these degrees
+    mrf_scales: tuple[float, ...] = (1.0,)  # mrf: ... and scaled by these factors (Li & Wand: a few of each)
     style_scale: float = 1.0  # style images at this multiple of the output's size (smaller: finer strokes)
     style_size: int = 0  # > 0: style images at this long side in pixels at the finest scale, whatever the output's size
     content_weight: float = 1.0
@@ -69,6 +73,9 @@ class GatysConfig:
             raise InputError(f"--init must be content, noise or an image file, not {self.init!r}")
         if self.style_loss not in STYLE_LOSSES:
             raise InputError(f"--style-loss must be one of {', '.join(STYLE_LOSSES)}, not {self.style_loss!r}")
+        if not self.mrf_rotations or not self.mrf_scales or any(abs(r) > 90 for r in self.mrf_rotations) \
+                or any(not 0.25 <= f <= 4 for f in self.mrf_scales):
+            raise InputError("mrf_rotations must be degrees in [-90, 90] and mrf_scales factors in [0.25, 4] (non-empty lists)")
         if self.style_size and not 16 <= self.style_size <= 8192:
             raise InputError(f"--style-size must be between 16 and 8192 pixels (or 0), not {self.style_size}")
         if not 0.05 <= self.style_scale <= 4:
@@ -112,6 +119,24 @@ def style_target(features: torch.Tensor, kind: str):
     return features  # meanstd: the moments are taken in the loss
 
 
+def style_copies(style: torch.Tensor, rotations: Sequence[float], scales: Sequence[float]) -> list[torch.Tensor]:
+    """The style image rotated by each angle (degrees, cropped to the largest centred rectangle free of the
+    rotation's empty corners) and resized by each factor, as Li & Wand (2016) enlarge their patch bank."""
+    copies = []
+    h, w = style.shape[-2:]
+    for angle in rotations:
+        rotated = style
+        if angle:
+            rotated = TF.rotate(style, angle, interpolation=TF.InterpolationMode.BILINEAR)
+            t = math.radians(abs(angle))
+            keep = 1 / (math.cos(t) + math.sin(t) * max(h / w, w / h))
+            rotated = TF.center_crop(rotated, [max(MIN_SIDE, int(h * keep)), max(MIN_SIDE, int(w * keep))])
+        for factor in scales:
+            size = (max(MIN_SIDE, round(rotated.shape[-2] * factor)), max(MIN_SIDE, round(rotated.shape[-1] * factor)))
+            copies.append(rotated if factor == 1 else resize(rotated, size))
+    return copies
+
+
 def style_term(features: torch.Tensor, target, kind: str) -> torch.Tensor:
     if kind == "gram":
         return gram_loss(features, target)
@@ -132,8 +157,13 @@ class GatysLoss:
             # A blend of styles is a blend of their losses; targets are computed once.
             self.style_targets = []
             for style, weight in zip(styles, blend_weights(config.style_blend, len(styles))):
-                feats = vgg(style)
-                self.style_targets.append((weight, {name: style_target(feats[name], config.style_loss) for name in self.layers}))
+                if config.style_loss == "mrf":  # one patch bank from every rotated and scaled copy
+                    copies = [vgg(c) for c in style_copies(style, config.mrf_rotations, config.mrf_scales)]
+                    targets = {name: MRFTarget([c[name] for c in copies]) for name in self.layers}
+                else:
+                    feats = vgg(style)
+                    targets = {name: style_target(feats[name], config.style_loss) for name in self.layers}
+                self.style_targets.append((weight, targets))
 
     def __call__(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg = self.config
