@@ -115,15 +115,20 @@ class VideoTransfer:
         gatys = Gatys(size=0, scales=1, patience=0)
         style = load_image(style)
 
+        frames_done = 0
+
         def optimise(frame: torch.Tensor, prior: Prior | None) -> torch.Tensor:
+            nonlocal frames_done
+            frames_done += 1
+            steps = 2 * cfg.gatys_steps if frames_done == 1 else cfg.gatys_steps  # as many per frame in either mode
             if prior is None:
-                return gatys(frame, style, steps=2 * cfg.gatys_steps).tensor
+                return gatys(frame, style, steps=steps).tensor
             warped, mask = prior
             pixels = mask.sum().clamp_min(1) * 3
 
             def temporal(image: torch.Tensor) -> dict[str, torch.Tensor]:
                 return {"temporal": cfg.temporal_loss * (mask * (image - warped).square()).sum() / pixels}
-            return gatys(frame, style, steps=cfg.gatys_steps, init_image=warped, extra_loss=temporal).tensor
+            return gatys(frame, style, steps=steps, init_image=warped, extra_loss=temporal).tensor
         return optimise
 
     def __call__(self, clip: str | Path | Clip, style: ImageLike) -> VideoResult:
