@@ -5,6 +5,7 @@ import signal
 import time
 
 import pytest
+import torch
 
 from multistyle.core.run import TrainingInterrupted, TrainingRun, check_run_folder, trim_log
 from multistyle.errors import InputError
@@ -65,3 +66,14 @@ def test_run_folders(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="is a file"):
         check_run_folder(tmp_path / "file", resume=False)
+
+
+def test_a_step_with_a_non_finite_gradient_leaves_the_weights_alone():
+    from multistyle.core.run import optimizer_step
+
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.Adam([weight], lr=0.1)
+    record = optimizer_step(optimizer, {"loss": torch.sqrt(weight - weight.detach()).sum()}, 1)  # value 0, gradient NaN
+    assert record["total"] == 0 and torch.equal(weight.detach(), torch.ones(3))
+    optimizer_step(optimizer, {"loss": weight.square().sum()}, 2)
+    assert (weight.detach() < 1).all(), "a finite gradient still updates"

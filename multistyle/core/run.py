@@ -15,6 +15,7 @@ resumed run continues exactly where the interrupted one stopped. A second Ctrl-C
 """
 import io
 import json
+import logging
 import math
 import os
 import signal
@@ -38,6 +39,8 @@ from multistyle.errors import ConfigError, InputError, Interrupted, Optimization
 
 LOG, CHECKPOINT, CONFIG = "log.jsonl", "checkpoint", "config.json"
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 def check_run_folder(out: str | os.PathLike, resume: bool) -> None:
@@ -202,7 +205,11 @@ def optimizer_step(optimizer: torch.optim.Optimizer, terms: dict[str, torch.Tens
         raise OptimizationError(f"the training loss became {loss.item()} at step {step}; the last checkpoint stands (try a lower lr)")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    optimizer.step()
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    if all(torch.isfinite(g).all() for g in grads):
+        optimizer.step()
+    else:  # a finite loss with a non-finite gradient: skipping the update keeps NaN out of the weights
+        log.warning(f"step {step}: non-finite gradient, update skipped")
     return {**{k: v.item() for k, v in terms.items()}, "total": loss.item()}
 
 

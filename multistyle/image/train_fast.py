@@ -24,6 +24,7 @@ from multistyle.image.fast import TransformNet, load_network
 from multistyle.image.io import load_image
 
 MODEL = "model.safetensors"
+MIN_CROP_STD, FLAT_RETRIES = 0.02, 10
 RESUMABLE = ("iterations", "max_minutes", "checkpoint_every", "log_every", "workers", "device")
 
 
@@ -90,7 +91,11 @@ class CropSampler(Dataset):
         if cfg.texture:
             return torch.rand(3, cfg.crop, cfg.crop, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + index))
         rng = random.Random(cfg.seed * 1_000_003 + index)
-        return random_crop(rng.choice(self.contents), rng, cfg.crop, cfg.min_short, cfg.resize_short)
+        for _ in range(FLAT_RETRIES):  # wallpapers have flat areas: a constant crop teaches nothing and blew up training
+            crop = random_crop(rng.choice(self.contents), rng, cfg.crop, cfg.min_short, cfg.resize_short)
+            if crop.std() >= MIN_CROP_STD:
+                break
+        return crop
 
 
 class PerceptualLoss:
