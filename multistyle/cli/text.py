@@ -171,11 +171,10 @@ def evaluate(
     """Transfer accuracy (style classifier), self-BLEU, ref-BLEU and perplexity, one row per system."""
     from multistyle.text.evaluate import evaluate as score
     from multistyle.text.evaluate import write_results
+    from multistyle.text.evaluator import SHIPPED_EVALUATOR
 
     written = [Path(f"{save_outputs}.{i}") for i in (0, 1)] if save_outputs is not None else []
     written += [table, Path(f"{table}.json")] if table is not None else []
-    from multistyle.text.evaluator import SHIPPED_EVALUATOR
-
     evaluator = evaluator or SHIPPED_EVALUATOR
     guard(written, [evaluator, *(model and [model] or [])], read_folders=[data])
     cfg = load_config(EvaluationConfig, config, sets(set_), peers=peers, beam=beam, strength=strength,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from multistyle.text.data import batches_in_length_order
+from multistyle.text.data import batches_in_length_order, pad_ids
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.vocab import EOS, GO, PAD
 
@@ -19,13 +19,14 @@ from multistyle.text.vocab import EOS, GO, PAD
 @torch.no_grad()
 def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max_len: int,
                 min_lengths: torch.Tensor | None = None, block_repeats: bool = True,
-                sources: list[list[int]] | None = None, copy_bonus: float = 0.0) -> list[list[int]]:
+                source_counts: torch.Tensor | None = None, copy_bonus: float = 0.0) -> list[list[int]]:
     """The best word ids (without <eos>, at most `max_len`) from each generator state in h0 (B, dim_h).
 
     Hypotheses are ranked by their mean log-probability per word (with <eos>), so that short
     sentences win no advantage; with beam 1 this is greedy decoding. `min_lengths` (B,) forbids <eos>
     before that many words; `block_repeats` forbids a word that would repeat a bigram already written;
-    `copy_bonus` is added to the score of each word still unused from that row's `sources` sentence.
+    `copy_bonus` is added to the score of each word still unused from that row's source sentence, whose
+    word counts are `source_counts` (B, vocabulary), see `word_counts`.
     """
     n, vocab_size, device = len(h0), model.vocab_size, h0.device
     min_rows = None if min_lengths is None else min_lengths.to(device).repeat_interleave(beam)
@@ -37,12 +38,7 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     only_pad = torch.full((vocab_size,), float("-inf"), device=device)
     only_pad[PAD] = 0.0  # a finished hypothesis extends with <pad> at no cost: its score stays put
     x = model.go_vectors(n * beam)
-    unused = None
-    if copy_bonus and sources is not None:
-        unused = torch.zeros((n, vocab_size), device=device)
-        for row, ids in enumerate(sources):
-            unused[row].index_add_(0, torch.tensor(ids, dtype=torch.long, device=device), torch.ones(len(ids), device=device))
-        unused = unused.repeat_interleave(beam, dim=0)
+    unused = source_counts.repeat_interleave(beam, dim=0) if copy_bonus and source_counts is not None else None
     for t in range(max_len):
         logits, h = model.step(x, h)
         logits[:, [PAD, GO]] = float("-inf")
@@ -71,6 +67,12 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     lengths = (words != PAD).sum(dim=-1).clamp(min=1)
     best = (scores / lengths).argmax(dim=1)
     return [_until_eos(words[i, best[i]].tolist()) for i in range(n)]
+
+
+def word_counts(sentences: list[list[int]], vocab_size: int, device: torch.device) -> torch.Tensor:
+    """(B, vocab_size) how often each word occurs in each sentence."""
+    padded = pad_ids(sentences).to(device)
+    return torch.zeros((len(sentences), vocab_size), device=device).scatter_add_(1, padded, (padded != PAD).float())
 
 
 def _rows(values: torch.Tensor, parent: torch.Tensor) -> torch.Tensor:
@@ -135,9 +137,9 @@ def transfer_candidates(
         targets = torch.tensor([target_labels[i] for i in positions], device=device)
         z = model.encode(batch)
         min_lengths = torch.tensor([math.ceil(min_length_ratio * len(sentences[i])) for i in positions], device=device)
-        sources = [sentences[i] for i in positions]
+        counts = word_counts([sentences[i] for i in positions], model.vocab_size, device) if any(b for _, b in settings) else None
         for k, (strength, bonus) in enumerate(settings):
             h0 = model.initial_state(z, targets, strength)
-            for i, ids in zip(positions, beam_search(model, h0, beam, max_len, min_lengths, block_repeats, sources, bonus)):
+            for i, ids in zip(positions, beam_search(model, h0, beam, max_len, min_lengths, block_repeats, counts, bonus)):
                 outputs[i][k] = ids
     return outputs

@@ -1,7 +1,8 @@
 """Picking one rewrite per sentence among candidates: the least change that reads as the target style.
 
-The autoencoder writes each sentence at several style strengths (a ladder). One strength for every sentence
-wastes content on sentences that flip easily and under-flips the stubborn ones; choosing per sentence does not.
+The autoencoder writes each sentence several times, at several style strengths and copy bonuses (see
+multistyle.text.decode). One strength for every sentence wastes content on sentences that flip easily and
+under-flips the stubborn ones; choosing per sentence does not.
 Two small models, trained on the corpus's training split by `multistyle text train-selector` and saved beside
 the autoencoder (selector.safetensors, selector.json), judge each candidate:
 
@@ -10,7 +11,7 @@ the autoencoder (selector.safetensors, selector.json), judge each candidate:
 
 Both are deliberately other models than the evaluator's (a TextCNN and a GPT-2), so that `text evaluate`
 stays an outside judgement of what the selection chose. Among the candidates the classifier accepts, the one
-with the most content kept (word and bigram overlap with the source) plus weighted fluency wins; when it
+with the most content kept (1- to 3-gram overlap with the source) plus weighted fluency wins; when it
 accepts none, the one it finds likeliest in the target style.
 """
 import math
@@ -119,23 +120,18 @@ class Selector:
 
     def choose(self, sources: list[list[int]], candidates: list[list[list[int]]], targets: list[int]) -> list[int]:
         """For each source sentence, the index of the candidate to keep (see the module's docstring)."""
-        unique = sorted({tuple(c) for row in candidates for c in row})
-        index = {c: i for i, c in enumerate(unique)}
-        flat = [list(c) for c in unique]
-        target_of = {}
-        for row, target in zip(candidates, targets):
-            for c in row:
-                target_of.setdefault((tuple(c), target), None)
-        keys = list(target_of)
-        probability = dict(zip(keys, self.target_probability([list(c) for c, _ in keys], [t for _, t in keys])))
-        fluency = self.fluency(flat)
+        flat = [c for row in candidates for c in row]
+        probability = iter(self.target_probability(flat, [t for row, t in zip(candidates, targets) for _ in row]))
+        unique = list(dict.fromkeys(map(tuple, flat)))  # candidates often repeat: the language model scores each once
+        fluency = dict(zip(unique, self.fluency([list(c) for c in unique])))
         chosen = []
-        for source, row, target in zip(sources, candidates, targets):
+        for source, row in zip(sources, candidates):
             scored = []
             for k, c in enumerate(row):
-                p = probability[tuple(c), target]
-                quality = content_overlap(c, source) + self.config.fluency_weight * fluency[index[tuple(c)]]
-                scored.append((p >= self.config.threshold, quality if p >= self.config.threshold else p, -k))
+                p = next(probability)
+                accepted = p >= self.config.threshold
+                quality = content_overlap(c, source) + self.config.fluency_weight * fluency[tuple(c)] if accepted else p
+                scored.append((accepted, quality, -k))
             chosen.append(-max(scored)[2])
         return chosen
 

@@ -87,12 +87,20 @@ def model_ids(trained: TrainedModel, sentences: Sentences) -> list[list[int]]:
 def target_styles(trained: TrainedModel, sentences: Sentences, to: str) -> list[int]:
     """Each sentence's target style label: `to`, or for "flip" the style it lacks (judged by the model's selector
     classifier where it has one, else by which style the autoencoder reconstructs it better in)."""
+    return _targets(trained, model_ids(trained, sentences), to)
+
+
+def _targets(trained: TrainedModel, ids: list[list[int]], to: str) -> list[int]:
     if to != "flip":
-        return [STYLES.index(to)] * len(sentences)
-    ids = model_ids(trained, sentences)
+        return [STYLES.index(to)] * len(ids)
     if trained.selector is not None:
         return [int(p < 0.5) for p in trained.selector.target_probability(ids, [1] * len(ids))]
     return [1 - s for s in likeliest_styles(trained.model, ids)]
+
+
+def selects(trained: TrainedModel, strength: float | None, select: bool) -> bool:
+    """Whether a transfer picks among candidates per sentence: asked to, no fixed strength, and a selector to do it."""
+    return select and strength is None and trained.selector is not None
 
 
 def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str | Sequence[int], beam: int = 1,
@@ -110,9 +118,9 @@ def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str | Se
     if too_long:
         log.warning(f"truncated {too_long} sentence{'s' * (too_long > 1)} to the model's {max_len} tokens")
     ids = model_ids(trained, sentences)
-    targets = target_styles(trained, sentences, to) if isinstance(to, str) else list(to)
+    targets = _targets(trained, ids, to) if isinstance(to, str) else list(to)
     sources = [1 - t for t in targets]
-    if select and strength is None and trained.selector is not None:
+    if selects(trained, strength, select):
         settings = trained.selector.config.candidates
         candidates = transfer_candidates(trained.model, ids, sources, targets, settings, beam=beam, max_len=max_len)
         chosen = trained.selector.choose(ids, candidates, targets)
@@ -210,6 +218,5 @@ class TextTransfer:
         rendered = [" ".join(o) if keep_tokens else render(o, surface, STYLES[t])
                     for o, surface, t in zip(outputs, surfaces, targets)]
         texts_out = [" ".join(r for r, o in zip(rendered, owner) if o == i) for i in range(len(lines))]
-        selected = select and strength is None and self.trained.selector is not None
-        used = None if selected else self.trained.strength if strength is None else strength
+        used = None if selects(self.trained, strength, select) else self.trained.strength if strength is None else strength
         return TextResult(texts_out, lines, to, used, beam, time.perf_counter() - start)
