@@ -107,6 +107,11 @@ ROWS = {
     "texture size 0x0": (["image", "texture", S, "-o", "{ws}/o.png", "--size", "0x0"], "at least 16 pixels"),
     "decompression bomb": (["image", "adain", "{ws}/bomb.png", S, "-o", "{ws}/o.png"], "too large to decode"),
     # 4. hangs
+    "train-fast missing style": (["image", "train-fast", "{ws}/nope.png", "--out", "{ws}/run", "--content-dir", "{ws}/imgs"],
+                                  "nope.png: file not found"),
+    "train-fast missing init weights": (["image", "train-fast", S, "--out", "{ws}/run", "--content-dir", "{ws}/imgs",
+                                         "--init-weights", "{ws}/nope.safetensors"], "nope.safetensors: file not found"),
+    "text select maybe": (["text", "transfer", "--select", "maybe", "fine"], "--select must be on or off"),
     "text beam 100000": (["text", "transfer", "--to", "positive", "--beam", "100000", "fine"], "--beam must be between 1 and 64"),
     # 5. unclear messages
     "blend 1.5,-0.5": (ADAIN + [S2, "-o", "{ws}/o.png", "--style-blend", "1.5,-0.5"], "non-negative"),
