@@ -282,6 +282,9 @@ def train_fast(
                      batch_size=batch_size, crop=crop, texture=texture, max_minutes=max_minutes,
                      init_weights=str(init_weights) if init_weights else None, device=device)
     cfg.validate()
+    for needed in (cfg.style, cfg.init_weights):  # before guard makes the run folder
+        if needed and not Path(needed).is_file():
+            raise InputError(f"{needed}: file not found")
     guard([out], [Path(cfg.style), *([Path(cfg.init_weights)] if cfg.init_weights else [])],
           read_folders=[Path(d) for d in cfg.content_dirs], folder=True)
     figures = train(cfg, out, resume=resume, show_progress=not quiet)

@@ -59,9 +59,6 @@ class FastTrainConfig:
     def validate(self) -> None:
         if not self.style:
             raise ConfigError("give the STYLE image to train for")
-        for name in ("style", "init_weights"):  # checked before the run folder is made
-            if getattr(self, name) and not Path(getattr(self, name)).is_file():
-                raise ConfigError(f"{getattr(self, name)}: file not found")
         if not self.texture and not self.content_dirs:
             raise ConfigError("give --content-dir (photos to learn from), or --texture")
         at_least = {"style_size": 32, "crop": 32, "min_short": 32, "resize_short": 32, "batch_size": 1, "iterations": 1,
