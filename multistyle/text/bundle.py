@@ -1,4 +1,4 @@
-"""A trained autoencoder on disk: config.json, vocab.txt and model.safetensors (figures.json beside them),
+"""A trained autoencoder on disk: config.json, vocab.txt (or subwords.model) and model.safetensors (figures.json beside them),
 plus calibration.json once `text calibrate` has chosen the model's default style strength.
 
 The same layout serves a training run's output folder and the model shipped in multistyle/text/weights.
@@ -15,15 +15,15 @@ from multistyle.errors import WeightsError
 from multistyle.text.config import CrossAlignConfig
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.selector import Selector, load_selector
-from multistyle.text.vocab import Vocab
+from multistyle.text.vocab import AnyVocab, load_vocab, vocab_file
 
-CONFIG, VOCAB, WEIGHTS, FIGURES, CALIBRATION = "config.json", "vocab.txt", "model.safetensors", "figures.json", "calibration.json"
+CONFIG, WEIGHTS, FIGURES, CALIBRATION = "config.json", "model.safetensors", "figures.json", "calibration.json"
 
 
 @dataclass
 class TrainedModel:
     model: CrossAlignedAutoencoder
-    vocab: Vocab
+    vocab: AnyVocab
     config: CrossAlignConfig
     strength: float = 0.0  # the default style strength (calibration.json), 0 without one
     selector: Selector | None = None  # picks among a strength ladder (selector.safetensors), None without one
@@ -42,16 +42,16 @@ def save_weights(folder: str | Path, model: CrossAlignedAutoencoder) -> None:
     save_tensors(Path(folder) / WEIGHTS, model.state_dict())
 
 
-def check_vocab_matches(folder: Path, vocab: Vocab, weights: dict[str, torch.Tensor], key: str, weights_name: str) -> None:
+def check_vocab_matches(folder: Path, vocab: AnyVocab, weights: dict[str, torch.Tensor], key: str, weights_name: str) -> None:
     """A vocabulary and weights from different runs would produce garbage silently: refuse them."""
     if key not in weights:
         raise WeightsError(f"{folder}: {weights_name} lacks {key}; not weights of this model")
     rows = weights[key].shape[0]
     if rows != len(vocab):
-        raise WeightsError(f"{folder}: vocab.txt has {len(vocab)} words but {weights_name} was trained with {rows}; the folder mixes two models")
+        raise WeightsError(f"{folder}: {vocab.FILE} has {len(vocab)} entries but {weights_name} was trained with {rows}; the folder mixes two models")
 
 
-def load_weights_into(net: torch.nn.Module, folder: Path, weights_name: str, config_name: str, vocab: Vocab) -> None:
+def load_weights_into(net: torch.nn.Module, folder: Path, weights_name: str, config_name: str, vocab: AnyVocab) -> None:
     """Load folder/weights_name into `net`, refusing weights from another vocabulary or configuration."""
     weights = load_tensors(folder / weights_name)
     check_vocab_matches(folder, vocab, weights, "embedding.weight", weights_name)
@@ -66,11 +66,13 @@ def load_model(folder: str | Path, device: torch.device | str = "cpu") -> Traine
     folder = Path(folder)
     if not folder.is_dir():
         raise WeightsError(f"{folder}: model folder not found")
-    missing = [name for name in (CONFIG, VOCAB, WEIGHTS) if not (folder / name).is_file()]
+    missing = [name for name in (CONFIG, WEIGHTS) if not (folder / name).is_file()]
+    if vocab_file(folder) is None:
+        missing.insert(1, "vocab.txt")
     if missing:
         raise WeightsError(f"{folder}: not a trained text model (missing {', '.join(missing)})")
     config = load_config_json(folder)
-    vocab = Vocab.load(folder / VOCAB)
+    vocab = load_vocab(folder)
     model = CrossAlignedAutoencoder(len(vocab), config)
     load_weights_into(model, folder, WEIGHTS, CONFIG, vocab)
     selector = load_selector(folder, len(vocab), device)

@@ -11,6 +11,7 @@ class CrossAlignConfig:
     # data
     max_len: int = 20  # tokens; longer training sentences are truncated
     min_count: int = 5  # a word enters the vocabulary when the training split has it this often
+    subword_vocab: int = 0  # > 0: a SentencePiece vocabulary of this many pieces instead of words (max_len then counts pieces)
     # model
     dim_emb: int = 100
     dim_y: int = 200  # style part of the generator's initial state
@@ -48,6 +49,8 @@ class CrossAlignConfig:
             raise InputError("filter_sizes must be positive widths")
         if not 0 < self.gamma_min <= self.gamma_init or not 0 < self.gamma_decay <= 1:
             raise InputError("need 0 < gamma_min <= gamma_init and 0 < gamma_decay <= 1")
+        if self.subword_vocab and self.subword_vocab < 100:
+            raise InputError("subword_vocab must be 0 (words) or at least 100 pieces")
         if self.lr <= 0 or min(self.max_steps, self.max_minutes, self.warmup_steps, self.adv_grad_cap) < 0:
             raise InputError("lr must be positive, and max_steps, max_minutes, warmup_steps and adv_grad_cap non-negative")
 
@@ -107,11 +110,12 @@ class SelectorConfig:
     lm_epochs: int = 1
     lr: float = 1e-3
     # selection
-    # (strength, copy bonus) of each candidate: chosen on the dev split from a 5 x 4 grid (strengths 0-1.5, bonuses 0-4)
-    candidates: tuple[tuple[float, ...], ...] = ((0.0, 0.0), (0.35, 0.0), (0.7, 0.0), (0.7, 2.0), (0.7, 4.0), (1.0, 0.0),
-                                                 (1.0, 1.0), (1.5, 2.0))
+    # (strength, copy bonus) of each candidate: chosen on the dev split from an 8 x 4 grid (strengths 0-2, bonuses 0-4) by
+    # recipes/text_selector_search.py
+    candidates: tuple[tuple[float, ...], ...] = ((0.0, 0.0), (0.35, 0.0), (0.35, 4.0), (0.7, 0.0), (0.7, 2.0), (0.7, 4.0),
+                                                 (1.0, 0.0), (1.5, 2.0), (1.5, 4.0), (2.0, 4.0))
     threshold: float = 0.35  # a candidate is accepted when the classifier gives the target style at least this
-    fluency_weight: float = 0.4  # of the mean log-probability per token, against the content overlap in [0, 1]
+    fluency_weight: float = 0.3  # of the mean log-probability per token, against the content overlap in [0, 1]
 
     def validate(self) -> None:
         for name in ("max_len", "batch_size", "buckets", "lm_dim_emb", "lm_dim_h"):

@@ -29,41 +29,54 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     word counts are `source_counts` (B, vocabulary), see `word_counts`.
     """
     n, vocab_size, device = len(h0), model.vocab_size, h0.device
-    min_rows = None if min_lengths is None else min_lengths.to(device).repeat_interleave(beam)
-    h = h0.repeat_interleave(beam, dim=0)
+    # Per sentence (first axis) and hypothesis (second). Each step runs the generator only on the sentences with a
+    # hypothesis still open: sorted batches end unevenly, and most of the cost is the output layer.
+    h = h0.repeat_interleave(beam, dim=0).view(n, beam, -1)
+    x = model.go_vectors(n * beam).reshape(n, beam, -1).clone()  # go_vectors may be a broadcast view
     scores = torch.full((n, beam), float("-inf"), device=device)
     scores[:, 0] = 0.0  # a single live hypothesis to start with
-    words = torch.empty((n, beam, 0), dtype=torch.long, device=device)
+    words = torch.full((n, beam, max_len), PAD, dtype=torch.long, device=device)
     finished = torch.zeros((n, beam), dtype=torch.bool, device=device)
     only_pad = torch.full((vocab_size,), float("-inf"), device=device)
     only_pad[PAD] = 0.0  # a finished hypothesis extends with <pad> at no cost: its score stays put
-    x = model.go_vectors(n * beam)
-    unused = source_counts.repeat_interleave(beam, dim=0) if copy_bonus and source_counts is not None else None
+    unused = source_counts.to(device).repeat_interleave(beam, dim=0).view(n, beam, -1) if copy_bonus and source_counts is not None else None
     for t in range(max_len):
-        logits, h = model.step(x, h)
-        logits[:, [PAD, GO]] = float("-inf")
-        if min_rows is not None:
-            logits[min_rows > t, EOS] = float("-inf")
-        if block_repeats and t >= 1:
-            _forbid_repeated_bigrams(logits, words.view(n * beam, -1))
-        log_probs = F.log_softmax(logits, dim=-1)
-        if unused is not None:
-            log_probs = log_probs + copy_bonus * (unused > 0)
-        log_probs = log_probs.view(n, beam, vocab_size)
-        log_probs = torch.where(finished.unsqueeze(-1), only_pad, log_probs)
-        scores, flat = (scores.unsqueeze(-1) + log_probs).view(n, -1).topk(beam, dim=1)
-        parent, word = flat // vocab_size, flat % vocab_size
-        if beam > 1:  # hypotheses follow their parents (with one, the parent is always itself)
-            words, finished = _rows(words, parent), finished.gather(1, parent)
-            h = _rows(h.view(n, beam, -1), parent).view(n * beam, -1)
-            unused = None if unused is None else _rows(unused.view(n, beam, -1), parent).view(n * beam, -1)
-        words = torch.cat([words, word.unsqueeze(-1)], dim=-1)
-        finished = finished | (word == EOS)
-        if unused is not None:
-            unused.scatter_add_(1, word.view(-1, 1), -torch.ones((n * beam, 1), device=device)).clamp_(min=0)
-        x = model.embedding(word.view(-1))
-        if finished.all():
+        live = (~finished.all(dim=1)).nonzero().squeeze(1)
+        if len(live) == 0:
             break
+        m = len(live)
+        logits, h_live = model.step(x[live].view(m * beam, -1), h[live].view(m * beam, -1))
+        logits[:, [PAD, GO]] = float("-inf")
+        if min_lengths is not None:
+            logits[(min_lengths.to(device)[live] > t).repeat_interleave(beam), EOS] = float("-inf")
+        if block_repeats and t >= 1:
+            _forbid_repeated_bigrams(logits, words[live, :, :t].view(m * beam, t))
+        # Greedy needs only the argmax, which the log-softmax's per-row shift does not move.
+        log_probs = F.log_softmax(logits, dim=-1) if beam > 1 else logits
+        unused_live = None if unused is None else unused[live].view(m * beam, -1)
+        if unused_live is not None:
+            log_probs = log_probs + copy_bonus * (unused_live > 0)
+        log_probs = log_probs.view(m, beam, vocab_size)
+        done = finished[live]
+        if beam == 1:  # a live sentence's only hypothesis is open; its score is never compared
+            best, word = scores[live], log_probs.view(m, -1).argmax(dim=1, keepdim=True)
+        else:
+            log_probs = torch.where(done.unsqueeze(-1), only_pad, log_probs)
+            best, flat = (scores[live].unsqueeze(-1) + log_probs).view(m, -1).topk(beam, dim=1)
+            parent, word = flat // vocab_size, flat % vocab_size
+            # hypotheses follow their parents
+            words[live], done = _rows(words[live], parent), done.gather(1, parent)
+            h_live = _rows(h_live.view(m, beam, -1), parent).view(m * beam, -1)
+            if unused_live is not None:
+                unused_live = _rows(unused_live.view(m, beam, -1), parent).view(m * beam, -1)
+        scores[live] = best
+        words[live, :, t] = word
+        finished[live] = done | (word == EOS)
+        h[live] = h_live.view(m, beam, -1)
+        if unused_live is not None:
+            unused_live.scatter_add_(1, word.view(-1, 1), -torch.ones((m * beam, 1), device=device)).clamp_(min=0)
+            unused[live] = unused_live.view(m, beam, -1)
+        x[live] = model.embedding(word.view(-1)).view(m, beam, -1)
     lengths = (words != PAD).sum(dim=-1).clamp(min=1)
     best = (scores / lengths).argmax(dim=1)
     return [_until_eos(words[i, best[i]].tolist()) for i in range(n)]

@@ -32,7 +32,7 @@ from multistyle.errors import WeightsError
 from multistyle.text.config import SelectorConfig
 from multistyle.text.data import make_batch, read_split
 from multistyle.text.fit import fit
-from multistyle.text.vocab import EOS, GO, PAD, Vocab
+from multistyle.text.vocab import EOS, GO, PAD, load_vocab
 
 WEIGHTS, INFO = "selector.safetensors", "selector.json"
 
@@ -121,9 +121,11 @@ class Selector:
     def choose(self, sources: list[list[int]], candidates: list[list[list[int]]], targets: list[int]) -> list[int]:
         """For each source sentence, the index of the candidate to keep (see the module's docstring)."""
         flat = [c for row in candidates for c in row]
-        probability = iter(self.target_probability(flat, [t for row, t in zip(candidates, targets) for _ in row]))
-        unique = list(dict.fromkeys(map(tuple, flat)))  # candidates often repeat: the language model scores each once
+        probabilities = self.target_probability(flat, [t for row, t in zip(candidates, targets) for _ in row])
+        # Only accepted candidates need fluency, and they often repeat: the language model scores each once.
+        unique = list(dict.fromkeys(tuple(c) for c, p in zip(flat, probabilities) if p >= self.config.threshold))
         fluency = dict(zip(unique, self.fluency([list(c) for c in unique])))
+        probability = iter(probabilities)
         chosen = []
         for source, row in zip(sources, candidates):
             scored = []
@@ -152,7 +154,7 @@ def train_selector(model_dir: str | Path, data_dir: str | Path, config: Selector
     """Train both selection models on DATA's training split with the autoencoder's vocabulary; save them in MODEL."""
     config.validate()
     model_dir = Path(model_dir)
-    vocab = Vocab.load(model_dir / "vocab.txt")
+    vocab = load_vocab(model_dir)
     device = select_device(config.device)
     seed_everything(config.seed)
     neg, pos = read_split(data_dir, "train", config.max_len)

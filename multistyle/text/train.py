@@ -10,7 +10,7 @@ optimises. The paper's minimax form (reconstruction - rho * discriminator loss) 
 teacher-forced states to look fake, against reconstruction: on Yelp with the CPU config it ended its
 second epoch at a dev reconstruction loss of 41 nats a sentence and a dev self-BLEU of 0.5.
 
-OUT/ holds config.json, vocab.txt, model.safetensors (the best on dev so far) and its calibration.json
+OUT/ holds config.json, vocab.txt (or subwords.model), model.safetensors (the best on dev so far) and its calibration.json
 (style strength), figures.json, log.jsonl (one line per dev evaluation) and checkpoint/ (all that resuming
 needs).
 """
@@ -36,7 +36,6 @@ from multistyle.errors import WeightsError
 from multistyle.text.bundle import (
     CALIBRATION,
     FIGURES,
-    VOCAB,
     TrainedModel,
     save_config,
     save_weights,
@@ -54,7 +53,7 @@ from multistyle.text.data import (
     training_batches,
 )
 from multistyle.text.model import CrossAlignedAutoencoder
-from multistyle.text.vocab import Vocab
+from multistyle.text.vocab import AnyVocab, SubwordVocab, Vocab, load_vocab, save_vocab
 
 RESUMABLE = ("epochs", "max_steps", "max_minutes", "checkpoint_every", "device")  # what a resumed run may change
 
@@ -171,7 +170,7 @@ class DevSet:
 
 
 @torch.no_grad()
-def evaluate_dev(model: CrossAlignedAutoencoder, dev: DevSet, vocab: Vocab, config: CrossAlignConfig,
+def evaluate_dev(model: CrossAlignedAutoencoder, dev: DevSet, vocab: AnyVocab, config: CrossAlignConfig,
                  classifier: StyleClassifier | None) -> dict[str, float]:
     """Dev reconstruction loss and, with a classifier, transfer accuracy and self-BLEU: as trained
     (strength 0) and at the calibrated strength, the smallest reaching config.target_accuracy."""
@@ -209,15 +208,24 @@ def save_calibration(out_dir: Path, record: dict, target_accuracy: float) -> Non
     write_json(out_dir / CALIBRATION, calibration_record(row, target_accuracy, epoch=record["epoch"], step=record["step"]))
 
 
-def load_corpus(data_dir: str | Path, out_dir: Path, config: CrossAlignConfig, resume: bool) -> tuple[Vocab, tuple, DevSet]:
+def load_corpus(data_dir: str | Path, out_dir: Path, config: CrossAlignConfig, resume: bool) -> tuple[AnyVocab, tuple, DevSet]:
     """The vocabulary (built from the training split, or the resumed run's), training ids per style, the dev set."""
     train_neg, train_pos = read_split(data_dir, "train", config.max_len)
     dev_neg, dev_pos = read_split(data_dir, "dev", config.max_len)
-    vocab = Vocab.load(out_dir / VOCAB) if resume else Vocab.build(train_neg + train_pos, config.min_count)
-    vocab.save(out_dir / VOCAB)
-    train_ids = tuple([vocab.encode(s) for s in sentences] for sentences in (train_neg, train_pos))
+    if resume:
+        vocab = load_vocab(out_dir)
+    elif config.subword_vocab:
+        vocab = SubwordVocab.train(train_neg + train_pos, config.subword_vocab)
+    else:
+        vocab = Vocab.build(train_neg + train_pos, config.min_count)
+    save_vocab(out_dir, vocab)
+
+    def encode(sentence: list[str]) -> list[int]:
+        return vocab.encode(sentence)[: config.max_len]
+
+    train_ids = tuple([encode(s) for s in sentences] for sentences in (train_neg, train_pos))
     dev_sentences = dev_neg + dev_pos
-    dev = DevSet(dev_sentences, [vocab.encode(s) for s in dev_sentences], [0] * len(dev_neg) + [1] * len(dev_pos))
+    dev = DevSet(dev_sentences, [encode(s) for s in dev_sentences], [0] * len(dev_neg) + [1] * len(dev_pos))
     return vocab, train_ids, dev
 
 

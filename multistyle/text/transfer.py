@@ -20,7 +20,7 @@ from multistyle.text.decode import transfer_candidates, transfer_ids
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.surface import prepare, render
 from multistyle.text.tokenize import NUMBER, UNKNOWN, is_number, split_sentences
-from multistyle.text.vocab import Vocab
+from multistyle.text.vocab import AnyVocab
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "weights"
 TARGETS = (*STYLES, "flip")
@@ -42,7 +42,7 @@ def model_token(word: str) -> str:
     return NUMBER if is_number(word) else word
 
 
-def fill_placeholders(output: list[str], source: list[str], vocab: Vocab) -> list[str]:
+def fill_placeholders(output: list[str], source: list[str], vocab: AnyVocab) -> list[str]:
     """The source's numbers and unknown words, in order, where the output has _num_ and <unk>."""
     fillers = {
         NUMBER: iter([w for w in source if is_number(w) and NUMBER in vocab]),
@@ -80,8 +80,9 @@ def check_request(to: str, beam: int, strength: float | None = None) -> None:
 
 
 def model_ids(trained: TrainedModel, sentences: Sentences) -> list[list[int]]:
-    """Word ids of tokenised sentences as the model reads them: numbers masked, truncated to its max length."""
-    return [trained.vocab.encode([model_token(w) for w in s[: trained.config.max_len]]) for s in sentences]
+    """Ids of tokenised sentences as the model reads them: numbers masked, truncated to its max length."""
+    max_len = trained.config.max_len
+    return [trained.vocab.encode([model_token(w) for w in s[:max_len]])[:max_len] for s in sentences]
 
 
 def target_styles(trained: TrainedModel, sentences: Sentences, to: str) -> list[int]:
