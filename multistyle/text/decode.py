@@ -39,6 +39,7 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     finished = torch.zeros((n, beam), dtype=torch.bool, device=device)
     only_pad = torch.full((vocab_size,), float("-inf"), device=device)
     only_pad[PAD] = 0.0  # a finished hypothesis extends with <pad> at no cost: its score stays put
+    min_lengths = None if min_lengths is None else min_lengths.to(device)
     unused = source_counts.to(device).repeat_interleave(beam, dim=0).view(n, beam, -1) if copy_bonus and source_counts is not None else None
     for t in range(max_len):
         live = (~finished.all(dim=1)).nonzero().squeeze(1)
@@ -48,7 +49,7 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
         logits, h_live = model.step(x[live].view(m * beam, -1), h[live].view(m * beam, -1))
         logits[:, [PAD, GO]] = float("-inf")
         if min_lengths is not None:
-            logits[(min_lengths.to(device)[live] > t).repeat_interleave(beam), EOS] = float("-inf")
+            logits[(min_lengths[live] > t).repeat_interleave(beam), EOS] = float("-inf")
         if block_repeats and t >= 1:
             _forbid_repeated_bigrams(logits, words[live, :, :t].view(m * beam, t))
         # Greedy needs only the argmax, which the log-softmax's per-row shift does not move.

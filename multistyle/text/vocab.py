@@ -12,6 +12,17 @@ PAD, GO, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<go>", "<eos>", UNKNOWN)
 
 
+def content_ids(ids: Iterable[int]) -> list[int]:
+    """The ids up to the first <eos>, without padding and <go>."""
+    kept = []
+    for i in map(int, ids):
+        if i == EOS:
+            break
+        if i not in (PAD, GO):
+            kept.append(i)
+    return kept
+
+
 class Vocab:
     FILE = "vocab.txt"
 
@@ -40,13 +51,7 @@ class Vocab:
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Words up to the first <eos>; padding and <go> are dropped."""
-        words = []
-        for i in ids:
-            if i == EOS:
-                break
-            if i not in (PAD, GO):
-                words.append(self.words[i])
-        return words
+        return [self.words[i] for i in content_ids(ids)]
 
     def save(self, path: str | Path) -> None:
         atomic_write_bytes(path, ("\n".join(self.words) + "\n").encode())
@@ -123,13 +128,7 @@ class SubwordVocab:
         return ids[:-1]
 
     def decode(self, ids: Iterable[int]) -> list[str]:
-        pieces = []
-        for i in ids:
-            if i == EOS:
-                break
-            if i not in (PAD, GO):
-                pieces.append(int(i))
-        return self.processor.DecodeIds(pieces).split()
+        return self.processor.DecodeIds(content_ids(ids)).split()
 
     def save(self, path: str | Path) -> None:
         atomic_write_bytes(path, self.proto)
@@ -152,10 +151,10 @@ def save_vocab(folder: str | Path, vocab: AnyVocab) -> None:
 
 def load_vocab(folder: str | Path) -> AnyVocab:
     """A model folder's vocabulary: subwords.model when the model was trained on subwords, else vocab.txt."""
-    folder = Path(folder)
-    if (folder / SubwordVocab.FILE).is_file():
-        return SubwordVocab.load(folder / SubwordVocab.FILE)
-    return Vocab.load(folder / Vocab.FILE)
+    path = vocab_file(folder)
+    if path is not None and path.name == SubwordVocab.FILE:
+        return SubwordVocab.load(path)
+    return Vocab.load(Path(folder) / Vocab.FILE)  # absent: Vocab.load names the missing file
 
 
 def vocab_file(folder: str | Path) -> Path | None:
