@@ -3,7 +3,7 @@
 Per output: the mean best normalised cross-correlation of its relu3_1 3x3 patches with the style's (what MRF
 optimises; higher is closer), the Gram distance (mean squared Gram difference over relu1_1..relu5_1, what Gram
 optimises; lower), the relative content distance at relu4_1 (lower keeps more of the photo's layout) and wall time.
-Usage: python benchmarks/mrf_vs_gram.py [--size 384] [--steps 150] [--mrf-style-weight 2]
+Usage: python benchmarks/mrf_vs_gram.py [--size 384] [--steps 100] [--mrf-style-weight W]
 Writes benchmarks/results/mrf_vs_gram.md and docs/mrf_vs_gram.jpg (content | style | Gram | MRF).
 """
 import argparse
@@ -13,12 +13,13 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from figures import save_jpeg, titled_grid
 
 from multistyle import Gatys
 from multistyle.core.losses import gram_matrix, patches
 from multistyle.core.runtime import cpu_name
 from multistyle.core.vgg import VGGFeatures
-from multistyle.image.io import image_grid, load_image, save_image
+from multistyle.image.io import load_image
 from multistyle.image.measures import ImageMeasures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,25 +47,25 @@ def gram_distance(vgg: VGGFeatures, output: torch.Tensor, style: torch.Tensor) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=384)
-    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--mrf-style-weight", type=float, default=2.0)
     parser.add_argument("--pairs", type=int, default=len(PAIRS))
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     vgg = VGGFeatures(("relu3_1", *GRAM_LAYERS))
     measures = ImageMeasures()
-    rows, panels = [], []
+    rows, figure_rows = [], []
     for content_name, style_name in PAIRS[: args.pairs]:
         content_path, style_path = args.data / "content" / content_name, args.data / "style" / style_name
         content, style = load_image(content_path, args.size), load_image(style_path, args.size)
-        panels += [content, style]
+        figure_rows.append([content, style])
         for loss, weight in (("gram", 1e3), ("mrf", args.mrf_style_weight)):
             start = time.perf_counter()
             result = Gatys(size=args.size, steps=args.steps, patience=0, style_loss=loss, style_weight=weight)(content_path, style_path)
             seconds = time.perf_counter() - start
             rows.append((f"{Path(content_name).stem} x {Path(style_name).stem}", loss, patch_similarity(vgg, result.tensor, style),
                          gram_distance(vgg, result.tensor, style), measures.content_distance(result.tensor, content), seconds))
-            panels.append(result.tensor)
+            figure_rows[-1].append(result.tensor)
             print(rows[-1], flush=True)
     means = {loss: [sum(r[i] for r in rows if r[1] == loss) / sum(r[1] == loss for r in rows) for i in range(2, 6)]
              for loss in ("gram", "mrf")}
@@ -86,7 +87,8 @@ def main() -> None:
     table = "\n".join(lines) + "\n"
     print(table)
     (ROOT / "benchmarks" / "results" / "mrf_vs_gram.md").write_text(table)
-    save_image(image_grid(panels, columns=4, height=192), ROOT / "docs" / "mrf_vs_gram.jpg")
+    titles = ["content", "style", "Gram (Gatys et al.)", f"MRF (Li & Wand), weight {args.mrf_style_weight:g}"]
+    save_jpeg(titled_grid(figure_rows, titles, height=192), ROOT / "docs" / "mrf_vs_gram.jpg")
 
 
 if __name__ == "__main__":

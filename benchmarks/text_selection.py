@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from multistyle.core.runtime import cpu_name
-from multistyle.text.bundle import load_model
+from multistyle.text.bundle import FIGURES, load_model
 from multistyle.text.decode import transfer_ids
 from multistyle.text.evaluate import evaluate_systems, peer_prefixes, read_eval_set, read_outputs, results_table
 from multistyle.text.evaluator import SHIPPED_EVALUATOR, load_evaluator
@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=SHIPPED_MODEL)
     parser.add_argument("--beam", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--also", type=Path, action="append", default=[],
+                        help="another trained model folder to add rows for (repeatable), e.g. the subword model")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/text_selection.md"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -59,14 +61,24 @@ def main() -> None:
     evaluator = load_evaluator(args.evaluator)
     trained = load_model(args.model)
     systems, extra = {}, {}
-    for label, select in (("ours, selection (default)", True), (f"ours, one strength ({trained.strength:g}), --select off", False)):
-        name = f"{label}, beam {args.beam}" if args.beam > 1 else label
-        start = time.perf_counter()
-        outputs = tuple(transfer_sentences(trained, test.sources[d], ("positive", "negative")[d], args.beam, select=select)
-                        for d in (0, 1))
-        seconds = time.perf_counter() - start
-        systems[name] = outputs
-        extra[name] = {"ms_per_sentence": 1000 * seconds / sum(test.sizes), **faults(outputs, test.sources)}
+
+    def transfer_rows(model, label: str) -> None:
+        runs = [("selection", True)] if model.selector is not None else []
+        for kind, select in (*runs, (f"one strength ({model.strength:g}), --select off", False)):
+            name = f"{label}, {kind}" + (f", beam {args.beam}" if args.beam > 1 else "")
+            start = time.perf_counter()
+            outputs = tuple(transfer_sentences(model, test.sources[d], ("positive", "negative")[d], args.beam, select=select)
+                            for d in (0, 1))
+            seconds = time.perf_counter() - start
+            systems[name] = outputs
+            extra[name] = {"ms_per_sentence": 1000 * seconds / sum(test.sizes), **faults(outputs, test.sources)}
+
+    transfer_rows(trained, "ours (default)")
+    for folder in args.also:
+        other, figures = load_model(folder), json.loads((folder / FIGURES).read_text())
+        pieces, size = other.config.subword_vocab, other.config.dim_y + other.config.dim_z
+        vocabulary = f"{pieces} subword pieces" if pieces else f"{len(other.vocab)} words"
+        transfer_rows(other, f"{folder} ({vocabulary}, hidden {size}, {figures['epochs']:.1f} epochs)")
     name = f"ours, one strength ({trained.strength:g}), decoded as before"
     start = time.perf_counter()
     systems[name] = tuple(decoded_as_before(trained, test.sources[d], 1 - d, args.beam) for d in (0, 1))

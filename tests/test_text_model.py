@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from multistyle.text.config import CrossAlignConfig
 from multistyle.text.data import make_batch
-from multistyle.text.decode import beam_search, transfer_ids
+from multistyle.text.decode import beam_search, source_words, transfer_candidates, transfer_ids
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.train import Trainer
 from multistyle.text.vocab import EOS, GO, PAD
@@ -178,3 +178,29 @@ def test_capped_adversarial_gradient_is_at_most_cap_times_the_reconstruction_gra
         assert F.cosine_similarity(added, adv, dim=0) > 0.9999
     else:
         assert torch.allclose(added, adv, atol=1e-6), "under the cap the adversarial gradient passes unchanged (rho = 1)"
+
+
+@torch.no_grad()
+@pytest.mark.parametrize("beam", [1, 3])
+def test_a_large_copy_bonus_writes_each_source_word_once_before_anything_else(beam):
+    model = tiny_model(vocab_size=30)
+    sources = [[5, 9, 17, 22], [8, 8, 13]]  # a word the source has twice earns the bonus twice
+    h0 = torch.randn(2, 16)
+    plain = beam_search(model, h0, beam=beam, max_len=6, block_repeats=False)
+    assert any(sorted(p[: len(s)]) != sorted(s) for p, s in zip(plain, sources)), "the check below must be able to fail"
+    copied = beam_search(model, h0, beam=beam, max_len=6, min_lengths=torch.tensor([4, 3]), block_repeats=False,
+                         source=source_words(sources, h0.device), copy_bonus=torch.tensor([100.0, 100.0]))
+    assert [sorted(c[: len(s)]) for c, s in zip(copied, sources)] == [sorted(s) for s in sources]
+    assert all(w not in s for c, s in zip(copied, sources) for w in c[len(s):]), "a used word earns no more bonus"
+
+
+def test_candidates_decoded_together_match_each_setting_decoded_alone():
+    model = tiny_model()
+    sentences = [[5, 6, 7, 8], [9], [10, 11, 10], [12, 13, 14], [15]]
+    sources, targets = [0, 1, 0, 1, 0], [1, 0, 1, 0, 1]
+    settings = [(0.0, 0.0), (0.5, 2.0), (1.0, 0.0), (1.5, 4.0)]
+    together = transfer_candidates(model, sentences, sources, targets, settings, batch_size=2)
+    for k, setting in enumerate(settings):
+        alone = transfer_candidates(model, sentences, sources, targets, [setting])
+        assert [row[k] for row in together] == [row[0] for row in alone]
+    assert len({tuple(map(tuple, (row[k] for row in together))) for k in range(len(settings))}) > 1, "settings differ"

@@ -3,6 +3,7 @@ import dataclasses
 import json
 
 import pytest
+from test_text_training import TOY_MODEL
 
 from multistyle.errors import InputError, WeightsError
 from multistyle.text.bundle import load_model
@@ -11,8 +12,6 @@ from multistyle.text.toy import write_toy_corpus
 from multistyle.text.train import train
 from multistyle.text.transfer import transfer_sentences
 from multistyle.text.vocab import SPECIALS, UNK, SubwordVocab, Vocab, load_vocab, save_vocab
-
-from test_text_training import TOY_MODEL
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -6,27 +6,30 @@ A copy bonus adds to a hypothesis's score for each source word it writes (as oft
 which keeps the content words the autoencoder tends to drop ("... and the staff.") and unknown words.
 """
 import math
+from collections import Counter
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 
-from multistyle.text.data import batches_in_length_order, pad_ids
+from multistyle.text.data import batches_in_length_order
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.vocab import EOS, GO, PAD
+
+MAX_ROWS = 2048  # hypotheses decoded at once by transfer_candidates
 
 
 @torch.no_grad()
 def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max_len: int,
                 min_lengths: torch.Tensor | None = None, block_repeats: bool = True,
-                source_counts: torch.Tensor | None = None, copy_bonus: float = 0.0) -> list[list[int]]:
+                source: tuple[torch.Tensor, torch.Tensor] | None = None, copy_bonus: float | torch.Tensor = 0.0) -> list[list[int]]:
     """The best word ids (without <eos>, at most `max_len`) from each generator state in h0 (B, dim_h).
 
     Hypotheses are ranked by their mean log-probability per word (with <eos>), so that short
     sentences win no advantage; with beam 1 this is greedy decoding. `min_lengths` (B,) forbids <eos>
     before that many words; `block_repeats` forbids a word that would repeat a bigram already written;
-    `copy_bonus` is added to the score of each word still unused from that row's source sentence, whose
-    word counts are `source_counts` (B, vocabulary), see `word_counts`.
+    `copy_bonus` (a number, or one per row (B,)) is added to the score of each word still unused from that row's
+    source sentence, given as `source` = (its distinct words, their counts), both (B, L): see `source_words`.
     """
     n, vocab_size, device = len(h0), model.vocab_size, h0.device
     # Per sentence (first axis) and hypothesis (second). Each step runs the generator only on the sentences with a
@@ -40,7 +43,9 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     only_pad = torch.full((vocab_size,), float("-inf"), device=device)
     only_pad[PAD] = 0.0  # a finished hypothesis extends with <pad> at no cost: its score stays put
     min_lengths = None if min_lengths is None else min_lengths.to(device)
-    unused = source_counts.to(device).repeat_interleave(beam, dim=0).view(n, beam, -1) if copy_bonus and source_counts is not None else None
+    bonus = torch.as_tensor(copy_bonus, dtype=torch.float, device=device).expand(n).repeat_interleave(beam).view(n, beam, 1)
+    copies = source is not None and bool(bonus.any())
+    source_ids, unused = (t.to(device).repeat_interleave(beam, dim=0).view(n, beam, -1) for t in source) if copies else (None, None)
     for t in range(max_len):
         live = (~finished.all(dim=1)).nonzero().squeeze(1)
         if len(live) == 0:
@@ -54,9 +59,9 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
             _forbid_repeated_bigrams(logits, words[live, :, :t].view(m * beam, t))
         # Greedy needs only the argmax, which the log-softmax's per-row shift does not move.
         log_probs = F.log_softmax(logits, dim=-1) if beam > 1 else logits
-        unused_live = None if unused is None else unused[live].view(m * beam, -1)
-        if unused_live is not None:
-            log_probs = log_probs + copy_bonus * (unused_live > 0)
+        if unused is not None:
+            ids_live, unused_live = source_ids[live].view(m * beam, -1), unused[live].view(m * beam, -1)
+            log_probs = log_probs.scatter_add_(1, ids_live, bonus[live].view(m * beam, 1) * (unused_live > 0))
         log_probs = log_probs.view(m, beam, vocab_size)
         done = finished[live]
         if beam == 1:  # a live sentence's only hypothesis is open; its score is never compared
@@ -68,25 +73,29 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
             # hypotheses follow their parents
             words[live], done = _rows(words[live], parent), done.gather(1, parent)
             h_live = _rows(h_live.view(m, beam, -1), parent).view(m * beam, -1)
-            if unused_live is not None:
+            if unused is not None:
+                ids_live = _rows(ids_live.view(m, beam, -1), parent).view(m * beam, -1)
                 unused_live = _rows(unused_live.view(m, beam, -1), parent).view(m * beam, -1)
         scores[live] = best
         words[live, :, t] = word
         finished[live] = done | (word == EOS)
         h[live] = h_live.view(m, beam, -1)
-        if unused_live is not None:
-            unused_live.scatter_add_(1, word.view(-1, 1), -torch.ones((m * beam, 1), device=device)).clamp_(min=0)
-            unused[live] = unused_live.view(m, beam, -1)
+        if unused is not None:
+            unused_live = (unused_live - (ids_live == word.view(-1, 1)).float()).clamp_(min=0)
+            source_ids[live], unused[live] = ids_live.view(m, beam, -1), unused_live.view(m, beam, -1)
         x[live] = model.embedding(word.view(-1)).view(m, beam, -1)
     lengths = (words != PAD).sum(dim=-1).clamp(min=1)
     best = (scores / lengths).argmax(dim=1)
     return [_until_eos(words[i, best[i]].tolist()) for i in range(n)]
 
 
-def word_counts(sentences: list[list[int]], vocab_size: int, device: torch.device) -> torch.Tensor:
-    """(B, vocab_size) how often each word occurs in each sentence."""
-    padded = pad_ids(sentences).to(device)
-    return torch.zeros((len(sentences), vocab_size), device=device).scatter_add_(1, padded, (padded != PAD).float())
+def source_words(sentences: list[list[int]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each sentence's distinct words and how often it has each, both (B, L) padded with <pad> and 0."""
+    counted = [Counter(s) for s in sentences]
+    width = max(1, *map(len, counted))
+    ids = torch.tensor([[*c, *[PAD] * (width - len(c))] for c in counted], dtype=torch.long, device=device)
+    counts = torch.tensor([[*c.values(), *[0] * (width - len(c))] for c in counted], dtype=torch.float, device=device)
+    return ids, counts
 
 
 def _rows(values: torch.Tensor, parent: torch.Tensor) -> torch.Tensor:
@@ -146,14 +155,21 @@ def transfer_candidates(
     """
     device = next(model.parameters()).device
     outputs: list[list[list[int]]] = [[[] for _ in settings] for _ in sentences]
+    # Every setting of a batch is decoded in one search (rows setting-major): one generator step serves them all.
+    # Rows are capped: each step holds a vocabulary-sized row of logits per hypothesis.
+    batch_size = max(1, min(batch_size, MAX_ROWS // max(1, len(settings) * beam)))
+    bonuses = torch.tensor([b for _, b in settings], dtype=torch.float, device=device)
     for positions, batch in batches_in_length_order(sentences, source_labels, batch_size):
         batch = batch.to(device)
         targets = torch.tensor([target_labels[i] for i in positions], device=device)
         z = model.encode(batch)
         min_lengths = torch.tensor([math.ceil(min_length_ratio * len(sentences[i])) for i in positions], device=device)
-        counts = word_counts([sentences[i] for i in positions], model.vocab_size, device) if any(b for _, b in settings) else None
-        for k, (strength, bonus) in enumerate(settings):
-            h0 = model.initial_state(z, targets, strength)
-            for i, ids in zip(positions, beam_search(model, h0, beam, max_len, min_lengths, block_repeats, counts, bonus)):
-                outputs[i][k] = ids
+        source = source_words([sentences[i] for i in positions], device) if bonuses.any() else None
+        h0 = torch.cat([model.initial_state(z, targets, strength) for strength, _ in settings])
+        n = len(positions)
+        written = beam_search(model, h0, beam, max_len, min_lengths.repeat(len(settings)), block_repeats,
+                              None if source is None else tuple(t.repeat(len(settings), 1) for t in source),
+                              bonuses.repeat_interleave(n))
+        for row, ids in enumerate(written):
+            outputs[positions[row % n]][row // n] = ids
     return outputs
