@@ -3,7 +3,7 @@
 Per output: the mean best normalised cross-correlation of its relu3_1 3x3 patches with the style's (what MRF
 optimises; higher is closer), the Gram distance (mean squared Gram difference over relu1_1..relu5_1, what Gram
 optimises; lower), the relative content distance at relu4_1 (lower keeps more of the photo's layout) and wall time.
-Usage: python benchmarks/mrf_vs_gram.py [--size 384] [--steps 100] [--mrf-style-weight W]
+Usage: python benchmarks/mrf_vs_gram.py [--size 384] [--steps 100] [--mrf-style-weight 3 (the library's default)]
 Writes benchmarks/results/mrf_vs_gram.md and docs/mrf_vs_gram.jpg (content | style | Gram | MRF).
 """
 import argparse
@@ -19,6 +19,7 @@ from multistyle import Gatys
 from multistyle.core.losses import gram_matrix, patches
 from multistyle.core.runtime import cpu_name
 from multistyle.core.vgg import VGGFeatures
+from multistyle.image.gatys import DEFAULT_STYLE_WEIGHTS
 from multistyle.image.io import load_image
 from multistyle.image.measures import ImageMeasures
 
@@ -48,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--mrf-style-weight", type=float, default=2.0)
+    parser.add_argument("--mrf-style-weight", type=float, default=DEFAULT_STYLE_WEIGHTS["mrf"])
     parser.add_argument("--pairs", type=int, default=len(PAIRS))
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()

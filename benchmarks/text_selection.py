@@ -6,7 +6,7 @@ strength) with the new decoding (no repeated bigram, no early end), the same mod
 (neither rule), then Shen et al.'s outputs and the other peers in DATA/peers. Transfer time is measured around transfer alone, model loaded.
 
 Usage: python benchmarks/text_selection.py [--data ../shared/data/yelp] [--evaluator DIR] [--model DIR]
-    [--beam 1] [--threads 2] [--out benchmarks/results/text_selection.md]
+    [--beam 1] [--threads 2] [--also OTHER_MODEL_DIR] [--out benchmarks/results/text_selection.md]
 """
 import argparse
 import json

@@ -13,7 +13,7 @@ STEPS=${STEPS:-150}
 mkdir -p "$OUT"
 run() {  # name content style
   "$PY" -m multistyle image gatys "$2" "$3" -o "$OUT/$1_gram.png" --size "$SIZE" --steps "$STEPS" --scales 2 --quiet
-  "$PY" -m multistyle image gatys "$2" "$3" -o "$OUT/$1_mrf.png" --size "$SIZE" --steps "$STEPS" --scales 2 --style-loss mrf --style-weight 2 --quiet
+  "$PY" -m multistyle image gatys "$2" "$3" -o "$OUT/$1_mrf.png" --size "$SIZE" --steps "$STEPS" --scales 2 --style-loss mrf --quiet
 }
 run portrait "$IMAGES/style/picasso_self_portrait.jpg" "$IMAGES/style/frida_kahlo.jpg"
 run tubingen "$IMAGES/content/tubingen.jpg" "$IMAGES/style/starry_night.jpg"

@@ -9,6 +9,7 @@ from multistyle import Gatys
 from multistyle.core.losses import MRFTarget, mean_std_loss
 from multistyle.core.vgg import VGGFeatures
 from multistyle.image import gatys as gatys_module
+from multistyle.image.gatys import DEFAULT_STYLE_WEIGHTS, GatysConfig
 from multistyle.image.io import load_image
 
 
@@ -53,10 +54,15 @@ def test_bad_mrf_copies_are_refused(bad, sample_images):
 
 @pytest.mark.parametrize("loss", ["gram", "mrf", "meanstd"])
 def test_each_style_loss_falls(loss, sample_images):
-    result = Gatys(size=48, steps=8, patience=0, style_loss=loss, style_weight=1.0 if loss == "mrf" else 1e3)(
-        sample_images["content"], sample_images["style"])
+    result = Gatys(size=48, steps=8, patience=0, style_loss=loss)(sample_images["content"], sample_images["style"])
     styles = [h["style"] for h in result.history[-1]]
     assert min(styles) < styles[0]
+
+
+def test_the_style_weight_defaults_to_the_losss_own_scale_and_an_explicit_one_wins():
+    assert GatysConfig().style_weight_value == 1e3
+    assert GatysConfig(style_loss="mrf").style_weight_value == DEFAULT_STYLE_WEIGHTS["mrf"] < 10
+    assert GatysConfig(style_loss="mrf", style_weight=7.0).style_weight_value == 7.0
 
 
 def test_texture_synthesis_moves_noise_toward_the_style(sample_images):

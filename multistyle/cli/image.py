@@ -9,7 +9,7 @@ from multistyle.core.optimize import DEFAULT_LR
 from multistyle.errors import InputError
 from multistyle.image.adain import AdaINConfig
 from multistyle.image.fast import FastStyleConfig
-from multistyle.image.gatys import GatysConfig
+from multistyle.image.gatys import DEFAULT_STYLE_WEIGHTS, GatysConfig
 from multistyle.image.train_adain import AdaINTrainConfig
 from multistyle.image.train_fast import FastTrainConfig
 
@@ -29,7 +29,8 @@ def gatys(
     optimizer: Annotated[Optional[str], typer.Option(help=default(G, "optimizer", "lbfgs or adam."))] = None,
     lr: Annotated[Optional[float], typer.Option(help=f"Learning rate (default: {', '.join(f'{v} for {k}' for k, v in DEFAULT_LR.items())}).")] = None,
     content_weight: Annotated[Optional[float], typer.Option(help=default(G, "content_weight"))] = None,
-    style_weight: Annotated[Optional[float], typer.Option(help=default(G, "style_weight", "Higher gives more style."))] = None,
+    style_weight: Annotated[Optional[float], typer.Option(help="Higher gives more style (default: "
+                                                          f"{', '.join(f'{v:g} for {k}' for k, v in DEFAULT_STYLE_WEIGHTS.items())}).")] = None,
     tv_weight: Annotated[Optional[float], typer.Option(help=default(G, "tv_weight", "Total-variation weight."))] = None,
     init: Annotated[Optional[str], typer.Option(help=default(G, "init", "content, noise, or an image file to start from."))] = None,
     style_loss: Annotated[Optional[str], typer.Option(help=default(G, "style_loss", "gram (Gatys), mrf (Li & Wand's patches) or meanstd."))] = None,

@@ -28,6 +28,10 @@ from multistyle.image.result import ImageResult
 
 COLOR_METHODS = ("luminance", "histogram")
 STYLE_LOSSES = ("gram", "mrf", "meanstd")
+# The losses differ in scale: a Gram term is orders of magnitude smaller than a patch distance. Gram's is Gatys et al.'s
+# usual balance; MRF's keeps more of the photo's layout than Gram while beating it on patch similarity
+# (benchmarks/mrf_vs_gram.py at 384 px).
+DEFAULT_STYLE_WEIGHTS = {"gram": 1e3, "mrf": 3.0, "meanstd": 1e3}
 MRF_LAYERS = ("relu3_1", "relu4_1")  # Li & Wand's patch layers, used when style_loss is mrf and the layers are the default
 MIN_SIDE = 16  # relu5_1 sits after four 2x poolings
 
@@ -49,7 +53,7 @@ class GatysConfig:
     style_scale: float = 1.0  # style images at this multiple of the output's size (smaller: finer strokes)
     style_size: int = 0  # > 0: style images at this long side in pixels at the finest scale, whatever the output's size
     content_weight: float = 1.0
-    style_weight: float = 1e3
+    style_weight: float | None = None  # None: the style loss's own scale, DEFAULT_STYLE_WEIGHTS
     tv_weight: float = 0.0
     style_blend: tuple[float, ...] | None = None  # one weight per style image; None: equal
     init: str = "content"  # content, noise, or the path of an image to start from
@@ -91,12 +95,16 @@ class GatysConfig:
         unknown = sorted(set(self.content_layers + self.style_layers) - set(LAYER_NAMES))
         if unknown:
             raise InputError(f"unknown VGG-19 layer {', '.join(unknown)}; use names like relu4_2 or conv1_1")
-        weights = {"content_weight": self.content_weight, "style_weight": self.style_weight, "tv_weight": self.tv_weight,
+        weights = {"content_weight": self.content_weight, "style_weight": self.style_weight_value, "tv_weight": self.tv_weight,
                    "lr": self.lr or 0.0, **{f"layer weight {w}": w for w in self.content_layer_weights + self.style_layer_weights}}
         negative = [name for name, value in weights.items() if not value >= 0]
         if negative:
             raise InputError(f"{', '.join(negative)} must be finite and non-negative")
         blend_weights(self.style_blend, n_styles)
+
+    @property
+    def style_weight_value(self) -> float:
+        return DEFAULT_STYLE_WEIGHTS[self.style_loss] if self.style_weight is None else self.style_weight
 
     def style_layer_plan(self) -> tuple[tuple[str, ...], tuple[float, ...]]:
         """(layers, weights) of the style term: Li & Wand's relu3_1 and relu4_1 for mrf unless others were chosen."""
@@ -173,7 +181,7 @@ class GatysLoss:
             for blend, targets in self.style_targets
             for name, w in zip(self.layers, self.layer_weights)
         )
-        terms = {"style": cfg.style_weight * style}
+        terms = {"style": cfg.style_weight_value * style}
         if self.content_targets:
             terms["content"] = cfg.content_weight * sum(
                 w * content_loss(feats[name], self.content_targets[name])
