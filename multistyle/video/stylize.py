@@ -1,6 +1,7 @@
 """Stylised clips with temporal consistency. Frame by frame, a feed-forward method (AdaIN, a per-style network)
 shimmers; here each frame's stylisation is blended with the previous output warped by the optical flow, wherever
-that flow is reliable (Ruder et al. 2016's masks), so static and smoothly moving regions keep their strokes.
+that flow is reliable (Ruder et al. 2016's masks), so static and smoothly moving regions keep their strokes; the
+blend's contrast is then restored band by band so the style is not averaged away (multistyle.video.blend).
 AdaIN also encodes the style once for the whole clip. Gatys follows Ruder et al. (2016): each frame starts from
 the warped previous output and its loss gains a short-term temporal term, the mean of c * (x - warped)^2 with
 c the reliability mask. Stability is measured as Lai et al. (2018)'s warping error.
@@ -17,6 +18,7 @@ from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.progress import make_progress
 from multistyle.errors import InputError
 from multistyle.image.io import ImageLike, fit_long_side, resize
+from multistyle.video.blend import temporal_blend
 from multistyle.video.flow import FlowEstimator, reliability, warp
 from multistyle.video.io import Clip, read_clip, write_clip
 
@@ -28,6 +30,7 @@ Prior = tuple[torch.Tensor, torch.Tensor]  # the previous output warped to this 
 class VideoConfig:
     method: str = "adain"  # adain (any style image), fast (a trained per-style network: its name or file) or gatys
     temporal: float = 0.7  # weight of the warped previous output where the flow is reliable; 0 = frame by frame
+    keep_contrast: bool = True  # adain, fast: each band of the blend gets the stylised frame's contrast (video/blend.py)
     temporal_loss: float = 20.0  # gatys: weight of Ruder et al.'s temporal term (used unless temporal is 0)
     gatys_steps: int = 100  # gatys: L-BFGS evaluations per frame; the first frame gets twice as many
     size: int = 436  # output height in pixels (Sintel's); 0 keeps the input's size
@@ -104,7 +107,7 @@ class VideoTransfer:
             if prior is None:
                 return styled
             warped, mask = prior
-            return cfg.temporal * mask * warped + (1 - cfg.temporal * mask) * styled
+            return temporal_blend(styled, warped, mask, cfg.temporal, cfg.keep_contrast)
         return blended
 
     def _gatys(self, style: ImageLike):
