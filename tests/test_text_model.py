@@ -198,7 +198,7 @@ def test_candidates_decoded_together_match_each_setting_decoded_alone():
     model = tiny_model()
     sentences = [[5, 6, 7, 8], [9], [10, 11, 10], [12, 13, 14], [15]]
     sources, targets = [0, 1, 0, 1, 0], [1, 0, 1, 0, 1]
-    settings = [(0.0, 0.0), (0.5, 2.0), (1.0, 0.0), (1.5, 4.0)]
+    settings = [(0.0, 0.0), (0.5, 0.0), (0.5, 2.0), (1.0, 0.0), (0.5, 4.0), (1.5, 4.0)]  # strength 0.5: twins
     together = transfer_candidates(model, sentences, sources, targets, settings, batch_size=2)
     for k, setting in enumerate(settings):
         alone = transfer_candidates(model, sentences, sources, targets, [setting])

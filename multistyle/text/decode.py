@@ -22,7 +22,8 @@ MAX_ROWS = 2048  # hypotheses decoded at once by transfer_candidates
 @torch.no_grad()
 def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max_len: int,
                 min_lengths: torch.Tensor | None = None, block_repeats: bool = True,
-                source: tuple[torch.Tensor, torch.Tensor] | None = None, copy_bonus: float | torch.Tensor = 0.0) -> list[list[int]]:
+                source: tuple[torch.Tensor, torch.Tensor] | None = None, copy_bonus: float | torch.Tensor = 0.0,
+                twins: torch.Tensor | None = None) -> list[list[int]]:
     """The best word ids (without <eos>, at most `max_len`) from each generator state in h0 (B, dim_h).
 
     Hypotheses are ranked by their mean log-probability per word (with <eos>), so that short
@@ -30,6 +31,9 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     before that many words; `block_repeats` forbids a word that would repeat a bigram already written;
     `copy_bonus` (a number, or one per row (B,)) is added to the score of each word still unused from that row's
     source sentence, given as `source` = (its distinct words, their counts), both (B, L): see `source_words`.
+    `twins` (B,), greedy only: for each row, an earlier row (or itself) with the same h0. A row runs the generator only
+    while its words differ from its twin's; until then it reuses the twin's step (rows that differ only in their copy
+    bonus often write the same first words).
     """
     n, vocab_size, device = len(h0), model.vocab_size, h0.device
     # Per sentence (first axis) and hypothesis (second). Each step runs the generator only on the sentences with a
@@ -46,12 +50,21 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     bonus = torch.as_tensor(copy_bonus, dtype=torch.float, device=device).expand(n).repeat_interleave(beam).view(n, beam, 1)
     copies = source is not None and bool(bonus.any())
     source_ids, unused = (t.to(device).repeat_interleave(beam, dim=0).view(n, beam, -1) for t in source) if copies else (None, None)
+    twins = twins.to(device).clone() if twins is not None and beam == 1 else None
     for t in range(max_len):
         live = (~finished.all(dim=1)).nonzero().squeeze(1)
         if len(live) == 0:
             break
         m = len(live)
-        logits, h_live = model.step(x[live].view(m * beam, -1), h[live].view(m * beam, -1))
+        if twins is None:
+            logits, h_live = model.step(x[live].view(m * beam, -1), h[live].view(m * beam, -1))
+        else:
+            lead = twins[live]  # live too: a row and its twin have written the same words so far
+            leaders = live[lead == live]
+            logits, h_live = model.step(x[leaders].view(len(leaders), -1), h[leaders].view(len(leaders), -1))
+            slot = torch.empty(n, dtype=torch.long, device=device)
+            slot[leaders] = torch.arange(len(leaders), device=device)
+            logits, h_live = logits[slot[lead]], h_live[slot[lead]]
         logits[:, [PAD, GO]] = float("-inf")
         if min_lengths is not None:
             logits[(min_lengths[live] > t).repeat_interleave(beam), EOS] = float("-inf")
@@ -76,6 +89,9 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
             if unused is not None:
                 ids_live = _rows(ids_live.view(m, beam, -1), parent).view(m * beam, -1)
                 unused_live = _rows(unused_live.view(m, beam, -1), parent).view(m * beam, -1)
+        if twins is not None:  # a row that wrote another word than its twin's runs on its own from now on
+            slot[live] = torch.arange(m, device=device)
+            twins[live] = torch.where(word[:, 0] == word[slot[lead], 0], lead, live)
         scores[live] = best
         words[live, :, t] = word
         finished[live] = done | (word == EOS)
@@ -167,9 +183,11 @@ def transfer_candidates(
         source = source_words([sentences[i] for i in positions], device) if bonuses.any() else None
         h0 = torch.cat([model.initial_state(z, targets, strength) for strength, _ in settings])
         n = len(positions)
+        first_with_strength = [next(j for j, (other, _) in enumerate(settings) if other == strength) for strength, _ in settings]
+        twins = (torch.tensor(first_with_strength, device=device).repeat_interleave(n) * n).add_(torch.arange(n, device=device).repeat(len(settings)))
         written = beam_search(model, h0, beam, max_len, min_lengths.repeat(len(settings)), block_repeats,
                               None if source is None else tuple(t.repeat(len(settings), 1) for t in source),
-                              bonuses.repeat_interleave(n))
+                              bonuses.repeat_interleave(n), twins)
         for row, ids in enumerate(written):
             outputs[positions[row % n]][row // n] = ids
     return outputs
