@@ -86,11 +86,14 @@ class GruLanguageModel(nn.Module):
         batch = make_batch(sentences, [0] * len(sentences))
         device = self.embedding.weight.device
         hidden, _ = self.gru(self.embedding(batch.decoder_input.to(device)))
-        logits = self.project(hidden) @ self.embedding.weight.T
         target = batch.target.to(device)
-        # (B * T, V) rows: a softmax along the contiguous last axis is several times faster than along axis 1
-        nll = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=PAD, reduction="none").view(target.shape)
-        return nll, target != PAD
+        mask = target != PAD
+        # only the real tokens' rows, (N, V): the output layer is most of the cost
+        output = self.project(hidden[mask])
+        logits = output @ self.embedding.weight.T
+        nll = torch.zeros(target.shape, device=device)
+        nll[mask] = F.cross_entropy(logits, target[mask], reduction="none")
+        return nll, mask
 
 
 @dataclass
