@@ -5,7 +5,7 @@ import pytest
 
 
 @pytest.mark.parametrize("command, shown", [
-    (["image", "gatys"], ["(default: 512)", "(default: 500)", "(default: 1000.0)", "--config", "--set"]),
+    (["image", "gatys"], ["(default: 512)", "(default: 500)", "(default: 1000 for gram, 3 for mrf", "--config", "--set"]),
     (["image", "adain"], ["(default: 1.0)", "(default: 512)", "--config", "--set"]),
     (["image", "train-adain"], ["(default: 160000)", "--config"]),
     (["audio", "transfer"], ["(default: 2048)", "(default: random)", "--config"]),
