@@ -79,7 +79,7 @@ def main() -> None:
         pieces, size = other.config.subword_vocab, other.config.dim_y + other.config.dim_z
         vocabulary = f"{pieces} subword pieces" if pieces else f"{len(other.vocab)} words"
         transfer_rows(other, f"{folder} ({vocabulary}, hidden {size}, {figures['epochs']:.1f} epochs)")
-    name = f"ours, one strength ({trained.strength:g}), decoded as before"
+    name = f"ours, one strength ({trained.strength:g}), decoded as before" + (f", beam {args.beam}" if args.beam > 1 else "")
     start = time.perf_counter()
     systems[name] = tuple(decoded_as_before(trained, test.sources[d], 1 - d, args.beam) for d in (0, 1))
     extra[name] = {"ms_per_sentence": 1000 * (time.perf_counter() - start) / sum(test.sizes), **faults(systems[name], test.sources)}
