@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from multistyle.core.checkpoint import read_json
 from multistyle.core.runtime import cpu_name
 from multistyle.text.bundle import FIGURES, load_model
 from multistyle.text.decode import transfer_ids
@@ -75,7 +76,7 @@ def main() -> None:
 
     transfer_rows(trained, "ours (default)")
     for folder in args.also:
-        other, figures = load_model(folder), json.loads((folder / FIGURES).read_text())
+        other, figures = load_model(folder), read_json(folder / FIGURES)
         pieces, size = other.config.subword_vocab, other.config.dim_y + other.config.dim_z
         vocabulary = f"{pieces} subword pieces" if pieces else f"{len(other.vocab)} words"
         transfer_rows(other, f"{folder} ({vocabulary}, hidden {size}, {figures['epochs']:.1f} epochs)")

@@ -183,8 +183,9 @@ def transfer_candidates(
         source = source_words([sentences[i] for i in positions], device) if bonuses.any() else None
         h0 = torch.cat([model.initial_state(z, targets, strength) for strength, _ in settings])
         n = len(positions)
-        first_with_strength = [next(j for j, (other, _) in enumerate(settings) if other == strength) for strength, _ in settings]
-        twins = (torch.tensor(first_with_strength, device=device).repeat_interleave(n) * n).add_(torch.arange(n, device=device).repeat(len(settings)))
+        strengths = [strength for strength, _ in settings]
+        first_with_strength = torch.tensor([strengths.index(s) for s in strengths], device=device)
+        twins = first_with_strength.repeat_interleave(n) * n + torch.arange(n, device=device).repeat(len(settings))
         written = beam_search(model, h0, beam, max_len, min_lengths.repeat(len(settings)), block_repeats,
                               None if source is None else tuple(t.repeat(len(settings), 1) for t in source),
                               bonuses.repeat_interleave(n), twins)

@@ -132,9 +132,8 @@ class Selector:
         contested = [{tuple(c) for c, a in zip(row, ok) if a} for row, ok in zip(candidates, accepted)]
         unique = list(dict.fromkeys(c for row in contested if len(row) > 1 for c in row))
         fluency = dict(zip(unique, self.fluency([list(c) for c in unique])))
-        chosen = []
+        chosen, weight = [], self.config.fluency_weight
         for source, row, ps, ok in zip(sources, candidates, rows, accepted):
-            weight = self.config.fluency_weight
             scored = [(a, content_overlap(c, source) + weight * fluency.get(tuple(c), 0.0) if a else p, -k)
                       for k, (c, p, a) in enumerate(zip(row, ps, ok))]
             chosen.append(-max(scored)[2])
