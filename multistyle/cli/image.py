@@ -129,6 +129,7 @@ def adain(
     alpha: Annotated[Optional[float], typer.Option(help=default(A, "alpha", "Content-style trade-off: 0 = content, 1 = full style."))] = None,
     style_blend: Annotated[Optional[str], typer.Option(help="Interpolation weights of the styles, e.g. 0.7,0.3 (normalised; default: equal).")] = None,
     preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Recolour each style to the content's colours first.")] = None,
+    palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help="Give the content, then the output, the style's palette (RGB mean and covariance), in proportion to alpha. [default: on]")] = None,
     mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
     size: Annotated[Optional[int], typer.Option(help=default(A, "size", "Long side of the output (and styles) in pixels; 0 keeps the content's size."))] = None,
     decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
@@ -142,7 +143,7 @@ def adain(
     from multistyle.image.io import check_output_path
 
     cfg = load_config(AdaINConfig, config, sets(set_), size=size, alpha=alpha, style_blend=parse_blend(style_blend),
-                      preserve_color=preserve_color, decoder=str(decoder) if decoder else None, device=device)
+                      preserve_color=preserve_color, palette=palette, decoder=str(decoder) if decoder else None, device=device)
     if len(images) == 2 and images[0].is_dir():
         guard([output], read_folders=images, folder=True)
         cfg.validate(1)
@@ -205,6 +206,7 @@ def fast(
     set_: Sets = None,
     strength: Annotated[Optional[float], typer.Option(help=default(F, "strength", "1 = the network's output, 0 = the content."))] = None,
     preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Keep the content's colours.")] = None,
+    palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help="Recolour the output to the style's palette (kept with the model). [default: on]")] = None,
     size: Annotated[Optional[int], typer.Option(help=default(F, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
     device: Device = None,
 ):
@@ -213,7 +215,8 @@ def fast(
     from multistyle.image.fast import FastStyle
     from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
 
-    cfg = load_config(FastStyleConfig, config, sets(set_), strength=strength, preserve_color=preserve_color, size=size, device=device)
+    cfg = load_config(FastStyleConfig, config, sets(set_), strength=strength, preserve_color=preserve_color, palette=palette, size=size,
+                      device=device)
     cfg.validate()
     model = FastStyle.from_pretrained(style, cfg)
     if content.is_dir():

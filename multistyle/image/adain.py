@@ -53,10 +53,20 @@ DECODER_PLAN = (
 
 @dataclass(frozen=True)
 class StyleStats:
-    """Per-channel mean and std of one style image's relu4_1 features, each (1, C, 1, 1)."""
+    """Per-channel mean and std of one style image's relu4_1 features, each (1, C, 1, 1); for a style image, also
+    its RGB mean (1, 3, 1) and covariance (1, 3, 3): the palette."""
 
     mean: torch.Tensor
     std: torch.Tensor
+    rgb_mean: torch.Tensor | None = None
+    rgb_cov: torch.Tensor | None = None
+
+
+def blended_palette(styles: list[StyleStats], weights: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """RGB mean and covariance of the styles' pixels pooled with `weights` (the moments of the mixture)."""
+    mean = sum(w * s.rgb_mean for w, s in zip(weights, styles))
+    second = sum(w * (s.rgb_cov + s.rgb_mean @ s.rgb_mean.transpose(1, 2)) for w, s in zip(weights, styles))
+    return mean, second - mean @ mean.transpose(1, 2)
 
 
 def feature_stats(features: torch.Tensor, mask: torch.Tensor | None = None, eps: float = 1e-5) -> StyleStats:
@@ -130,7 +140,8 @@ class AdaINNetwork(nn.Module):
 
     @torch.no_grad()
     def style_stats(self, style: torch.Tensor) -> StyleStats:
-        return feature_stats(self.encode(style))
+        features = feature_stats(self.encode(style))
+        return StyleStats(features.mean, features.std, *color.colour_moments(style))
 
     def target_features(
         self,
@@ -164,6 +175,10 @@ class AdaINConfig:
     alpha: float = 1.0  # 0 = reconstruct the content, 1 = full style
     style_blend: tuple[float, ...] | None = None  # one weight per style (normalised); None: equal
     preserve_color: bool = False  # recolour each style to the content's colour statistics first
+    # Give the content the style's palette (RGB mean and covariance) before encoding, and the output after decoding,
+    # both in proportion to alpha; with several styles, their pooled palette. Off with preserve_color or masks.
+    # Why: a decoder trained on a CPU carries strokes far better than colour (issue 19's measures).
+    palette: bool = True
     decoder: str | None = None  # None: the decoder shipped in the package
     device: str = "auto"
 
@@ -243,7 +258,7 @@ class AdaIN:
         """Stylise `content` with `style` (or several, blended by `style_blend` or placed by `masks`). A style may
         also be statistics from `style_stats`, computed once for many contents (the frames of a clip).
 
-        Overrides: alpha, style_blend, preserve_color, size. The output is exactly `size` on its long side
+        Overrides: alpha, style_blend, preserve_color, palette, size. The output is exactly `size` on its long side
         (the content's own size with size 0), whatever the divisibility of its sides."""
         cfg = with_overrides(self.config, overrides)
         styles = list(style) if isinstance(style, (list, tuple)) else [style]
@@ -260,12 +275,18 @@ class AdaIN:
         stats = [s if isinstance(s, StyleStats) else self.style_stats(s, style_side, image if cfg.preserve_color else None)
                  for s in styles]
         loaded = time.perf_counter()
+        weights = blend_weights(cfg.style_blend, len(styles)) if not region_masks else None
+        palette = None
+        if cfg.palette and not cfg.preserve_color and weights and all(s.rgb_mean is not None for s in stats):
+            palette = blended_palette(stats, weights)
+            image = color.recolour(image, *palette, cfg.alpha)
         output = self.network(
-            pad_to_multiple(image, MULTIPLE).to(self.device), stats, alpha=cfg.alpha,
-            weights=blend_weights(cfg.style_blend, len(styles)) if not region_masks else None,
+            pad_to_multiple(image, MULTIPLE).to(self.device), stats, alpha=cfg.alpha, weights=weights,
             masks=[pad_to_multiple(m, MULTIPLE).to(self.device) for m in region_masks] if region_masks else None,
         )
         output = output[..., :h, :w].clamp(0, 1).cpu()
+        if palette is not None:
+            output = color.recolour(output, *palette, cfg.alpha)
         done = time.perf_counter()
         return ImageResult(output, "adain", config_dict(cfg), seconds=done - start,
                            timings={"load": loaded - start, "stylise": done - loaded},

@@ -1,7 +1,8 @@
 """Colour handling for colour-preserving style transfer (Gatys et al. 2017, "Controlling perceptual factors").
 
 Luminance-only transfer: stylise the luminance channel, then put the content's chroma back.
-Colour histogram matching: give the style image the content's colour mean and covariance.
+Colour histogram matching: give the style image the content's colour mean and covariance (or, the other way round,
+give a stylised output its style's palette: AdaIN's `palette`).
 """
 import torch
 
@@ -42,17 +43,30 @@ def with_chroma_of(luma_image: torch.Tensor, chroma_source: torch.Tensor) -> tor
     return yiq_to_rgb(yiq).clamp(0, 1)
 
 
-def match_color_histogram(source: torch.Tensor, reference: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """`source` with its RGB mean and covariance matched to `reference`'s (linear, Cholesky-based)."""
-    def stats(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        flat = img.reshape(3, -1)
-        mean = flat.mean(1, keepdim=True)
-        centred = flat - mean
-        cov = centred @ centred.T / flat.shape[1] + eps * torch.eye(3, dtype=img.dtype)
-        return mean, cov
+def colour_moments(image: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image, the RGB mean (B, 3, 1) and covariance (B, 3, 3) over the pixels (a small ridge keeps it invertible)."""
+    flat = image.flatten(2)
+    mean = flat.mean(2, keepdim=True)
+    centred = flat - mean
+    cov = centred @ centred.transpose(1, 2) / flat.shape[2] + eps * torch.eye(3, dtype=image.dtype, device=image.device)
+    return mean, cov
 
-    mean_s, cov_s = stats(source)
-    mean_r, cov_r = stats(reference)
-    transform = torch.linalg.cholesky(cov_r) @ torch.linalg.inv(torch.linalg.cholesky(cov_s))
-    matched = transform @ (source.reshape(3, -1) - mean_s) + mean_r
+
+def match_colour_moments(source: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """`source` linearly recoloured (Cholesky-based) to the given RGB mean and covariance. The ridge `eps` on the
+    source's own covariance bounds the gain where it has almost no spread (a flat channel is not blown up into noise)."""
+    own_mean, own_cov = colour_moments(source, eps)
+    transform = torch.linalg.cholesky(cov) @ torch.linalg.inv(torch.linalg.cholesky(own_cov))
+    matched = transform @ (source.flatten(2) - own_mean) + mean
     return matched.reshape(source.shape).clamp(0, 1)
+
+
+def match_color_histogram(source: torch.Tensor, reference: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """`source` with its RGB mean and covariance matched to `reference`'s; image by image for batches of equal
+    size, or one reference for every source when the reference batch is 1."""
+    return match_colour_moments(source, *colour_moments(reference, eps))
+
+
+def recolour(image: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor, amount: float = 1.0) -> torch.Tensor:
+    """`image` moved `amount` of the way to its linear recolouring with the RGB mean (B, 3, 1) and covariance (B, 3, 3)."""
+    return torch.lerp(image, match_colour_moments(image, mean.to(image), cov.to(image)), amount)

@@ -33,6 +33,7 @@ from multistyle.core.runtime import (
 )
 from multistyle.core.vgg import VGGFeatures
 from multistyle.errors import ConfigError
+from multistyle.image import color
 from multistyle.image.adain import (
     ENCODER_LAYER,
     STYLE_LAYERS,
@@ -69,6 +70,10 @@ class AdaINTrainConfig:
     loss_scale: str = "absolute"
     identity_weight: float = 0.0  # > 0: also decode the content's own features and match its pixels (alpha 0)
     colour_weight: float = 0.0  # > 0: also match the style image's RGB channel means and stds (relative errors)
+    # Recolour each content crop to its style's RGB mean and covariance before encoding, as AdaINConfig.palette does
+    # at inference: the decoder then spends itself on strokes rather than on carrying the palette over.
+    palette: bool = False
+    style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)  # relu1_1..relu4_1 in the style term
     checkpoint_every: int = 1000
     log_every: int = 50
     workers: int = 2
@@ -93,6 +98,8 @@ class AdaINTrainConfig:
             raise ConfigError(f"loss_scale must be absolute or relative, not {self.loss_scale!r}")
         if min(self.identity_weight, self.colour_weight) < 0:
             raise ConfigError("identity_weight and colour_weight must be non-negative")
+        if len(self.style_layer_weights) != len(STYLE_LAYERS) or min(self.style_layer_weights) < 0:
+            raise ConfigError(f"style_layer_weights wants {len(STYLE_LAYERS)} non-negative numbers (relu1_1..relu4_1), not {list(self.style_layer_weights)}")
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
         if min(self.lr, self.style_weight + self.content_weight + self.pixel_weight) <= 0 or min(
@@ -122,13 +129,17 @@ class PairSampler(Dataset):
 
 
 def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: torch.Tensor, *, relative: bool = False,
-                 identity: bool = False, colour: bool = False) -> dict[str, torch.Tensor]:
+                 identity: bool = False, colour: bool = False, palette: bool = False,
+                 layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)) -> dict[str, torch.Tensor]:
     """The paper's objective: decoded features match the AdaIN target (content) and the style's moments (style).
 
     `relative` makes both terms scale-free (content error relative to the target's energy, relative mean/std
     errors per layer), so every style layer counts alike. `identity` adds the pixel error of decoding the
-    content's own features (alpha 0), which keeps the decoder an inverse of the encoder while it learns style."""
+    content's own features (alpha 0), which keeps the decoder an inverse of the encoder while it learns style.
+    `palette` recolours each content to its style's colours first (what inference does with AdaINConfig.palette)."""
     with torch.no_grad():
+        if palette:
+            content = color.match_color_histogram(content, style)
         style_features = encoder(style)
         content_features = encoder(content)[ENCODER_LAYER]
         target = adain(content_features, feature_stats(style_features[ENCODER_LAYER]))
@@ -138,7 +149,7 @@ def adain_losses(encoder: VGGFeatures, decoder, content: torch.Tensor, style: to
     content_term = F.mse_loss(output_features[ENCODER_LAYER], target)
     terms = {
         "content": content_term / target.square().mean() if relative else content_term,
-        "style": sum(style_loss(output_features[name], style_features[name]) for name in STYLE_LAYERS),
+        "style": sum(w * style_loss(output_features[name], style_features[name]) for w, name in zip(layer_weights, STYLE_LAYERS)),
     }
     if identity:
         terms["identity"] = F.mse_loss(decoder(content_features), content)
@@ -229,7 +240,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         losses = reconstruction_losses
     else:
         losses = partial(adain_losses, relative=config.loss_scale == "relative", identity=config.identity_weight > 0,
-                         colour=config.colour_weight > 0)
+                         colour=config.colour_weight > 0, palette=config.palette, layer_weights=tuple(config.style_layer_weights))
     weights = {"content": config.content_weight, "style": config.style_weight, "pixel": config.pixel_weight, "feature": 1.0,
                "identity": config.identity_weight, "colour": config.colour_weight}
     iteration, last, window, out_of_time = start, {}, LossWindow(), False

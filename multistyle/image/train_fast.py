@@ -20,7 +20,7 @@ from multistyle.core.runtime import describe_machine, quiet_exit_on_sigterm, see
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures
 from multistyle.errors import ConfigError
 from multistyle.image.data import collect_images, random_crop
-from multistyle.image.fast import TransformNet, load_network
+from multistyle.image.fast import PALETTE_SIZE, TransformNet, load_network, style_palette
 from multistyle.image.io import load_image
 
 MODEL = "model.safetensors"
@@ -132,6 +132,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
     device = select_device(config.device)
     seed_everything(config.seed)
     style = load_image(config.style, config.style_size)
+    palette = style_palette(load_image(config.style, PALETTE_SIZE))
     contents = [] if config.texture else collect_images(config.content_dirs, config.holdout_contents)
     layers = tuple(dict.fromkeys(config.style_layers + (() if config.texture else config.content_layers)))
     vgg = VGGFeatures(layers).to(device)
@@ -167,7 +168,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
             "architecture": {"channels": list(config.channels), "blocks": config.blocks},
             "iterations": iteration, "crop": config.crop, "batch_size": config.batch_size,
             "seconds": round(seconds_before + run.seconds, 1), "machine": describe_machine(device), "device": str(device),
-            "content_images": len(contents), "first_losses": first, "final_losses": last, "interrupted": interrupted,
+            "palette": palette, "content_images": len(contents), "first_losses": first, "final_losses": last, "interrupted": interrupted,
             **({"warm_start": warm_start} if warm_start else {}), "config": config_dict(config),
         }
 
