@@ -177,7 +177,7 @@ class AdaINConfig:
     preserve_color: bool = False  # recolour each style to the content's colour statistics first
     # Give the content the style's palette (RGB mean and covariance) before encoding, and the output after decoding,
     # both in proportion to alpha; with several styles, their pooled palette. Off with preserve_color or masks.
-    # Why: a decoder trained on a CPU carries strokes far better than colour (issue 19's measures).
+    # Why: a decoder trained on a CPU carries strokes far better than colours (benchmarks/results/fast_quality.md).
     palette: bool = True
     decoder: str | None = None  # None: the decoder shipped in the package
     device: str = "auto"
