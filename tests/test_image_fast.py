@@ -82,7 +82,11 @@ def test_foreign_or_corrupt_model_files_are_one_line_errors(trained, cli, sample
     (tmp_path / "foreign.json").write_text((out / "model.json").read_text())
     orphan = tmp_path / "orphan.safetensors"
     save_tensors(orphan, TransformNet((8, 16, 32), 2).state_dict())
-    for path, message in ((corrupt, "not a readable safetensors"), (foreign, "not a per-style network"), (orphan, "has no orphan.json")):
+    mispainted = tmp_path / "mispainted.safetensors"
+    mispainted.write_bytes((out / "model.safetensors").read_bytes())
+    (tmp_path / "mispainted.json").write_text(json.dumps({**json.loads((out / "model.json").read_text()), "palette": {"rgb_mean": [0.5]}}))
+    for path, message in ((corrupt, "not a readable safetensors"), (foreign, "not a per-style network"), (orphan, "has no orphan.json"),
+                          (mispainted, "palette is not 3 RGB means")):
         with pytest.raises(WeightsError, match=message):
             FastStyle.from_file(path)
         code, _, err = cli("image", "fast", sample_images["content"], "--style", path, "-o", tmp_path / "o.png")

@@ -98,20 +98,21 @@ def shipped_styles() -> dict[str, Path]:
 PALETTE_SIZE = 512  # the style image's long side for its palette; smaller copies lose spread to smoothing
 
 
-def style_palette(style: torch.Tensor) -> dict[str, list]:
-    """A style image's RGB mean and covariance (at PALETTE_SIZE), as kept in a per-style network's JSON."""
-    mean, cov = color.colour_moments(style)
+def style_palette(style: ImageLike) -> dict[str, list]:
+    """A style image's RGB mean and covariance at PALETTE_SIZE, as kept in a per-style network's JSON."""
+    mean, cov = color.colour_moments(load_image(style, PALETTE_SIZE))
     return {"rgb_mean": mean[0, :, 0].tolist(), "rgb_cov": cov[0].tolist()}
 
 
 def palette_tensors(info: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The (1, 3, 1) mean and (1, 3, 3) covariance of a model JSON's palette; None when it has none (older files)."""
-    palette = info.get("palette")
-    try:
-        mean = torch.tensor(palette["rgb_mean"], dtype=torch.float32).reshape(1, 3, 1)
-        cov = torch.tensor(palette["rgb_cov"], dtype=torch.float32).reshape(1, 3, 3)
-    except (TypeError, KeyError, ValueError, RuntimeError):
+    if "palette" not in info:
         return None
+    try:
+        mean = torch.tensor(info["palette"]["rgb_mean"], dtype=torch.float32).reshape(1, 3, 1)
+        cov = torch.tensor(info["palette"]["rgb_cov"], dtype=torch.float32).reshape(1, 3, 3)
+    except (TypeError, KeyError, ValueError, RuntimeError):
+        raise WeightsError(f"model {info.get('name', '')!r}: its JSON's palette is not 3 RGB means and a 3x3 covariance") from None
     return mean, cov
 
 

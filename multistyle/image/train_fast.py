@@ -20,7 +20,7 @@ from multistyle.core.runtime import describe_machine, quiet_exit_on_sigterm, see
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures
 from multistyle.errors import ConfigError
 from multistyle.image.data import collect_images, random_crop
-from multistyle.image.fast import PALETTE_SIZE, TransformNet, load_network, style_palette
+from multistyle.image.fast import TransformNet, load_network, style_palette
 from multistyle.image.io import load_image
 
 MODEL = "model.safetensors"
@@ -132,7 +132,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
     device = select_device(config.device)
     seed_everything(config.seed)
     style = load_image(config.style, config.style_size)
-    palette = style_palette(load_image(config.style, PALETTE_SIZE))
+    palette = style_palette(config.style)
     contents = [] if config.texture else collect_images(config.content_dirs, config.holdout_contents)
     layers = tuple(dict.fromkeys(config.style_layers + (() if config.texture else config.content_layers)))
     vgg = VGGFeatures(layers).to(device)
