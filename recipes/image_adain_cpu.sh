@@ -2,9 +2,10 @@
 # The CPU decoder recipe (issue 19): stage 1 inverts relu4_1 (adain_cpu_reconstruct.toml), stage 2 learns style
 # with scale-free losses and an identity term (adain_cpu_style.toml), stage 3 adds an RGB palette term and more
 # style (adain_cpu_colour.toml), stage 4 trains on contents recoloured to their style's palette with relu2_1 weighed
-# up (adain_cpu_palette.toml); each on one thread under a time limit, each warm-started from the previous weights,
+# up (adain_cpu_palette.toml), stage 5 switches to bilinear upsampling, crops from larger images and a stronger identity
+# term (adain_cpu_fidelity.toml); each on one thread under a time limit, each warm-started from the previous weights,
 # so a budget spread over sessions accumulates. See multistyle/image/weights/adain_decoder.json for what shipped.
-# Usage: MINUTES_1=40 MINUTES_2=35 MINUTES_3=35 MINUTES_4=80 recipes/image_adain_cpu.sh [OUT=out/adain_cpu]
+# Usage: MINUTES_1=40 MINUTES_2=35 MINUTES_3=35 MINUTES_4=80 MINUTES_5=85 recipes/image_adain_cpu.sh [OUT=out/adain_cpu]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -23,4 +24,5 @@ run_stage configs/image/adain_cpu_reconstruct.toml "$OUT/stage1" "${MINUTES_1:-4
 run_stage configs/image/adain_cpu_style.toml "$OUT/stage2" "${MINUTES_2:-35}" "$OUT/stage1/decoder.safetensors"
 run_stage configs/image/adain_cpu_colour.toml "$OUT/stage3" "${MINUTES_3:-35}" "$OUT/stage2/decoder.safetensors"
 run_stage configs/image/adain_cpu_palette.toml "$OUT/stage4" "${MINUTES_4:-80}" "$OUT/stage3/decoder.safetensors"
-"$PY" benchmarks/fast_quality.py --decoder shipped=multistyle/image/weights/adain_decoder.safetensors --decoder cpu_recipe="$OUT/stage4/decoder.safetensors"
+run_stage configs/image/adain_cpu_fidelity.toml "$OUT/stage5" "${MINUTES_5:-85}" "$OUT/stage4/decoder.safetensors"
+"$PY" benchmarks/fast_quality.py --decoder shipped=multistyle/image/weights/adain_decoder.safetensors --decoder cpu_recipe="$OUT/stage5/decoder.safetensors"

@@ -10,7 +10,7 @@ import torch
 from multistyle.core.checkpoint import load_tensors, load_training_state, save_tensors
 from multistyle.core.losses import channel_mean_std
 from multistyle.errors import InputError, WeightsError
-from multistyle.image.adain import AdaINConfig, AdaINNetwork, Decoder, adain, feature_stats, load_decoder
+from multistyle.image.adain import AdaINConfig, AdaINNetwork, Decoder, adain, feature_stats, load_decoder, save_decoder
 from multistyle.image.train_adain import AdaINTrainConfig, train
 
 
@@ -94,6 +94,22 @@ def test_decoder_file_errors(tmp_path):
     assert isinstance(load_decoder(good), Decoder)
 
 
+def test_decoder_file_names_its_upsampling_and_old_files_mean_nearest(tmp_path):
+    torch.manual_seed(0)
+    bilinear = Decoder("bilinear")
+    save_decoder(bilinear, tmp_path / "bilinear.safetensors")
+    loaded = load_decoder(tmp_path / "bilinear.safetensors")
+    features = torch.rand(1, 512, 4, 4)
+    assert loaded.upsample == "bilinear"
+    assert torch.equal(loaded(features), bilinear.half().float()(features))
+    save_tensors(tmp_path / "old.safetensors", bilinear.state_dict())  # no metadata: an earlier release's file
+    assert load_decoder(tmp_path / "old.safetensors").upsample == "nearest"
+    save_tensors(tmp_path / "odd.safetensors", bilinear.state_dict(), metadata={"upsample": "bicubic"})
+    with pytest.raises(WeightsError, match="unknown decoder upsampling 'bicubic'"):
+        load_decoder(tmp_path / "odd.safetensors")
+    assert [m.mode for m in loaded.modules() if isinstance(m, torch.nn.Upsample)] == ["bilinear"] * 3
+
+
 def _tiny_config(sample_images, **kw):
     folder = Path(sample_images["content"]).parent
     base = dict(content_dirs=(str(folder),), style_dirs=(str(folder),), holdout_contents=("style.png", "style2.png"),
@@ -127,6 +143,9 @@ def test_warm_start_continues_from_given_weights_and_counts_their_iterations(sam
     first_loss = lambda run: json.loads((tmp_path / run / "log.jsonl").read_text().splitlines()[0])["total"]
     assert first_loss("warm") < 0.8 * first_loss("cold")
     assert (cold["init_iterations"], warm["init_iterations"], warm["total_iterations"]) == (0, 20, 22)
+    switched = train(_tiny_config(sample_images, iterations=1, upsample="bilinear",
+                                  init_decoder=str(tmp_path / "first" / "decoder.safetensors")), tmp_path / "switched", show_progress=False)
+    assert switched["total_iterations"] == 21 and load_decoder(tmp_path / "switched" / "decoder.safetensors").upsample == "bilinear"
     resumed = train(_tiny_config(sample_images, iterations=3, init_decoder=str(tmp_path / "first" / "decoder.safetensors")),
                     tmp_path / "warm", resume=True, show_progress=False)
     assert resumed["total_iterations"] == 23

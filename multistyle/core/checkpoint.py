@@ -68,6 +68,18 @@ def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return _read_safetensors(path)[0]
 
 
+def read_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The string metadata in a safetensors file's header (no tensors are read); a missing or malformed file is a
+    WeightsError naming it."""
+    if not Path(path).is_file():
+        raise WeightsError(f"{path}: file not found")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return f.metadata() or {}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightsError(f"{path}: not a readable safetensors file ({e})") from None
+
+
 def load_checked_weights(model: torch.nn.Module, path: str | os.PathLike, what: str) -> torch.nn.Module:
     """`model` (eval mode, frozen) with the weights of a safetensors file, refused with a WeightsError naming the
     file when they are not `what` (e.g. "an AdaIN decoder") of this architecture, or hold NaN or infinite values."""

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from multistyle.core.blend import blend_weights
-from multistyle.core.checkpoint import load_checked_weights
+from multistyle.core.checkpoint import load_checked_weights, read_metadata, save_tensors
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import channel_mean_std
 from multistyle.core.progress import make_progress
@@ -42,7 +42,7 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 SHIPPED_DECODER = "adain_decoder.safetensors"
 MULTIPLE = 8  # relu4_1 is 1/8 of the input and the decoder upsamples three times: sides are padded to multiples of 8
 
-# The decoder mirrors VGG-19 from relu4_1 back to pixels: (in, out) channels per 3x3 conv, "up" = 2x nearest.
+# The decoder mirrors VGG-19 from relu4_1 back to pixels: (in, out) channels per 3x3 conv, "up" = 2x upsampling.
 DECODER_PLAN = (
     (512, 256), "up",
     (256, 256), (256, 256), (256, 256), (256, 128), "up",
@@ -93,16 +93,25 @@ def _conv(c_in: int, c_out: int) -> nn.Sequential:
     return nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(c_in, c_out, 3))
 
 
+# "nearest" is the paper's. A decoder trained briefly with it leaves an 8-px grid wherever the photo has fine texture
+# (three nearest upsamplings of max-pooled features); "bilinear" has the same weights and no grid. A decoder file
+# names its mode in its safetensors metadata ("upsample"); files without it are "nearest".
+UPSAMPLE_MODES = ("nearest", "bilinear")
+
+
 class Decoder(nn.Module):
     """relu4_1 features -> RGB image in [0, 1] (unclamped while training). No normalisation layers."""
 
-    def __init__(self):
+    def __init__(self, upsample: str = "nearest"):
         super().__init__()
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLE_MODES)}, not {upsample!r}")
+        self.upsample = upsample
         layers: list[nn.Module] = []
         convs = [step for step in DECODER_PLAN if step != "up"]
         for step in DECODER_PLAN:
             if step == "up":
-                layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+                layers.append(nn.Upsample(scale_factor=2, mode=upsample))
                 continue
             layers.append(_conv(*step))
             if step is not convs[-1]:
@@ -123,7 +132,15 @@ def load_decoder(path: str | Path | None = None) -> Decoder:
     if not path.is_file():
         hint = " (train one with `multistyle image train-adain`)" if path.name == SHIPPED_DECODER else ""
         raise WeightsError(f"{path}: decoder file not found{hint}")
-    return load_checked_weights(Decoder(), path, "an AdaIN decoder")
+    upsample = read_metadata(path).get("upsample", "nearest")
+    if upsample not in UPSAMPLE_MODES:
+        raise WeightsError(f"{path}: unknown decoder upsampling {upsample!r} (this version knows {', '.join(UPSAMPLE_MODES)})")
+    return load_checked_weights(Decoder(upsample), path, "an AdaIN decoder")
+
+
+def save_decoder(decoder: Decoder, path: str | Path) -> None:
+    """fp16 safetensors with the upsampling mode in its metadata, atomically."""
+    save_tensors(path, {k: v.half() for k, v in decoder.state_dict().items()}, metadata={"upsample": decoder.upsample})
 
 
 class AdaINNetwork(nn.Module):

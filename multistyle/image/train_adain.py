@@ -19,7 +19,6 @@ from multistyle.core.checkpoint import (
     has_training_state,
     load_training_state,
     read_json,
-    save_tensors,
     save_training_state,
     write_json,
 )
@@ -37,10 +36,12 @@ from multistyle.image import color
 from multistyle.image.adain import (
     ENCODER_LAYER,
     STYLE_LAYERS,
+    UPSAMPLE_MODES,
     Decoder,
     adain,
     feature_stats,
     load_decoder,
+    save_decoder,
 )
 from multistyle.image.data import collect_images, random_crop
 
@@ -74,6 +75,7 @@ class AdaINTrainConfig:
     # at inference: the decoder then spends itself on strokes rather than on carrying the palette over.
     palette: bool = False
     style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)  # relu1_1..relu4_1 in the style term
+    upsample: str = "nearest"  # the decoder's upsampling (adain.UPSAMPLE_MODES); a warm start may switch it
     checkpoint_every: int = 1000
     log_every: int = 50
     workers: int = 2
@@ -100,6 +102,8 @@ class AdaINTrainConfig:
             raise ConfigError("identity_weight and colour_weight must be non-negative")
         if len(self.style_layer_weights) != len(STYLE_LAYERS) or min(self.style_layer_weights) < 0:
             raise ConfigError(f"style_layer_weights wants {len(STYLE_LAYERS)} non-negative numbers (relu1_1..relu4_1), not {list(self.style_layer_weights)}")
+        if self.upsample not in UPSAMPLE_MODES:
+            raise ConfigError(f"upsample must be one of {', '.join(UPSAMPLE_MODES)}, not {self.upsample!r}")
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
         if min(self.lr, self.style_weight + self.content_weight + self.pixel_weight) <= 0 or min(
@@ -213,7 +217,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
 
     layout = torch.channels_last if config.channels_last and device.type == "cuda" else torch.contiguous_format
     encoder = VGGFeatures(STYLE_LAYERS).to(device, memory_format=layout)
-    decoder = Decoder().to(device, memory_format=layout)
+    decoder = Decoder(config.upsample).to(device, memory_format=layout)
     init_iterations = 0
     if config.init_decoder and not resume:
         decoder.load_state_dict(load_decoder(config.init_decoder).state_dict())
@@ -259,7 +263,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         if rank == 0:
             save_training_state(out / CHECKPOINT, {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict()},
                                 {"iteration": iteration, "init_iterations": init_iterations})
-            save_tensors(out / DECODER, {k: v.half() for k, v in decoder.state_dict().items()})
+            save_decoder(decoder, out / DECODER)
             if interrupted:
                 write_json(out / SUMMARY, summarise(interrupted=True))
             if (out / LOG).is_file():
