@@ -40,7 +40,7 @@ from multistyle.core.runtime import select_device
 from multistyle.core.vgg import VGGFeatures
 from multistyle.image.adain import shipped_decoder_path
 from multistyle.image.io import load_image, resize, save_image
-from multistyle.image.measures import colour_distance, psnr, quantise, relative_distance, scale_free_style_distance
+from multistyle.image.measures import colour_distance, grid_share, psnr, quantise, relative_distance, scale_free_style_distance
 from multistyle.image.train_adain import AdaINTrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +61,8 @@ MEASURES = [
     "colour distance: mean absolute difference of the 6 numbers (R, G, B means and stds, [0, 1] scale) between output and style image.",
     "relative content distance: ||F(o) - F(c)|| / ||F(c)|| at relu4_1 (Frobenius), output resized to the content's 512-px size if it differs.",
     "abs. mean/std loss: the old absolute style loss, sum over relu1_1..relu4_1 of mean_std_loss (MSE of means + MSE of stds) against the style.",
+    "grid share ↓: the share of the output's fine detail (grey minus its 3x3 blur) that repeats every 8 pixels, the "
+    "stride of relu4_1 where a decoder leaves a grid; the photos themselves score 0.015-0.04 (sampling noise, JPEG blocks).",
     "alpha-0 PSNR: AdaIN decoders only, adain(content, style, alpha=0) against the content, both 8-bit quantised, dB.",
     "palette (AdaIN's default): the content is recoloured to the style's RGB mean and covariance before encoding, "
     "and the output after decoding; --no-palette rows show the decoder alone.",
@@ -183,9 +185,11 @@ class Scorer:
     def __call__(self, output: torch.Tensor, content_path: Path, style_path: Path) -> dict[str, float]:
         content, content_features = self.content(content_path)
         style, style_features = self.style(style_path)
+        grid = grid_share(output)  # before any resize, which would stretch the period
         output = resize(output, tuple(content.shape[-2:]))
         features = self.features(output)
         return {
+            "grid_share": grid,
             "style_distance": scale_free_style_distance(features, style_features),
             "colour_distance": colour_distance(output, style),
             "content_distance": relative_distance(features[CONTENT_LAYER], content_features),
@@ -316,11 +320,11 @@ def mean_of(system: System, measure: str) -> float | None:
 
 def table(systems: list[System], header: list[str]) -> str:
     columns = [("style_distance", "{:.3f}"), ("colour_distance", "{:.4f}"), ("content_distance", "{:.3f}"),
-               ("abs_mean_std_loss", "{:.0f}"), ("alpha0_psnr_db", "{:.2f}")]
+               ("abs_mean_std_loss", "{:.0f}"), ("grid_share", "{:.3f}"), ("alpha0_psnr_db", "{:.2f}")]
     lines = [*header, "",
              "| system | scale-free style distance ↓ | colour distance ↓ | relative content distance ↓ "
-             "| abs. mean/std loss ↓ | alpha-0 PSNR dB ↑ | s per 512² image ↓ |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| abs. mean/std loss ↓ | grid share ↓ | alpha-0 PSNR dB ↑ | s per 512² image ↓ |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for system in systems:
         cells = []
         for measure, fmt in columns:
@@ -348,7 +352,7 @@ def grid(systems: list[System], pairs: list[tuple[Path, Path]], scorer: Scorer) 
 def write_json(path: Path, systems: list[System], meta: dict) -> None:
     payload = {**meta, "systems": [
         {"name": s.name, "note": s.note, "seconds_per_512px_image": s.seconds,
-         "means": {m: mean_of(s, m) for m in ("style_distance", "colour_distance", "content_distance", "abs_mean_std_loss", "alpha0_psnr_db")},
+         "means": {m: mean_of(s, m) for m in ("style_distance", "colour_distance", "content_distance", "abs_mean_std_loss", "grid_share", "alpha0_psnr_db")},
          "pairs": [{"content": c, "style": st, **v} for (c, st), v in s.scores.items()]}
         for s in systems]}
     path.write_text(json.dumps(payload, indent=1))

@@ -352,3 +352,18 @@ def test_sigkill_then_resume_ends_bit_identical_to_an_uninterrupted_run(sample_i
         assert torch.equal(killed[name], tensor), name
     iterations = [json.loads(line)["iteration"] for line in log.read_text().splitlines()]
     assert iterations == list(range(1, 13)), "no iteration logged twice after the resume"
+
+
+def test_grid_share_sees_an_8px_grid_and_not_a_photo():
+    from skimage import data
+
+    from multistyle.image.measures import grid_share
+
+    photo = torch.from_numpy(data.astronaut()[:256, 128:384]).permute(2, 0, 1)[None].float() / 255
+    y, x = torch.meshgrid(torch.arange(256), torch.arange(256), indexing="ij")
+    grid = ((y % 8 == 0) | (x % 8 == 0)).float().expand(1, 3, -1, -1)
+    assert grid_share(photo) < 0.15
+    assert grid_share(grid) > 0.99
+    faint = (photo + 0.05 * grid).clamp(0, 1)
+    assert grid_share(faint) > 2 * grid_share(photo)
+    assert grid_share(torch.roll(faint, (3, 5), (-2, -1))) > 2 * grid_share(photo)  # any phase of the grid
