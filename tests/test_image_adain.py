@@ -135,6 +135,25 @@ def test_training_lowers_the_loss_and_resumes_exactly(sample_images, tmp_path):
         assert torch.equal(resumed[name], straight[name]), name
 
 
+def test_ema_decoder_is_the_running_average_and_resumes_exactly(sample_images, tmp_path):
+    kw = dict(iterations=4, checkpoint_every=2, ema=0.5)
+    train(_tiny_config(sample_images, **kw), tmp_path / "straight", show_progress=False)
+    states, _ = load_training_state(tmp_path / "straight" / "checkpoint")
+    shipped = load_decoder(tmp_path / "straight" / "decoder.safetensors").state_dict()
+    name = "net.0.1.weight"
+    assert torch.equal(shipped[name], states["ema"]["module." + name].half().float())
+    assert not torch.allclose(shipped[name], states["decoder"][name].half().float())
+    assert int(states["ema"]["n_averaged"]) == 4
+
+    train(_tiny_config(sample_images, **{**kw, "iterations": 2}), tmp_path / "resumed", show_progress=False)
+    train(_tiny_config(sample_images, **kw), tmp_path / "resumed", resume=True, show_progress=False)
+    resumed = load_tensors(tmp_path / "resumed" / "checkpoint" / "state.safetensors")
+    straight = load_tensors(tmp_path / "straight" / "checkpoint" / "state.safetensors")
+    assert resumed.keys() == straight.keys() and any("ema" in k for k in resumed)
+    for key in resumed:
+        assert torch.equal(resumed[key], straight[key]), key
+
+
 def test_warm_start_continues_from_given_weights_and_counts_their_iterations(sample_images, tmp_path):
     train(_tiny_config(sample_images), tmp_path / "first", show_progress=False)
     cold = train(_tiny_config(sample_images, iterations=2, log_every=1, seed=1), tmp_path / "cold", show_progress=False)

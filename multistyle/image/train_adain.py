@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
 
 from multistyle.core.checkpoint import (
@@ -76,6 +77,10 @@ class AdaINTrainConfig:
     palette: bool = False
     style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)  # relu1_1..relu4_1 in the style term
     upsample: str = "nearest"  # the decoder's upsampling (adain.UPSAMPLE_MODES); a warm start may switch it
+    # > 0: decoder.safetensors holds an exponential moving average of the weights with this decay per iteration
+    # (0.99: about the last 100 iterations). Each batch pulls the decoder towards its own four styles; the average
+    # keeps what they share. Three checkpoints averaged by hand rebuilt the photo 0.2-0.6 dB better than any one.
+    ema: float = 0.0
     checkpoint_every: int = 1000
     log_every: int = 50
     workers: int = 2
@@ -102,6 +107,8 @@ class AdaINTrainConfig:
             raise ConfigError("identity_weight and colour_weight must be non-negative")
         if len(self.style_layer_weights) != len(STYLE_LAYERS) or min(self.style_layer_weights) < 0:
             raise ConfigError(f"style_layer_weights wants {len(STYLE_LAYERS)} non-negative numbers (relu1_1..relu4_1), not {list(self.style_layer_weights)}")
+        if not 0 <= self.ema < 1:
+            raise ConfigError(f"ema must be in [0, 1), not {self.ema}")
         if self.upsample not in UPSAMPLE_MODES:
             raise ConfigError(f"upsample must be one of {', '.join(UPSAMPLE_MODES)}, not {self.upsample!r}")
         if self.objective not in OBJECTIVES:
@@ -223,11 +230,14 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         decoder.load_state_dict(load_decoder(config.init_decoder).state_dict())
         init_iterations = _recorded_iterations(Path(config.init_decoder))
     optimizer = torch.optim.Adam(decoder.parameters(), lr=config.lr)
+    averaged = AveragedModel(decoder, multi_avg_fn=get_ema_multi_avg_fn(config.ema)) if config.ema else None
     start = 0
     if resume:
         states, info = load_training_state(out / CHECKPOINT)
         decoder.load_state_dict(states["decoder"])
         optimizer.load_state_dict(states["optimizer"])
+        if averaged is not None:
+            averaged.load_state_dict(states["ema"])
         start = info["iteration"]
         init_iterations = info.get("init_iterations", 0)
         trim_log(out / LOG, "iteration", start)  # a killed run's lines past its checkpoint are written again
@@ -261,9 +271,11 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
 
     def checkpoint(interrupted: bool = False) -> str:
         if rank == 0:
-            save_training_state(out / CHECKPOINT, {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict()},
-                                {"iteration": iteration, "init_iterations": init_iterations})
-            save_decoder(decoder, out / DECODER)
+            states = {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict()}
+            if averaged is not None:
+                states["ema"] = averaged.state_dict()
+            save_training_state(out / CHECKPOINT, states, {"iteration": iteration, "init_iterations": init_iterations})
+            save_decoder(averaged.module if averaged is not None else decoder, out / DECODER)
             if interrupted:
                 write_json(out / SUMMARY, summarise(interrupted=True))
             if (out / LOG).is_file():
@@ -287,6 +299,8 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
                 content = content.to(device, non_blocking=True, memory_format=layout)
                 terms = losses(encoder, model, content, style.to(device, non_blocking=True, memory_format=layout))
             window.add(optimizer_step(optimizer, {k: weights[k] * v for k, v in terms.items()}, iteration + 1))
+            if averaged is not None:
+                averaged.update_parameters(decoder)
             iteration += 1
             status = None
             if iteration % config.log_every == 0 or iteration == config.iterations:
