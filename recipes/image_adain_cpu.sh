@@ -3,9 +3,10 @@
 # with scale-free losses and an identity term (adain_cpu_style.toml), stage 3 adds an RGB palette term and more
 # style (adain_cpu_colour.toml), stage 4 trains on contents recoloured to their style's palette with relu2_1 weighed
 # up (adain_cpu_palette.toml), stage 5 switches to bilinear upsampling, crops from larger images and a stronger identity
-# term (adain_cpu_fidelity.toml); each on one thread under a time limit, each warm-started from the previous weights,
+# term (adain_cpu_fidelity.toml), stage 6 weighs the identity term up again and keeps a moving average of the weights
+# (adain_cpu_fidelity2.toml); each on one thread under a time limit, each warm-started from the previous weights,
 # so a budget spread over sessions accumulates. See multistyle/image/weights/adain_decoder.json for what shipped.
-# Usage: MINUTES_1=40 MINUTES_2=35 MINUTES_3=35 MINUTES_4=80 MINUTES_5=85 recipes/image_adain_cpu.sh [OUT=out/adain_cpu]
+# Usage: MINUTES_1=40 MINUTES_2=35 MINUTES_3=35 MINUTES_4=80 MINUTES_5=30 MINUTES_6=85 recipes/image_adain_cpu.sh [OUT=out/adain_cpu]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -24,5 +25,6 @@ run_stage configs/image/adain_cpu_reconstruct.toml "$OUT/stage1" "${MINUTES_1:-4
 run_stage configs/image/adain_cpu_style.toml "$OUT/stage2" "${MINUTES_2:-35}" "$OUT/stage1/decoder.safetensors"
 run_stage configs/image/adain_cpu_colour.toml "$OUT/stage3" "${MINUTES_3:-35}" "$OUT/stage2/decoder.safetensors"
 run_stage configs/image/adain_cpu_palette.toml "$OUT/stage4" "${MINUTES_4:-80}" "$OUT/stage3/decoder.safetensors"
-run_stage configs/image/adain_cpu_fidelity.toml "$OUT/stage5" "${MINUTES_5:-85}" "$OUT/stage4/decoder.safetensors"
-"$PY" benchmarks/fast_quality.py --decoder shipped=multistyle/image/weights/adain_decoder.safetensors --decoder cpu_recipe="$OUT/stage5/decoder.safetensors"
+run_stage configs/image/adain_cpu_fidelity.toml "$OUT/stage5" "${MINUTES_5:-30}" "$OUT/stage4/decoder.safetensors"
+run_stage configs/image/adain_cpu_fidelity2.toml "$OUT/stage6" "${MINUTES_6:-85}" "$OUT/stage5/decoder.safetensors"
+"$PY" benchmarks/fast_quality.py --decoder shipped=multistyle/image/weights/adain_decoder.safetensors --decoder cpu_recipe="$OUT/stage6/decoder.safetensors"
