@@ -71,13 +71,7 @@ def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The string metadata in a safetensors file's header (no tensors are read); a missing or malformed file is a
     WeightsError naming it."""
-    if not Path(path).is_file():
-        raise WeightsError(f"{path}: file not found")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return f.metadata() or {}
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise WeightsError(f"{path}: not a readable safetensors file ({e})") from None
+    return _read_safetensors(path, tensors=False)[1]
 
 
 def load_checked_weights(model: torch.nn.Module, path: str | os.PathLike, what: str) -> torch.nn.Module:
@@ -98,12 +92,12 @@ def load_checked_weights(model: torch.nn.Module, path: str | os.PathLike, what: 
     return model.eval().requires_grad_(False)
 
 
-def _read_safetensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def _read_safetensors(path: str | os.PathLike, tensors: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     if not Path(path).is_file():
         raise WeightsError(f"{path}: file not found")
     try:
         with safe_open(str(path), framework="pt") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}, f.metadata() or {}
+            return ({k: f.get_tensor(k) for k in f.keys()} if tensors else {}), f.metadata() or {}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightsError(f"{path}: not a readable safetensors file ({e})") from None
 
