@@ -279,11 +279,24 @@ def test_cpu_recipe_objectives_lower_their_losses(sample_images, tmp_path):
     rebuilt = train(_tiny_config(sample_images, objective="reconstruction", iterations=12, log_every=3), tmp_path / "rec", show_progress=False)
     log = [json.loads(line) for line in (tmp_path / "rec" / "log.jsonl").read_text().splitlines()]
     assert {"pixel", "feature"} <= set(log[0]) and log[-1]["total"] < log[0]["total"]
-    styled = train(_tiny_config(sample_images, loss_scale="relative", identity_weight=10.0, colour_weight=2.0, iterations=12, log_every=3,
+    styled = train(_tiny_config(sample_images, loss_scale="relative", identity_weight=10.0, colour_weight=2.0, iterations=20, log_every=5,
                                 init_decoder=str(tmp_path / "rec" / "decoder.safetensors")), tmp_path / "styled", show_progress=False)
     log = [json.loads(line) for line in (tmp_path / "styled" / "log.jsonl").read_text().splitlines()]
-    assert {"content", "style", "identity", "colour"} <= set(log[0]) and log[-1]["style"] < log[0]["style"]
-    assert styled["total_iterations"] == rebuilt["iterations"] + 12
+    assert {"content", "style", "identity", "colour"} <= set(log[0])
+    assert styled["total_iterations"] == rebuilt["iterations"] + 20
+    # Judged on fixed pairs (the content with each training style): logged windows of a few random crops are too noisy to rank
+    from multistyle.image.io import load_image, resize
+    from multistyle.image.train_adain import adain_losses
+
+    encoder = AdaINNetwork(Decoder()).encoder
+    content = resize(load_image(sample_images["content"]), (64, 64)).expand(2, -1, -1, -1)
+    styles = torch.cat([resize(load_image(sample_images[name]), (64, 64)) for name in ("style", "style2")])
+
+    def style_term(decoder_path):
+        with torch.no_grad():
+            return adain_losses(encoder, load_decoder(decoder_path), content, styles, relative=True)["style"].item()
+
+    assert style_term(tmp_path / "styled" / "decoder.safetensors") < 0.8 * style_term(tmp_path / "rec" / "decoder.safetensors")
 
 
 def test_training_palette_and_layer_weights_change_the_objective_as_documented():
