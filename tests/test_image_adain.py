@@ -399,3 +399,31 @@ def test_grid_share_sees_an_8px_grid_and_not_a_photo():
     faint = (photo + 0.05 * grid).clamp(0, 1)
     assert grid_share(faint) > 2 * grid_share(photo)
     assert grid_share(torch.roll(faint, (3, 5), (-2, -1))) > 2 * grid_share(photo)  # any phase of the grid
+
+
+def test_remove_grid_takes_out_a_local_8px_grid_and_leaves_a_photo_alone():
+    from skimage import data
+
+    from multistyle.image.degrid import remove_grid
+
+    def psnr(a, b):
+        return float(-10 * torch.log10((a - b).square().mean()))
+
+    photo = torch.from_numpy(data.astronaut()[:250, 100:303].copy()).permute(2, 0, 1)[None].float() / 255  # odd sides
+    y, x = torch.meshgrid(torch.arange(250), torch.arange(203), indexing="ij")
+    grid = (((y + 3) % 8 == 0) | ((x + 5) % 8 == 0)).float() - 15 / 64  # any phase, zero mean
+    envelope = torch.sigmoid((100 - x.float()) / 10)  # a grid on the left only, as in a decoder's flat areas
+    gridded = photo + 0.06 * envelope * grid
+    cleaned = remove_grid(gridded)
+    assert psnr(cleaned, remove_grid(photo)) > psnr(gridded, photo) + 10  # the filter is linear: what is left of the grid
+    assert psnr(remove_grid(photo), photo) > 38  # what is not periodic stays
+    assert cleaned.shape == photo.shape and torch.allclose(cleaned.mean(), gridded.mean(), atol=1e-4)
+
+
+def test_adain_degrid_is_on_by_default_and_switchable(sample_images):
+    from multistyle import AdaIN
+
+    model = AdaIN.from_pretrained(size=64)
+    on, off = (model(sample_images["content"], sample_images["style"], degrid=d).tensor for d in (True, False))
+    assert torch.equal(model(sample_images["content"], sample_images["style"]).tensor, on)
+    assert 0 < (on - off).abs().mean() < 0.02  # a faint pattern, not a different picture

@@ -130,6 +130,7 @@ def adain(
     style_blend: Annotated[Optional[str], typer.Option(help="Interpolation weights of the styles, e.g. 0.7,0.3 (normalised; default: equal).")] = None,
     preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Recolour each style to the content's colours first.")] = None,
     palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help="Give the content, then the output, the style's palette (RGB mean and covariance), in proportion to alpha. [default: on]")] = None,
+    degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help="Filter the decoder's faint 8-px grid out of the output. [default: on]")] = None,
     mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
     size: Annotated[Optional[int], typer.Option(help=default(A, "size", "Long side of the output (and styles) in pixels; 0 keeps the content's size."))] = None,
     decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
@@ -143,7 +144,8 @@ def adain(
     from multistyle.image.io import check_output_path
 
     cfg = load_config(AdaINConfig, config, sets(set_), size=size, alpha=alpha, style_blend=parse_blend(style_blend),
-                      preserve_color=preserve_color, palette=palette, decoder=str(decoder) if decoder else None, device=device)
+                      preserve_color=preserve_color, palette=palette, degrid=degrid, decoder=str(decoder) if decoder else None,
+                      device=device)
     if len(images) == 2 and images[0].is_dir():
         guard([output], read_folders=images, folder=True)
         cfg.validate(1)
