@@ -307,9 +307,10 @@ class AdaIN:
             pad_to_multiple(image, MULTIPLE).to(self.device), stats, alpha=cfg.alpha, weights=weights,
             masks=[pad_to_multiple(m, MULTIPLE).to(self.device) for m in region_masks] if region_masks else None,
         )
+        output = output[..., :h, :w].cpu()  # padding is at the bottom and right: the origin stays the decoder's lattice's
         if cfg.degrid:
-            output = remove_grid(output, MULTIPLE)  # on the padded output, whose origin is the decoder's lattice
-        output = output[..., :h, :w].clamp(0, 1).cpu()
+            output = remove_grid(output, MULTIPLE)
+        output = output.clamp(0, 1)
         if palette is not None:
             output = color.recolour(output, *palette, cfg.alpha)
         done = time.perf_counter()
