@@ -1,7 +1,8 @@
 """Copy a trained per-style network into the package (multistyle/image/weights/fast/NAME.safetensors + NAME.json).
 
 The JSON is the run's model.json; a run written before the palette was recorded gets it here, from its style image
-(style_palette). Usage: python recipes/ship_fast_style.py out/fast/the_scream [--style PATH]
+(style_palette). --name ships it under another name than its painting's (a second network of one painting, such as
+the small architecture). Usage: python recipes/ship_fast_style.py out/fast/the_scream [--style PATH] [--name NAME]
 """
 import argparse
 import shutil
@@ -13,8 +14,12 @@ from multistyle.errors import MultistyleError
 from multistyle.image.fast import load_network, shipped_folder, style_palette
 
 
-def ship(run: Path, style: Path | None) -> str:
+def ship(run: Path, style: Path | None, name: str | None = None) -> str:
     info = read_json(run / "model.json")
+    if name:
+        if not name.replace("_", "").replace("-", "").isalnum():
+            raise MultistyleError(f"--name {name!r}: use letters, digits, '_' and '-'")
+        info["name"] = name
     load_network(run / "model.safetensors")  # refuses a damaged or foreign file before anything is copied
     if "palette" not in info:
         info["palette"] = style_palette(style or Path(info["style"]))
@@ -28,9 +33,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, help="a train-fast output folder (model.safetensors, model.json)")
     parser.add_argument("--style", type=Path, default=None, help="the style image, when the path in model.json has moved")
+    parser.add_argument("--name", default=None, help="the shipped name (default: the painting's file name)")
     args = parser.parse_args()
     try:
-        print(ship(args.run, args.style))
+        print(ship(args.run, args.style, args.name))
     except MultistyleError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -115,3 +115,20 @@ def test_the_palette_recorded_in_training_recolours_the_output_to_the_style(trai
     assert colour_distance(with_palette, style) < 0.5 * colour_distance(without, style)
     kept = model(sample_images["content"], preserve_color=True).tensor  # preserving the content's colours wins
     assert torch.equal(kept, model(sample_images["content"], preserve_color=True, palette=False).tensor)
+
+
+def test_shipping_a_run_under_another_name(trained, tmp_path, monkeypatch):
+    import importlib.util
+
+    from multistyle.errors import MultistyleError
+
+    spec = importlib.util.spec_from_file_location("ship_fast_style", Path(__file__).parents[1] / "recipes" / "ship_fast_style.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    monkeypatch.setattr(recipe, "shipped_folder", lambda: tmp_path)
+    out, _ = trained
+    recipe.ship(out, None, "style_small")
+    assert json.loads((tmp_path / "style_small.json").read_text())["name"] == "style_small"
+    assert FastStyle.from_file(tmp_path / "style_small.safetensors", size=32)(torch.rand(1, 3, 32, 32)).tensor.shape[-1] == 32
+    with pytest.raises(MultistyleError, match="--name"):
+        recipe.ship(out, None, "../escape")
