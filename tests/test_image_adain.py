@@ -279,12 +279,13 @@ def test_cpu_recipe_objectives_lower_their_losses(sample_images, tmp_path):
     rebuilt = train(_tiny_config(sample_images, objective="reconstruction", iterations=12, log_every=3), tmp_path / "rec", show_progress=False)
     log = [json.loads(line) for line in (tmp_path / "rec" / "log.jsonl").read_text().splitlines()]
     assert {"pixel", "feature"} <= set(log[0]) and log[-1]["total"] < log[0]["total"]
-    styled = train(_tiny_config(sample_images, loss_scale="relative", identity_weight=10.0, colour_weight=2.0, iterations=20, log_every=5,
+    styled = train(_tiny_config(sample_images, loss_scale="relative", identity_weight=10.0, colour_weight=2.0, iterations=20, log_every=5, lr=1e-4,
                                 init_decoder=str(tmp_path / "rec" / "decoder.safetensors")), tmp_path / "styled", show_progress=False)
     log = [json.loads(line) for line in (tmp_path / "styled" / "log.jsonl").read_text().splitlines()]
     assert {"content", "style", "identity", "colour"} <= set(log[0])
     assert styled["total_iterations"] == rebuilt["iterations"] + 20
-    # Judged on fixed pairs (the content with each training style): logged windows of a few random crops are too noisy to rank
+    # Judged on fixed pairs (the content with each training style): the logged windows of a few random 64-px crops spike
+    # (a near-flat crop inflates the relative terms) and cannot rank 20 iterations; lr 1e-4 keeps the descent steady
     from multistyle.image.io import load_image, resize
     from multistyle.image.train_adain import adain_losses
 

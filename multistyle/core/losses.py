@@ -25,10 +25,8 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def channel_mean_std(features: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and standard deviation over positions, each (B, C), in float32 even under bf16 autocast."""
-    flat = features.flatten(2).float()
-    mean = flat.mean(-1)
-    std = (flat.var(-1, unbiased=False) + eps).sqrt()
-    return mean, std
+    var, mean = torch.var_mean(features.float(), dim=tuple(range(2, features.dim())), unbiased=False)  # one pass, any layout
+    return mean, (var + eps).sqrt()
 
 
 def mean_std_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -87,7 +87,8 @@ def adain(content: torch.Tensor, style: StyleStats, mask: torch.Tensor | None = 
     With a mask, the content's statistics are those of the masked region only (spatial control).
     """
     own = feature_stats(content, mask)
-    return style.std * (content - own.mean) / own.std + style.mean
+    scale = style.std / own.std
+    return torch.addcmul(style.mean - own.mean * scale, content, scale)  # one pass over the features
 
 
 def _conv(c_in: int, c_out: int) -> nn.Sequential:
@@ -183,7 +184,7 @@ class AdaINNetwork(nn.Module):
         else:
             weights = weights or [1.0 / len(styles)] * len(styles)
             target = sum(w * adain(content_features, stats) for w, stats in zip(weights, styles))
-        return alpha * target + (1 - alpha) * content_features
+        return target if alpha == 1 else torch.lerp(content_features, target, alpha)
 
     def forward(self, content: torch.Tensor, styles: list[StyleStats], **controls) -> torch.Tensor:
         return self.decoder(self.target_features(self.encode(content), styles, **controls))
