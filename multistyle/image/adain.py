@@ -201,7 +201,7 @@ class AdaINConfig:
     # Why: a decoder trained on a CPU carries strokes far better than colours (benchmarks/results/fast_quality.md).
     palette: bool = True
     # Notch-filter the decoder's 8-px grid out of the output (multistyle.image.degrid): grid share 0.065 -> 0.01 on
-    # the held-out pairs, changing the output by about 40 dB PSNR; faint squares in flat areas go (docs/adain_grid.jpg).
+    # the held-out pairs, the output otherwise within about 40 dB PSNR; faint squares in flat areas go (docs/adain_grid.jpg).
     degrid: bool = True
     decoder: str | None = None  # None: the decoder shipped in the package
     device: str = "auto"
