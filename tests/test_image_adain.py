@@ -428,3 +428,29 @@ def test_adain_degrid_is_on_by_default_and_switchable(sample_images):
     on, off = (model(sample_images["content"], sample_images["style"], degrid=d).tensor for d in (True, False))
     assert torch.equal(model(sample_images["content"], sample_images["style"]).tensor, on)
     assert 0 < (on - off).abs().mean() < 0.02  # a faint pattern, not a different picture
+
+
+def test_precision_picks_bf16_only_where_asked_or_where_the_cpu_has_matrix_units():
+    from multistyle.core.runtime import has_bf16_matrix_units, inference_dtype
+
+    cpu = torch.device("cpu")
+    assert inference_dtype("fp32", cpu) == torch.float32 and inference_dtype("bf16", cpu) == torch.bfloat16
+    assert inference_dtype("auto", cpu) == (torch.bfloat16 if has_bf16_matrix_units(cpu) else torch.float32)
+    with pytest.raises(InputError, match="precision"):
+        inference_dtype("fp8", cpu)
+    with pytest.raises(InputError, match="precision"):
+        AdaINConfig(precision="half").validate(1)
+
+
+def test_bf16_adain_gives_a_float_image_close_to_fp32s(sample_images):
+    from multistyle import AdaIN
+
+    outputs = {}
+    for precision in ("fp32", "bf16"):
+        model = AdaIN.from_pretrained(size=64, precision=precision)
+        assert next(model.network.parameters()).dtype == model.dtype
+        outputs[precision] = model(sample_images["content"], sample_images["style"]).tensor
+    fp32, bf16 = outputs["fp32"], outputs["bf16"]
+    assert bf16.dtype == torch.float32 and bf16.shape == fp32.shape
+    psnr = 10 * torch.log10(1 / (bf16 - fp32).square().mean())
+    assert 30 < psnr < 100  # the same picture, but computed differently (not silently fp32)

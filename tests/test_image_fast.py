@@ -132,3 +132,15 @@ def test_shipping_a_run_under_another_name(trained, tmp_path, monkeypatch):
     assert FastStyle.from_file(tmp_path / "style_small.safetensors", size=32)(torch.rand(1, 3, 32, 32)).tensor.shape[-1] == 32
     with pytest.raises(MultistyleError, match="--name"):
         recipe.ship(out, None, "../escape")
+
+
+def test_bf16_network_gives_a_float_image_close_to_fp32s(sample_images):
+    name = sorted(shipped_styles())[0]
+    fp32, bf16 = (FastStyle.from_pretrained(name, size=64, precision=p) for p in ("fp32", "bf16"))
+    assert bf16.dtype == torch.bfloat16 and next(bf16.network.parameters()).dtype == torch.bfloat16
+    a, b = fp32(sample_images["content"]).tensor, bf16(sample_images["content"]).tensor
+    assert b.dtype == torch.float32 and b.shape == a.shape
+    psnr = 10 * torch.log10(1 / (a - b).square().mean())
+    assert 30 < psnr < 100  # the same picture, computed in bf16 (not silently fp32)
+    with pytest.raises(InputError, match="precision"):
+        FastStyle.from_pretrained(name, precision="int8")

@@ -16,6 +16,7 @@ from multistyle.image.train_fast import FastTrainConfig
 app = typer.Typer(no_args_is_help=True, help="Image style transfer: Gatys (optimisation) and AdaIN (feed-forward).")
 G, A, T, F, FT = GatysConfig, AdaINConfig, AdaINTrainConfig, FastStyleConfig, FastTrainConfig
 Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
+Precision = Annotated[Optional[str], typer.Option(help="Network precision: fp32, bf16, or auto (bf16 on CPUs with AMX, about twice as fast; else fp32). [default: auto]")]
 
 
 @app.command("gatys")
@@ -136,6 +137,7 @@ def adain(
     decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
     quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output.")] = 95,
     device: Device = None,
+    precision: Precision = None,
     quiet: Quiet = False,
 ):
     """AdaIN (Huang & Belongie): real-time arbitrary style transfer with a trained decoder."""
@@ -145,7 +147,7 @@ def adain(
 
     cfg = load_config(AdaINConfig, config, sets(set_), size=size, alpha=alpha, style_blend=parse_blend(style_blend),
                       preserve_color=preserve_color, palette=palette, degrid=degrid, decoder=str(decoder) if decoder else None,
-                      device=device)
+                      device=device, precision=precision)
     if len(images) == 2 and images[0].is_dir():
         guard([output], read_folders=images, folder=True)
         cfg.validate(1)
@@ -211,6 +213,7 @@ def fast(
     palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help="Recolour the output to the style's palette (kept with the model). [default: on]")] = None,
     size: Annotated[Optional[int], typer.Option(help=default(F, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
     device: Device = None,
+    precision: Precision = None,
 ):
     """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
     from multistyle.core.config import load_config
@@ -218,7 +221,7 @@ def fast(
     from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
 
     cfg = load_config(FastStyleConfig, config, sets(set_), strength=strength, preserve_color=preserve_color, palette=palette, size=size,
-                      device=device)
+                      device=device, precision=precision)
     cfg.validate()
     model = FastStyle.from_pretrained(style, cfg)
     if content.is_dir():

@@ -22,6 +22,31 @@ def select_device(name: str | None = None) -> torch.device:
         raise InputError(f"unknown device {name!r}; use cpu, cuda or cuda:N") from None
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def has_bf16_matrix_units(device: torch.device) -> bool:
+    """Whether bfloat16 convolutions run on native matrix hardware here: Intel AMX on the CPU (a CPU without it
+    emulates bf16, slower than fp32). CUDA is left to an explicit choice."""
+    if device.type != "cpu":
+        return False
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private, present since torch 2.1
+    try:
+        return bool(amx and amx() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (RuntimeError, AttributeError):
+        return False
+
+
+def inference_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """The dtype of a network's weights and activations for `precision`: "fp32", "bf16", or "auto" (bf16 where
+    `has_bf16_matrix_units`, else fp32)."""
+    if precision not in PRECISIONS:
+        raise InputError(f"unknown precision {precision!r}; use {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return torch.bfloat16 if has_bf16_matrix_units(device) else torch.float32
+    return torch.bfloat16 if precision == "bf16" else torch.float32
+
+
 def flush_denormals() -> bool:
     """Treat subnormal floats as zero on the CPU. A softmax at a low temperature fills tensors with
     subnormal probabilities, and Intel CPUs handle those in microcode: measured on a Xeon, a (64 x 3600)

@@ -19,7 +19,7 @@ from torch import nn
 
 from multistyle.core.checkpoint import load_checked_weights, read_json
 from multistyle.core.config import config_dict, with_overrides
-from multistyle.core.runtime import seed_everything, select_device
+from multistyle.core.runtime import PRECISIONS, inference_dtype, seed_everything, select_device
 from multistyle.core.vgg import check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
@@ -63,7 +63,8 @@ class TransformNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        """Float32 out whatever the weights' precision."""
+        return self.net(x.to(next(self.parameters()).dtype)).float()
 
 
 @dataclass
@@ -77,8 +78,11 @@ class FastStyleConfig:
     # colours drift from the painting's, by 0.018 in colour distance for wave against 0.0002 after this.
     palette: bool = True
     device: str = "auto"
+    precision: str = "auto"  # bf16 on CPUs with AMX (about twice as fast, within about 44 dB PSNR of fp32), else fp32; set when loading
 
     def validate(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if self.size != 0 and self.size < 16:
             raise InputError(f"--size {self.size} is too small; use at least 16 pixels (or 0 for the content's own size)")
         if not 0.0 <= self.strength <= 1.0:
@@ -164,7 +168,8 @@ class FastStyle:
                  **overrides: Any):
         self.config = with_overrides(config or FastStyleConfig(), overrides)
         self.device = select_device(self.config.device)
-        self.network = network.to(self.device).eval()
+        self.dtype = inference_dtype(self.config.precision, self.device)
+        self.network = network.to(self.device, self.dtype).eval()
         self.info = info or {}
         self.palette = palette_tensors(self.info)
 
