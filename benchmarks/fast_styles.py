@@ -41,7 +41,7 @@ from fast_quality import (
 from figures import save_jpeg, titled_grid
 
 from multistyle import AdaIN, FastStyle
-from multistyle.core.runtime import inference_dtype, select_device
+from multistyle.core.runtime import compute_dtype, select_device
 from multistyle.image.fast import TransformNet, model_info, shipped_styles
 from multistyle.image.measures import quantise
 
@@ -69,7 +69,7 @@ def painting(network: Path, data: Path) -> Path:
 
 
 def small_network_seconds(repeats: int, device: torch.device, precision: str) -> float:
-    net = TransformNet(SMALL["channels"], SMALL["blocks"]).to(device, inference_dtype(precision, device)).eval()
+    net = TransformNet(SMALL["channels"], SMALL["blocks"]).to(device, compute_dtype(precision, device)).eval()
     photo = torch.rand(1, 3, SIZE, SIZE, device=device)
     with torch.inference_mode():
         return median_seconds(lambda: net(photo), repeats, device)
@@ -105,7 +105,7 @@ def main() -> None:
     ours: dict[str, System] = {}
     unpainted: dict[str, System] = {}  # the same networks with --no-palette
     fp32_seconds: dict[str, float] = {}
-    precision = str(inference_dtype("auto", device)).removeprefix("torch.")
+    precision = str(compute_dtype("auto", device)).removeprefix("torch.")
     for name, path in styles.items():
         model = FastStyle.from_file(path, size=SIZE, device=str(device))
         system = System(f"per-style network {name}", outputs={pair_key(p): quantise(model(p[0]).tensor) for p in pairs[name]})

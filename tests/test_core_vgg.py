@@ -60,3 +60,21 @@ def test_missing_or_malformed_weights_are_clear_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(vgg_module, "WEIGHTS_PACKAGE", "no_such_package_xyz")
     with pytest.raises(WeightsError, match="not installed"):
         vgg_module.weights_path()
+
+
+def test_bf16_features_are_float32_close_to_fp32s_and_pass_gradients(sample_images):
+    from multistyle.image.io import load_image
+
+    image = load_image(sample_images["content"], 64)
+    layers = ("relu1_1", "relu3_1", "relu5_1")
+    fp32 = VGGFeatures(layers)
+    bf16 = VGGFeatures(layers).to(torch.bfloat16)
+    pixels = image.clone().requires_grad_(True)
+    low = bf16(pixels)
+    with torch.no_grad():
+        high = fp32(image)
+    for name in layers:
+        assert low[name].dtype == torch.float32
+        assert (low[name] - high[name]).norm() < 0.03 * high[name].norm(), name
+    low["relu3_1"].square().mean().backward()
+    assert pixels.grad.dtype == torch.float32 and pixels.grad.abs().sum() > 0

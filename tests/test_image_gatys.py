@@ -112,3 +112,22 @@ def test_cli_bad_input_is_one_clear_line(cli, sample_images, tmp_path, case):
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert "Traceback" not in err
     assert not out.exists() and not out.with_suffix(".json").exists()
+
+
+def test_bf16_gatys_lowers_the_fp32_loss_as_far_as_fp32_does(images):
+    from multistyle.errors import InputError
+    from multistyle.image.gatys import GatysLoss
+    from multistyle.image.io import resize
+
+    content, style = images
+    results = {p: stylize(content, [style], GatysConfig(steps=20, precision=p, **FAST)) for p in ("fp32", "bf16")}
+    size = tuple(results["fp32"].tensor.shape[-2:])
+    config = GatysConfig(**FAST)
+    judge = GatysLoss(VGGFeatures(("relu4_2", *config.style_layers)), config, resize(content, size), [resize(style, (64, 64))])
+    with torch.no_grad():
+        start = sum(judge(resize(content, size)).values()).item()
+        final = {p: sum(judge(r.tensor).values()).item() for p, r in results.items()}
+    assert final["bf16"] < 0.5 * start and final["bf16"] < 1.25 * final["fp32"], (start, final)
+    assert not torch.equal(results["fp32"].tensor, results["bf16"].tensor)  # bf16 did run
+    with pytest.raises(InputError, match="precision"):
+        GatysConfig(precision="fp16").validate(1)

@@ -48,6 +48,7 @@ def gatys(
     patience: Annotated[Optional[int], typer.Option(help=default(G, "patience", "Stop after this many evaluations without progress; 0 never."))] = None,
     seed: Annotated[Optional[int], typer.Option(help=default(G, "seed"))] = None,
     device: Device = None,
+    precision: Precision = None,
     save_every: Annotated[int, typer.Option(help="Save a snapshot every N evaluations; 0 never.")] = 0,
     quiet: Quiet = False,
 ):
@@ -65,8 +66,8 @@ def gatys(
         size=size, steps=steps, optimizer=optimizer, lr=lr, content_weight=content_weight,
         style_weight=style_weight, tv_weight=tv_weight, init=init, style_blend=parse_blend(style_blend),
         preserve_color=color_method if preserve_color else None, scales=scales, pooling=pooling,
-        patience=patience, seed=seed, device=device, style_loss=style_loss, style_scale=style_scale, style_size=style_size,
-        **layer_options("content", content_layers), **layer_options("style", style_layers),
+        patience=patience, seed=seed, device=device, precision=precision, style_loss=style_loss, style_scale=style_scale,
+        style_size=style_size, **layer_options("content", content_layers), **layer_options("style", style_layers),
     )
 
     def snapshot(level: int, step: int, image, terms) -> None:
@@ -214,9 +215,11 @@ def fast(
     size: Annotated[Optional[int], typer.Option(help=default(F, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
     device: Device = None,
     precision: Precision = None,
+    quiet: Quiet = False,
 ):
     """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
     from multistyle.core.config import load_config
+    from multistyle.core.progress import make_progress
     from multistyle.image.fast import FastStyle
     from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
 
@@ -229,8 +232,11 @@ def fast(
         photos = sorted(p for p in content.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not photos:
             raise InputError(f"{content}: no images in this folder")
-        for photo in photos:
-            model(photo).save(output / f"{photo.stem}.png", report=False)
+        with make_progress(disable=quiet) as progress:
+            task = progress.add_task(f"fast {style}", total=len(photos), status="")
+            for photo in photos:
+                model(photo).save(output / f"{photo.stem}.png", report=False)
+                progress.update(task, advance=1, status=photo.name)
         typer.echo(f"wrote {len(photos)} images to {output}/")
         return
     output = check_output_path(output)

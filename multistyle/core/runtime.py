@@ -37,9 +37,9 @@ def has_bf16_matrix_units(device: torch.device) -> bool:
         return False
 
 
-def inference_dtype(precision: str, device: torch.device) -> torch.dtype:
-    """The dtype of a network's weights and activations for `precision`: "fp32", "bf16", or "auto" (bf16 where
-    `has_bf16_matrix_units`, else fp32)."""
+def compute_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """The dtype a network computes in (its weights and activations) for `precision`: "fp32", "bf16", or "auto"
+    (bf16 where `has_bf16_matrix_units`, else fp32)."""
     if precision not in PRECISIONS:
         raise InputError(f"unknown precision {precision!r}; use {', '.join(PRECISIONS)}")
     if precision == "auto":

@@ -19,7 +19,7 @@ from torch import nn
 
 from multistyle.core.checkpoint import load_checked_weights, read_json
 from multistyle.core.config import config_dict, with_overrides
-from multistyle.core.runtime import PRECISIONS, inference_dtype, seed_everything, select_device
+from multistyle.core.runtime import PRECISIONS, compute_dtype, seed_everything, select_device
 from multistyle.core.vgg import check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
@@ -168,7 +168,7 @@ class FastStyle:
                  **overrides: Any):
         self.config = with_overrides(config or FastStyleConfig(), overrides)
         self.device = select_device(self.config.device)
-        self.dtype = inference_dtype(self.config.precision, self.device)
+        self.dtype = compute_dtype(self.config.precision, self.device)
         self.network = network.to(self.device, self.dtype).eval()
         self.info = info or {}
         self.palette = palette_tensors(self.info)

@@ -19,7 +19,7 @@ from multistyle.core.blend import blend_weights
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import MRFTarget, content_loss, gram_loss, gram_matrix, mean_std_loss, total_variation
 from multistyle.core.optimize import optimize_input
-from multistyle.core.runtime import seed_everything, select_device
+from multistyle.core.runtime import PRECISIONS, compute_dtype, seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError
 from multistyle.image import color
@@ -63,6 +63,9 @@ class GatysConfig:
     rel_tol: float = 1e-3
     seed: int = 0
     device: str = "auto"
+    # VGG-19's weights and activations in bf16 or fp32 (the image, the Grams and the losses stay float32); "auto" is
+    # bf16 on CPUs with AMX, where an evaluation at 512 px takes 1.4 s instead of 3.0 s, else fp32.
+    precision: str = "auto"
 
     def validate(self, n_styles: int) -> None:
         if self.size != 0 and self.size < 16:
@@ -71,6 +74,8 @@ class GatysConfig:
             raise InputError("--steps and --scales must be at least 1")
         if self.size and self.size / 2 ** (self.scales - 1) < 16:
             raise InputError(f"--scales {self.scales} makes the coarsest level smaller than 16 pixels at --size {self.size}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if self.optimizer not in ("lbfgs", "adam"):
             raise InputError(f"--optimizer must be lbfgs or adam, not {self.optimizer!r}")
         if self.init not in ("content", "noise") and not Path(self.init).is_file():
@@ -233,7 +238,8 @@ def stylize(
         raise InputError(f"the output would be {w}x{h} pixels; VGG-19 needs at least {MIN_SIDE} pixels on the short side "
                          f"(at every one of the {config.scales} scales): use a larger --size, fewer --scales or a wider image")
     check_memory_for_vgg(h, w, device=device)
-    vgg = VGGFeatures(tuple(dict.fromkeys(config.content_layers + config.style_layer_plan()[0])), config.pooling).to(device)
+    layers = tuple(dict.fromkeys(config.content_layers + config.style_layer_plan()[0]))
+    vgg = VGGFeatures(layers, config.pooling).to(device, compute_dtype(config.precision, device))
 
     full_content = resize(content, (h, w))
     if config.preserve_color == "histogram":
