@@ -144,3 +144,14 @@ def test_bf16_network_gives_a_float_image_close_to_fp32s(sample_images):
     assert 30 < psnr < 100  # the same picture, computed in bf16 (not silently fp32)
     with pytest.raises(InputError, match="precision"):
         FastStyle.from_pretrained(name, precision="int8")
+
+
+def test_a_bf16_loss_network_trains_too_and_unknown_precisions_are_refused(sample_images, tmp_path):
+    from multistyle.errors import ConfigError
+
+    figures = train(_config(sample_images, precision="bf16", iterations=20, checkpoint_every=20), tmp_path / "bf16")
+    log = [json.loads(line) for line in (tmp_path / "bf16" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["total"] <= 0.6 * log[0]["total"], log
+    assert figures["iterations"] == 20
+    with pytest.raises(ConfigError, match="precision"):
+        _config(sample_images, precision="fp16").validate()

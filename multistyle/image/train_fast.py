@@ -16,7 +16,7 @@ from multistyle.core.checkpoint import load_training_state, save_tensors, save_t
 from multistyle.core.config import config_dict
 from multistyle.core.losses import gram_matrix, total_variation
 from multistyle.core.run import CHECKPOINT, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, plot_losses, trim_log
-from multistyle.core.runtime import describe_machine, quiet_exit_on_sigterm, seed_everything, select_device
+from multistyle.core.runtime import PRECISIONS, compute_dtype, describe_machine, quiet_exit_on_sigterm, seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures
 from multistyle.errors import ConfigError
 from multistyle.image.data import collect_images, random_crop
@@ -25,7 +25,7 @@ from multistyle.image.io import load_image
 
 MODEL = "model.safetensors"
 MIN_CROP_STD, FLAT_RETRIES = 0.02, 10
-RESUMABLE = ("iterations", "max_minutes", "checkpoint_every", "log_every", "workers", "device")
+RESUMABLE = ("iterations", "max_minutes", "checkpoint_every", "log_every", "workers", "device", "precision")
 
 
 @dataclass
@@ -55,8 +55,13 @@ class FastTrainConfig:
     init_weights: str = ""  # a trained network (model.safetensors + its JSON) to continue from, with a fresh optimiser
     seed: int = 0
     device: str = "auto"
+    # The loss network's (VGG-19's) weights and activations; the trained network stays float32. "auto": bf16 on CPUs
+    # with AMX, else fp32.
+    precision: str = "auto"
 
     def validate(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if not self.style:
             raise ConfigError("give the STYLE image to train for")
         if not self.texture and not self.content_dirs:
@@ -135,7 +140,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
     palette = style_palette(config.style)
     contents = [] if config.texture else collect_images(config.content_dirs, config.holdout_contents)
     layers = tuple(dict.fromkeys(config.style_layers + (() if config.texture else config.content_layers)))
-    vgg = VGGFeatures(layers).to(device)
+    vgg = VGGFeatures(layers).to(device, compute_dtype(config.precision, device))
     loss_fn = PerceptualLoss(vgg, config, style.to(device))
     net = TransformNet(config.channels, config.blocks).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
