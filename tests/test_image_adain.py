@@ -1,4 +1,5 @@
 import json
+import math
 import os
 import subprocess
 import sys
@@ -454,3 +455,18 @@ def test_bf16_adain_gives_a_float_image_close_to_fp32s(sample_images):
     assert bf16.dtype == torch.float32 and bf16.shape == fp32.shape
     psnr = 10 * torch.log10(1 / (bf16 - fp32).square().mean())
     assert 30 < psnr < 100  # the same picture, but computed differently (not silently fp32)
+
+
+def test_bf16_autocast_trains_on_the_cpu_with_the_palette_in_float32(sample_images, tmp_path):
+    from multistyle.image.color import colour_moments, recolour
+
+    image = torch.rand(2, 3, 16, 16) * torch.tensor([1.0, 0.01, 1.0]).view(1, 3, 1, 1)  # a nearly flat channel
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mean, cov = colour_moments(image)
+        moved = recolour(image, *colour_moments(torch.rand(1, 3, 8, 8)))
+    assert cov.dtype == torch.float32 and torch.linalg.eigvalsh(cov).min() > 0 and moved.dtype == image.dtype
+    summary = train(_tiny_config(sample_images, bf16=True, palette=True, loss_scale="relative", iterations=10, log_every=5),
+                    tmp_path / "bf16", show_progress=False)
+    log = [json.loads(line) for line in (tmp_path / "bf16" / "log.jsonl").read_text().splitlines()]
+    assert summary["iterations"] == 10 and all(math.isfinite(row["total"]) for row in log)
+    assert log[-1]["total"] < log[0]["total"]

@@ -178,7 +178,7 @@ def train_adain(
     checkpoint_every: Annotated[Optional[int], typer.Option(help=default(T, "checkpoint_every"))] = None,
     workers: Annotated[Optional[int], typer.Option(help=default(T, "workers", "Data-loading processes."))] = None,
     device: Device = None,
-    bf16: Annotated[Optional[bool], typer.Option("--bf16/--fp32", help="bfloat16 autocast on CUDA (default: fp32).")] = None,
+    bf16: Annotated[Optional[bool], typer.Option("--bf16/--fp32", help="bfloat16 autocast (CUDA, or a CPU with AMX: 2.4x faster there) (default: fp32).")] = None,
     max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes, checkpointed (default: 0, no limit).")] = None,
     init_decoder: Annotated[Optional[Path], typer.Option(help="Start from these decoder weights (e.g. the shipped one), fresh optimiser.")] = None,
     seed: Annotated[Optional[int], typer.Option(help=default(T, "seed", "Seed of the crops and batches (use a new one after --init-decoder)."))] = None,

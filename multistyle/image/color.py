@@ -44,11 +44,13 @@ def with_chroma_of(luma_image: torch.Tensor, chroma_source: torch.Tensor) -> tor
 
 
 def colour_moments(image: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per image, the RGB mean (B, 3, 1) and covariance (B, 3, 3) over the pixels (a small ridge keeps it invertible)."""
-    flat = image.flatten(2)
-    mean = flat.mean(2, keepdim=True)
-    centred = flat - mean
-    cov = centred @ centred.transpose(1, 2) / flat.shape[2] + eps * torch.eye(3, dtype=image.dtype, device=image.device)
+    """Per image, the RGB mean (B, 3, 1) and covariance (B, 3, 3) over the pixels (a small ridge keeps it invertible),
+    in float32 even under bf16 autocast (a bf16 covariance need not be positive definite)."""
+    with torch.autocast(image.device.type, enabled=False):
+        flat = image.flatten(2).float()
+        mean = flat.mean(2, keepdim=True)
+        centred = flat - mean
+        cov = centred @ centred.transpose(1, 2) / flat.shape[2] + eps * torch.eye(3, device=image.device)
     return mean, cov
 
 
@@ -56,9 +58,10 @@ def match_colour_moments(source: torch.Tensor, mean: torch.Tensor, cov: torch.Te
     """`source` linearly recoloured (Cholesky-based) to the given RGB mean and covariance. The ridge `eps` on the
     source's own covariance bounds the gain where it has almost no spread (a flat channel is not blown up into noise)."""
     own_mean, own_cov = colour_moments(source, eps)
-    transform = torch.linalg.cholesky(cov) @ torch.linalg.inv(torch.linalg.cholesky(own_cov))
-    matched = transform @ (source.flatten(2) - own_mean) + mean
-    return matched.reshape(source.shape).clamp(0, 1)
+    with torch.autocast(source.device.type, enabled=False):
+        transform = torch.linalg.cholesky(cov.float()) @ torch.linalg.inv(torch.linalg.cholesky(own_cov))
+        matched = transform @ (source.flatten(2).float() - own_mean) + mean.float()
+    return matched.reshape(source.shape).to(source.dtype).clamp(0, 1)
 
 
 def match_color_histogram(source: torch.Tensor, reference: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:

@@ -84,7 +84,7 @@ class AdaINTrainConfig:
     checkpoint_every: int = 1000
     log_every: int = 50
     workers: int = 2
-    bf16: bool = False  # autocast on CUDA
+    bf16: bool = False  # bfloat16 autocast: CUDA, or a CPU with AMX (one thread: 0.17 -> 0.41 iterations/s at batch 4)
     channels_last: bool = True  # on CUDA: the memory layout cuDNN's fastest convolutions use
     max_minutes: float = 0.0  # stop this run (checkpointed, resumable) after this long; 0: no limit
     seed: int = 0
@@ -295,7 +295,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         for content, style in loader:
             for group in optimizer.param_groups:
                 group["lr"] = config.lr / (1 + config.lr_decay * iteration)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and device.type == "cuda"):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
                 content = content.to(device, non_blocking=True, memory_format=layout)
                 terms = losses(encoder, model, content, style.to(device, non_blocking=True, memory_format=layout))
             window.add(optimizer_step(optimizer, {k: weights[k] * v for k, v in terms.items()}, iteration + 1))
