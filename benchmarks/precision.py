@@ -1,0 +1,108 @@
+"""fp32 against bf16 on this machine: what `--precision auto` buys where it picks bf16 (CPUs with AMX), and what it costs.
+
+Rows, each timed in both precisions in one run:
+- Gatys: seconds per loss evaluation at 512 px (wall time of a short run / its evaluations); with --parity-steps N,
+  also N evaluations at --parity-size px in each precision, both results judged by the same fp32 loss;
+- AdaIN (shipped decoder) and a per-style network (wave): median seconds per 512x512 photo, model loaded, style cached,
+  and the PSNR of the bf16 output against the fp32 one.
+
+Usage: OMP_NUM_THREADS=2 python benchmarks/precision.py [--repeats 5] [--parity-steps 500 --parity-size 256]
+Writes benchmarks/results/precision.md; prints the table.
+"""
+import argparse
+import os
+import statistics
+import time
+
+import torch
+from fast_quality import DATA, RESULTS, timing_photo
+
+from multistyle import AdaIN, FastStyle
+from multistyle.core.runtime import cpu_name, has_bf16_matrix_units
+from multistyle.core.vgg import VGGFeatures
+from multistyle.image.gatys import GatysConfig, GatysLoss, stylize
+from multistyle.image.io import fit_long_side, load_image, resize
+from multistyle.image.measures import psnr
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def median_seconds(call, repeats: int) -> float:
+    call()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def gatys_seconds_per_evaluation(content: torch.Tensor, style: torch.Tensor, precision: str, evaluations: int = 10) -> float:
+    config = GatysConfig(size=512, steps=evaluations, patience=0, device="cpu", precision=precision)
+    start = time.perf_counter()
+    stylize(content, [style], config)
+    return (time.perf_counter() - start) / evaluations
+
+
+def gatys_parity(content: torch.Tensor, style: torch.Tensor, steps: int, size: int) -> dict[str, float]:
+    """The fp32-judged total loss after `steps` evaluations in each precision."""
+    judged = {}
+    for precision in PRECISIONS:
+        config = GatysConfig(size=size, steps=steps, patience=0, device="cpu", precision=precision)
+        output = stylize(content, [style], config).tensor
+        h, w = output.shape[-2:]
+        judge_config = GatysConfig(size=size, precision="fp32")
+        vgg = VGGFeatures(tuple(dict.fromkeys(judge_config.content_layers + judge_config.style_layer_plan()[0])), judge_config.pooling)
+        judge = GatysLoss(vgg, judge_config, resize(content, (h, w)), [resize(style, fit_long_side(*style.shape[-2:], max(h, w)))])
+        with torch.no_grad():
+            judged[precision] = sum(judge(output).values()).item()
+    return judged
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--parity-steps", type=int, default=0, help="Gatys evaluations per precision for the loss check (0: skip)")
+    parser.add_argument("--parity-size", type=int, default=256)
+    args = parser.parse_args()
+    content_path, style_path = DATA / "content" / "tubingen.jpg", DATA / "style" / "the_scream.jpg"
+    content, style = load_image(content_path), load_image(style_path)
+    photo = timing_photo(content_path)
+    rows = []
+
+    gatys = {p: gatys_seconds_per_evaluation(content, style, p) for p in PRECISIONS}
+    rows.append(("Gatys, one loss evaluation at 512 px", gatys, ""))
+    if args.parity_steps:
+        judged = gatys_parity(content, style, args.parity_steps, args.parity_size)
+        rows.append((f"Gatys, {args.parity_steps} evaluations at {args.parity_size} px", None,
+                     f"fp32-judged loss {judged['fp32']:.0f} (fp32) against {judged['bf16']:.0f} (bf16): "
+                     f"{100 * (judged['bf16'] / judged['fp32'] - 1):+.1f} %"))
+
+    adain = {p: AdaIN.from_pretrained(precision=p) for p in PRECISIONS}
+    outputs = {p: m(photo, style_path).tensor for p, m in adain.items()}
+    rows.append(("AdaIN (shipped decoder), one 512² photo", {p: median_seconds(lambda: m(photo, style_path), args.repeats) for p, m in adain.items()},
+                 f"bf16 output {psnr(outputs['bf16'], outputs['fp32']):.1f} dB PSNR from fp32's"))
+
+    fast = {p: FastStyle.from_pretrained("wave", precision=p) for p in PRECISIONS}
+    outputs = {p: m(photo).tensor for p, m in fast.items()}
+    rows.append(("per-style network (wave), one 512² photo", {p: median_seconds(lambda: m(photo), args.repeats) for p, m in fast.items()},
+                 f"bf16 output {psnr(outputs['bf16'], outputs['fp32']):.1f} dB PSNR from fp32's"))
+
+    amx = has_bf16_matrix_units(torch.device("cpu"))
+    lines = ["# fp32 against bf16", "",
+             f"Machine: {cpu_name()}, {os.cpu_count()} cores visible; torch {torch.__version__} with {torch.get_num_threads()} "
+             f"thread(s). Measured {time.strftime('%Y-%m-%d')}. "
+             f"This CPU {'has' if amx else 'lacks'} AMX, so `--precision auto` picks {'bf16' if amx else 'fp32'} here.", "",
+             "| run | fp32 s | bf16 s | bf16 speed-up | quality |", "| --- | ---: | ---: | ---: | --- |"]
+    for name, seconds, quality in rows:
+        if seconds is None:
+            lines.append(f"| {name} | | | | {quality} |")
+        else:
+            lines.append(f"| {name} | {seconds['fp32']:.2f} | {seconds['bf16']:.2f} | {seconds['fp32'] / seconds['bf16']:.1f}x | {quality} |")
+    markdown = "\n".join(lines) + "\n"
+    print(markdown)
+    (RESULTS / "precision.md").write_text(markdown)
+
+
+if __name__ == "__main__":
+    main()
