@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def random_adain():
     torch.manual_seed(0)
-    return AdaIN(Decoder().eval())
+    return AdaIN(Decoder().eval(), precision="fp32")  # outputs are compared to 1e-5: bf16 rounding would swamp that
 
 
 def test_public_names_are_listed_and_documented():
