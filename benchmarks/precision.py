@@ -11,11 +11,10 @@ Writes benchmarks/results/precision.md; prints the table.
 """
 import argparse
 import os
-import statistics
 import time
 
 import torch
-from fast_quality import DATA, RESULTS, timing_photo
+from fast_quality import DATA, RESULTS, median_seconds, timing_photo
 
 from multistyle import AdaIN, FastStyle
 from multistyle.core.runtime import cpu_name, has_bf16_matrix_units
@@ -25,16 +24,7 @@ from multistyle.image.io import fit_long_side, load_image, resize
 from multistyle.image.measures import psnr
 
 PRECISIONS = ("fp32", "bf16")
-
-
-def median_seconds(call, repeats: int) -> float:
-    call()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+CPU = torch.device("cpu")
 
 
 def gatys_seconds_per_evaluation(content: torch.Tensor, style: torch.Tensor, precision: str, evaluations: int = 10) -> float:
@@ -46,17 +36,14 @@ def gatys_seconds_per_evaluation(content: torch.Tensor, style: torch.Tensor, pre
 
 def gatys_parity(content: torch.Tensor, style: torch.Tensor, steps: int, size: int) -> dict[str, float]:
     """The fp32-judged total loss after `steps` evaluations in each precision."""
-    judged = {}
-    for precision in PRECISIONS:
-        config = GatysConfig(size=size, steps=steps, patience=0, device="cpu", precision=precision)
-        output = stylize(content, [style], config).tensor
-        h, w = output.shape[-2:]
-        judge_config = GatysConfig(size=size, precision="fp32")
-        vgg = VGGFeatures(tuple(dict.fromkeys(judge_config.content_layers + judge_config.style_layer_plan()[0])), judge_config.pooling)
-        judge = GatysLoss(vgg, judge_config, resize(content, (h, w)), [resize(style, fit_long_side(*style.shape[-2:], max(h, w)))])
-        with torch.no_grad():
-            judged[precision] = sum(judge(output).values()).item()
-    return judged
+    outputs = {p: stylize(content, [style], GatysConfig(size=size, steps=steps, patience=0, device="cpu", precision=p)).tensor
+               for p in PRECISIONS}
+    h, w = outputs["fp32"].shape[-2:]
+    config = GatysConfig(size=size, precision="fp32")
+    vgg = VGGFeatures(tuple(dict.fromkeys(config.content_layers + config.style_layer_plan()[0])), config.pooling)
+    judge = GatysLoss(vgg, config, resize(content, (h, w)), [resize(style, fit_long_side(*style.shape[-2:], max(h, w)))])
+    with torch.no_grad():
+        return {p: sum(judge(output).values()).item() for p, output in outputs.items()}
 
 
 def main() -> None:
@@ -80,15 +67,15 @@ def main() -> None:
 
     adain = {p: AdaIN.from_pretrained(precision=p) for p in PRECISIONS}
     outputs = {p: m(photo, style_path).tensor for p, m in adain.items()}
-    rows.append(("AdaIN (shipped decoder), one 512² photo", {p: median_seconds(lambda: m(photo, style_path), args.repeats) for p, m in adain.items()},
+    rows.append(("AdaIN (shipped decoder), one 512² photo", {p: median_seconds(lambda: m(photo, style_path), args.repeats, CPU) for p, m in adain.items()},
                  f"bf16 output {psnr(outputs['bf16'], outputs['fp32']):.1f} dB PSNR from fp32's"))
 
     fast = {p: FastStyle.from_pretrained("wave", precision=p) for p in PRECISIONS}
     outputs = {p: m(photo).tensor for p, m in fast.items()}
-    rows.append(("per-style network (wave), one 512² photo", {p: median_seconds(lambda: m(photo), args.repeats) for p, m in fast.items()},
+    rows.append(("per-style network (wave), one 512² photo", {p: median_seconds(lambda: m(photo), args.repeats, CPU) for p, m in fast.items()},
                  f"bf16 output {psnr(outputs['bf16'], outputs['fp32']):.1f} dB PSNR from fp32's"))
 
-    amx = has_bf16_matrix_units(torch.device("cpu"))
+    amx = has_bf16_matrix_units(CPU)
     lines = ["# fp32 against bf16", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} cores visible; torch {torch.__version__} with {torch.get_num_threads()} "
              f"thread(s). Measured {time.strftime('%Y-%m-%d')}. "

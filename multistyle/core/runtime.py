@@ -37,11 +37,15 @@ def has_bf16_matrix_units(device: torch.device) -> bool:
         return False
 
 
+def check_precision(precision: str, error: type[Exception] = InputError) -> None:
+    if precision not in PRECISIONS:
+        raise error(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+
+
 def compute_dtype(precision: str, device: torch.device) -> torch.dtype:
     """The dtype a network computes in (its weights and activations) for `precision`: "fp32", "bf16", or "auto"
     (bf16 where `has_bf16_matrix_units`, else fp32)."""
-    if precision not in PRECISIONS:
-        raise InputError(f"unknown precision {precision!r}; use {', '.join(PRECISIONS)}")
+    check_precision(precision)
     if precision == "auto":
         return torch.bfloat16 if has_bf16_matrix_units(device) else torch.float32
     return torch.bfloat16 if precision == "bf16" else torch.float32

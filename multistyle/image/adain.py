@@ -20,7 +20,7 @@ from multistyle.core.checkpoint import load_checked_weights, read_metadata, save
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import channel_mean_std
 from multistyle.core.progress import make_progress
-from multistyle.core.runtime import PRECISIONS, compute_dtype, select_device
+from multistyle.core.runtime import check_precision, compute_dtype, select_device
 from multistyle.core.vgg import VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
@@ -212,8 +212,7 @@ class AdaINConfig:
     precision: str = "auto"
 
     def validate(self, n_styles: int, n_masks: int = 0) -> None:
-        if self.precision not in PRECISIONS:
-            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        check_precision(self.precision)
         if n_styles < 1:
             raise InputError("give at least one style image")
         if not 0.0 <= self.alpha <= 1.0:

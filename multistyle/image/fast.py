@@ -19,7 +19,7 @@ from torch import nn
 
 from multistyle.core.checkpoint import load_checked_weights, read_json
 from multistyle.core.config import config_dict, with_overrides
-from multistyle.core.runtime import PRECISIONS, compute_dtype, seed_everything, select_device
+from multistyle.core.runtime import check_precision, compute_dtype, seed_everything, select_device
 from multistyle.core.vgg import check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
@@ -81,8 +81,7 @@ class FastStyleConfig:
     precision: str = "auto"  # bf16 on CPUs with AMX (about twice as fast, within about 44 dB PSNR of fp32), else fp32; set when loading
 
     def validate(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        check_precision(self.precision)
         if self.size != 0 and self.size < 16:
             raise InputError(f"--size {self.size} is too small; use at least 16 pixels (or 0 for the content's own size)")
         if not 0.0 <= self.strength <= 1.0:

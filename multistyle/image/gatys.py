@@ -19,7 +19,7 @@ from multistyle.core.blend import blend_weights
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import MRFTarget, content_loss, gram_loss, gram_matrix, mean_std_loss, total_variation
 from multistyle.core.optimize import optimize_input
-from multistyle.core.runtime import PRECISIONS, compute_dtype, seed_everything, select_device
+from multistyle.core.runtime import check_precision, compute_dtype, seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError
 from multistyle.image import color
@@ -74,8 +74,7 @@ class GatysConfig:
             raise InputError("--steps and --scales must be at least 1")
         if self.size and self.size / 2 ** (self.scales - 1) < 16:
             raise InputError(f"--scales {self.scales} makes the coarsest level smaller than 16 pixels at --size {self.size}")
-        if self.precision not in PRECISIONS:
-            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        check_precision(self.precision)
         if self.optimizer not in ("lbfgs", "adam"):
             raise InputError(f"--optimizer must be lbfgs or adam, not {self.optimizer!r}")
         if self.init not in ("content", "noise") and not Path(self.init).is_file():

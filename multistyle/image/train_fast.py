@@ -16,7 +16,14 @@ from multistyle.core.checkpoint import load_training_state, save_tensors, save_t
 from multistyle.core.config import config_dict
 from multistyle.core.losses import gram_matrix, total_variation
 from multistyle.core.run import CHECKPOINT, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, plot_losses, trim_log
-from multistyle.core.runtime import PRECISIONS, compute_dtype, describe_machine, quiet_exit_on_sigterm, seed_everything, select_device
+from multistyle.core.runtime import (
+    check_precision,
+    compute_dtype,
+    describe_machine,
+    quiet_exit_on_sigterm,
+    seed_everything,
+    select_device,
+)
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures
 from multistyle.errors import ConfigError
 from multistyle.image.data import collect_images, random_crop
@@ -60,8 +67,7 @@ class FastTrainConfig:
     precision: str = "auto"
 
     def validate(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        check_precision(self.precision, ConfigError)
         if not self.style:
             raise ConfigError("give the STYLE image to train for")
         if not self.texture and not self.content_dirs:
