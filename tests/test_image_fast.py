@@ -155,3 +155,17 @@ def test_a_bf16_loss_network_trains_too_and_unknown_precisions_are_refused(sampl
     assert figures["iterations"] == 20
     with pytest.raises(ConfigError, match="precision"):
         _config(sample_images, precision="fp16").validate()
+
+
+def test_a_warm_start_ramps_its_fresh_optimiser_up_instead_of_jolting_the_network(trained, sample_images, tmp_path):
+    out, figures = trained
+
+    def losses_after_warm_start(warmup: int) -> list[float]:
+        run = tmp_path / f"warmup{warmup}"
+        train(_config(sample_images, iterations=40, log_every=2, lr=1e-2, warmup=warmup,
+                      init_weights=str(out / "model.safetensors")), run)
+        return [json.loads(line)["total"] for line in (run / "log.jsonl").read_text().splitlines()]
+
+    jolted, ramped = losses_after_warm_start(0), losses_after_warm_start(20)
+    assert max(ramped) < 2 * figures["final_losses"]["total"], (ramped, figures["final_losses"])
+    assert max(jolted) > 10 * max(ramped), "without the ramp the same lr throws the trained network off"

@@ -213,6 +213,15 @@ def optimizer_step(optimizer: torch.optim.Optimizer, terms: dict[str, torch.Tens
     return {**{k: v.item() for k, v in terms.items()}, "total": loss.item()}
 
 
+def warm_up_lr(optimizer: torch.optim.Optimizer, lr: float, steps: int) -> None:
+    """Ramp the lr linearly to `lr` over the optimiser's first `steps` steps, counted from its own state (so a resumed
+    run carries on the ramp where it stopped): a fresh Adam's first steps are lr-sized in every weight at once."""
+    first = next((optimizer.state[p] for group in optimizer.param_groups for p in group["params"] if p in optimizer.state), {})
+    done = int(first.get("step", 0))
+    for group in optimizer.param_groups:
+        group["lr"] = lr * min(1.0, (done + 1) / steps) if steps else lr
+
+
 class LossWindow:
     """Per-step loss records, averaged each time the run logs."""
 

@@ -15,7 +15,17 @@ from torch.utils.data import DataLoader, Dataset
 from multistyle.core.checkpoint import load_training_state, save_tensors, save_training_state, write_json
 from multistyle.core.config import config_dict
 from multistyle.core.losses import gram_matrix, total_variation
-from multistyle.core.run import CHECKPOINT, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, plot_losses, trim_log
+from multistyle.core.run import (
+    CHECKPOINT,
+    LOG,
+    LossWindow,
+    TrainingRun,
+    check_run_folder,
+    optimizer_step,
+    plot_losses,
+    trim_log,
+    warm_up_lr,
+)
 from multistyle.core.runtime import (
     check_precision,
     compute_dtype,
@@ -60,6 +70,9 @@ class FastTrainConfig:
     workers: int = 1
     max_minutes: float = 0.0
     init_weights: str = ""  # a trained network (model.safetensors + its JSON) to continue from, with a fresh optimiser
+    # A warm start's fresh Adam ramps its lr up over this many steps: at the full lr its first steps knocked a
+    # trained network's style loss from 2.9 to 469 (the_scream, 128-px crops).
+    warmup: int = 100
     seed: int = 0
     device: str = "auto"
     # The loss network's (VGG-19's) weights and activations; the trained network stays float32. "auto": bf16 on CPUs
@@ -73,7 +86,7 @@ class FastTrainConfig:
         if not self.texture and not self.content_dirs:
             raise ConfigError("give --content-dir (photos to learn from), or --texture")
         at_least = {"style_size": 32, "crop": 32, "min_short": 32, "resize_short": 32, "batch_size": 1, "iterations": 1,
-                    "blocks": 0, "checkpoint_every": 1, "log_every": 1, "workers": 0}
+                    "blocks": 0, "checkpoint_every": 1, "log_every": 1, "workers": 0, "warmup": 0}
         for name, low in at_least.items():
             if getattr(self, name) < low:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least {low}, not {getattr(self, name)}")
@@ -195,6 +208,8 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
                      max_minutes=config.max_minutes, show_progress=show_progress, save=lambda: checkpoint(True)) as run:
         for batch in loader:
             batch = batch.to(device)
+            if config.init_weights:
+                warm_up_lr(optimizer, config.lr, config.warmup)
             window.add(optimizer_step(optimizer, loss_fn(net(batch), batch), iteration + 1))
             iteration += 1
             status = None
