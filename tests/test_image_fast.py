@@ -60,6 +60,8 @@ def test_a_warm_start_continues_the_network_and_counts_its_iterations(trained, s
     assert [r["iteration"] for r in log] == [35, 40]
     cold = json.loads((out / "log.jsonl").read_text().splitlines()[0])
     assert log[0]["total"] < 0.7 * cold["total"], "it starts where the first run ended, not from scratch"
+    resumed = train(_config(sample_images, iterations=45, init_weights=str(out / "model.safetensors")), tmp_path / "warm", resume=True)
+    assert resumed["iterations"] == 45 and resumed["warm_start"] == warm["warm_start"], "a resumed warm start keeps its origin"
     with pytest.raises(Exception, match="architecture"):
         train(_config(sample_images, iterations=40, channels=(8, 16, 16), init_weights=str(out / "model.safetensors")), tmp_path / "other")
 
