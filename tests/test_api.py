@@ -40,7 +40,7 @@ def test_adain_takes_pil_numpy_tensor_and_path_alike(random_adain, sample_images
     pil = Image.open(sample_images["content"]).convert("RGB")
     style = Image.open(sample_images["style"]).convert("RGB")
     array = np.asarray(pil)
-    tensor = torch.from_numpy(array).permute(2, 0, 1).float() / 255
+    tensor = torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 255
     outputs = [random_adain(content, style, size=64).tensor for content in (pil, array, tensor, sample_images["content"])]
     for other in outputs[1:]:
         assert torch.allclose(outputs[0], other, atol=1e-5)
