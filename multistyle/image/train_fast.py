@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from multistyle.core.checkpoint import load_training_state, read_json, save_tensors, save_training_state, write_json
+from multistyle.core.checkpoint import load_training_state, save_tensors, save_training_state, write_json
 from multistyle.core.config import config_dict
 from multistyle.core.losses import gram_matrix, total_variation
 from multistyle.core.run import (
@@ -177,10 +177,8 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
         states, info = load_training_state(out / CHECKPOINT)
         net.load_state_dict(states["net"])
         optimizer.load_state_dict(states["optimizer"])
-        start, seconds_before = info["iteration"], info.get("seconds", 0.0)
+        start, seconds_before, warm_start = info["iteration"], info.get("seconds", 0.0), info.get("warm_start")
         trim_log(out / LOG, "iteration", start)
-        if (out / "model.json").is_file():  # a resumed warm start still says where it started
-            warm_start = read_json(out / "model.json").get("warm_start")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "config.json", config_dict(config))
     data = CropSampler(contents, config, start * config.batch_size, config.iterations * config.batch_size)
@@ -200,7 +198,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
 
     def checkpoint(interrupted: bool = False) -> str:
         save_training_state(out / CHECKPOINT, {"net": net.state_dict(), "optimizer": optimizer.state_dict()},
-                            {"iteration": iteration, "seconds": seconds_before + run.seconds})
+                            {"iteration": iteration, "seconds": seconds_before + run.seconds, "warm_start": warm_start})
         save_tensors(out / MODEL, {k: v.half() for k, v in net.state_dict().items()})
         write_json(out / "model.json", figures(interrupted))
         plot_losses(out / LOG, out / "loss.png", f"per-style network: {Path(config.style).stem}")
