@@ -10,7 +10,8 @@ untrained network of the small architecture (speed does not depend on the weight
 each network's JSON.
 
 Usage: OMP_NUM_THREADS=2 python benchmarks/fast_styles.py [--style NAME=PATH ...] [--gatys-cache DIR]
-    [--make-gatys N] [--gatys-steps 500] [--lite-python PATH] [--repeats 5]
+    [--make-gatys N [--gatys-only]] [--gatys-steps 500] [--lite-python PATH] [--repeats 5]
+--gatys-only fills the Gatys cache and stops (recipes/device_train.sh runs it on a GPU machine).
 Writes benchmarks/results/fast_styles.md and .json and docs/fast_styles.jpg; prints the table.
 """
 import argparse
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--gatys-cache", type=Path, default=None)
     parser.add_argument("--gatys-steps", type=int, default=500)
     parser.add_argument("--make-gatys", type=int, default=0, metavar="N")
+    parser.add_argument("--gatys-only", action="store_true")
     parser.add_argument("--lite-python", default=None)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="auto")
@@ -96,7 +98,11 @@ def main() -> None:
     pairs = {name: [(c, painting(path, args.data)) for c in contents] for name, path in styles.items()}
     every_pair = [p for ps in pairs.values() for p in ps]
     if args.make_gatys:
+        if not args.gatys_cache:
+            raise SystemExit("error: --make-gatys needs --gatys-cache DIR")
         make_gatys(args.gatys_cache, every_pair, args.make_gatys, args.gatys_steps, device)
+    if args.gatys_only:
+        return
 
     lite, lite_info = run_lite(lite_interpreter(args.lite_python), every_pair, threads, args.repeats)
     gatys = cached_gatys(args.gatys_cache, every_pair, args.gatys_steps)

@@ -154,3 +154,12 @@ def test_optimisation_that_never_has_a_finite_loss_is_a_clear_error():
 
     with pytest.raises(OptimizationError, match="not finite at the first evaluation"):
         optimize_input(torch.zeros(2), lambda x: {"l": x.sum() * float("nan")}, 5, show_progress=False)
+
+
+def test_lbfgs_takes_a_start_laid_out_channels_last():
+    # a square photo decoded from HWC bytes arrives with channels-last strides; L-BFGS flattens its gradient with view()
+    target = torch.rand(1, 3, 8, 8)
+    start = torch.zeros(1, 8, 8, 3).permute(0, 3, 1, 2)
+    assert not start.is_contiguous()
+    result = optimize_input(start, lambda x: {"mse": (x - target).square().sum()}, 20)
+    assert result.history[-1]["total"] < 1e-3 * result.history[0]["total"]

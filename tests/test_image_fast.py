@@ -171,3 +171,26 @@ def test_a_warm_start_ramps_its_fresh_optimiser_up_instead_of_jolting_the_networ
     jolted, ramped = losses_after_warm_start(0), losses_after_warm_start(20)
     assert max(ramped) < 2 * figures["final_losses"]["total"], (ramped, figures["final_losses"])
     assert max(jolted) > 10 * max(ramped), "without the ramp the same lr throws the trained network off"
+
+
+def test_the_shipped_weights_are_the_moving_average_and_a_resumed_run_carries_it_on(sample_images, tmp_path):
+    from multistyle.core.checkpoint import load_training_state
+    from multistyle.image.fast import load_network
+
+    def shipped(run: Path) -> dict[str, torch.Tensor]:
+        return {k: v.float() for k, v in load_network(run / "model.safetensors")[0].state_dict().items()}
+
+    whole = tmp_path / "whole"
+    train(_config(sample_images, iterations=30, ema=0.99), whole)
+    raw = load_training_state(whole / "checkpoint")[0]["net"]
+    average = shipped(whole)
+    gaps = [(average[k] - raw[k].float()).abs().max().item() for k in raw]
+    assert max(gaps) > 5e-3, "the shipped weights are the average, not the last step's"
+
+    split = tmp_path / "split"
+    train(_config(sample_images, iterations=15, ema=0.99), split)
+    train(_config(sample_images, iterations=30, ema=0.99), split, resume=True)
+    resumed = shipped(split)
+    assert all(torch.allclose(resumed[k], average[k], atol=1e-3) for k in average), "resuming keeps the average going"
+    with pytest.raises(Exception, match="ema"):
+        train(_config(sample_images, ema=1.0), tmp_path / "bad")

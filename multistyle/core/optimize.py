@@ -67,7 +67,7 @@ def optimize_input(
     """
     if steps < 1:
         raise ValueError("steps must be at least 1")
-    x = init.detach().clone().requires_grad_(True)
+    x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)  # L-BFGS views its grad flat
     lr = DEFAULT_LR[optimizer] if lr is None else lr
     if optimizer == "lbfgs":
         opt = torch.optim.LBFGS(
