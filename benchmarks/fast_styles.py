@@ -119,7 +119,8 @@ def main() -> None:
         fp32 = FastStyle.from_file(path, size=SIZE, device=str(device), precision="fp32")
         fp32_seconds[name] = median_seconds(lambda: fp32(timing_photo(contents[0])), args.repeats, device)
         info = model_info(path)
-        system.note = f"{info['iterations']} iterations at {info['crop']} px, {info['seconds'] / 60:.0f} min"
+        where = "" if info.get("device", "cpu") == "cpu" else f" on {info.get('machine', info['device'])}"
+        system.note = f"{info['iterations']} iterations at {info['crop']} px, {info['seconds'] / 60:.0f} min{where}"
         ours[name] = system
         unpainted[name] = System(f"per-style network {name}, --no-palette",
                                  outputs={pair_key(p): quantise(model(p[0], palette=False).tensor) for p in pairs[name]})
