@@ -194,3 +194,13 @@ def test_the_shipped_weights_are_the_moving_average_and_a_resumed_run_carries_it
     assert all(torch.allclose(resumed[k], average[k], atol=1e-3) for k in average), "resuming keeps the average going"
     with pytest.raises(Exception, match="ema"):
         train(_config(sample_images, ema=1.0), tmp_path / "bad")
+
+
+def test_degrid_takes_the_8px_grid_out_of_a_shipped_network_and_little_else(sample_images):
+    from multistyle.image.measures import grid_share
+
+    model = FastStyle.from_pretrained("la_muse", size=256)
+    on, off = (model(sample_images["content"], degrid=d).tensor for d in (True, False))
+    assert torch.equal(model(sample_images["content"]).tensor, on), "on by default"
+    assert grid_share(on) < 0.5 * grid_share(off), (grid_share(on), grid_share(off))
+    assert (on - off).abs().mean() < 0.02, "a faint pattern, not a different picture"

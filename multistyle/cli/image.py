@@ -212,6 +212,7 @@ def fast(
     strength: Annotated[Optional[float], typer.Option(help=default(F, "strength", "1 = the network's output, 0 = the content."))] = None,
     preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Keep the content's colours.")] = None,
     palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help="Recolour the output to the style's palette (kept with the model). [default: on]")] = None,
+    degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help="Filter the faint 8-px grid out of the output. [default: on]")] = None,
     size: Annotated[Optional[int], typer.Option(help=default(F, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
     device: Device = None,
     precision: Precision = None,
@@ -223,8 +224,8 @@ def fast(
     from multistyle.image.fast import FastStyle
     from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
 
-    cfg = load_config(FastStyleConfig, config, sets(set_), strength=strength, preserve_color=preserve_color, palette=palette, size=size,
-                      device=device, precision=precision)
+    cfg = load_config(FastStyleConfig, config, sets(set_), strength=strength, preserve_color=preserve_color, palette=palette,
+                      degrid=degrid, size=size, device=device, precision=precision)
     cfg.validate()
     model = FastStyle.from_pretrained(style, cfg)
     if content.is_dir():
