@@ -204,3 +204,12 @@ def test_degrid_takes_the_8px_grid_out_of_a_shipped_network_and_little_else(samp
     assert torch.equal(model(sample_images["content"]).tensor, on), "on by default"
     assert grid_share(on) < 0.5 * grid_share(off), (grid_share(on), grid_share(off))
     assert (on - off).abs().mean() < 0.02, "a faint pattern, not a different picture"
+
+
+def test_the_styles_sheet_shows_the_photo_and_every_shipped_style_at_the_default_size(cli, tmp_path):
+    from PIL import Image
+
+    code, out, _ = cli("image", "styles", "--sheet", tmp_path / "sheet.jpg")
+    assert code == 0 and all(name in out for name in shipped_styles())
+    sheet = Image.open(tmp_path / "sheet.jpg")
+    assert sheet.height == 192 and sheet.width > (len(shipped_styles()) + 1) * 192, sheet.size  # the photo and each style

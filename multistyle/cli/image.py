@@ -267,7 +267,8 @@ def styles(
 
         guard([check_output_path(sheet)])
         photo = skimage_sample("chelsea.png")
-        panels = [load_image(photo, 256)] + [FastStyle.from_pretrained(name, size=256)(photo).tensor for name in found]
+        # at the default size: smaller photos come out as mostly the painting's strokes (the networks learned on 128-256 px)
+        panels = [load_image(photo, 512)] + [FastStyle.from_pretrained(name)(photo).tensor for name in found]
         save_image(image_grid(panels, columns=len(panels), height=192), sheet)
         typer.echo(f"wrote {sheet}")
 
