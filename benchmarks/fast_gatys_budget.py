@@ -57,7 +57,7 @@ def main() -> None:
         rows.append(f"| {name} | {network:.3f} | " + " | ".join(f"{curve[n]:.3f}" for n in CHECKED) + f" | {results[name]['worth']} |")
         print(rows[-1], flush=True)
     lines = [f"# What a per-style network is worth in Gatys evaluations: {args.photo}, 512 px", "",
-             f"{machine_line(device, 0).split(', onnxruntime')[0]}. Measured {time.strftime('%Y-%m-%d')}.", "",
+             f"{machine_line(device)}. Measured {time.strftime('%Y-%m-%d')}.", "",
              "Scale-free style distance ↓ of each shipped network's output and of Gatys (L-BFGS from the photo) after "
              "N evaluations; the last column is the N at which Gatys reaches the network's distance.", "",
              "| network | its style distance | " + " | ".join(f"Gatys {n}" for n in CHECKED) + " | worth (evaluations) |",

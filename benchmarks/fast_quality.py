@@ -157,11 +157,13 @@ def timing_photo(content: Path) -> torch.Tensor:
     return quantise(resize(load_image(content, SIZE), (SIZE, SIZE)))
 
 
-def machine_line(device: torch.device, lite_threads: int) -> str:
+def machine_line(device: torch.device, lite_threads: int | None = None) -> str:
+    """The machine, torch's threads and, where lite ran, onnxruntime's."""
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     where = torch.cuda.get_device_name() if device.type == "cuda" else f"{cpu}, {os.cpu_count()} cores visible"
-    return (f"Machine: {where}; torch {torch.__version__} with {torch.get_num_threads()} thread(s), "
-            f"onnxruntime with {lite_threads} thread(s) (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})")
+    lite = "" if lite_threads is None else f", onnxruntime with {lite_threads} thread(s)"
+    return (f"Machine: {where}; torch {torch.__version__} with {torch.get_num_threads()} thread(s){lite} "
+            f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})")
 
 
 # ---------------------------------------------------------------------------------------------- measures

@@ -11,7 +11,8 @@
 # The fast part (PARTS=fast): every shipped per-style network trained anew with configs/image/fast_cpu.toml, the CPU
 # recipe, as it stands (its iterations, bf16 loss network; only device and data loading differ), one process per
 # style, and fast_styles.py's Gatys outputs for the held-out photos: the runs come back as fast_NAME/ (model =
-# the moving average, raw.safetensors = the last step's weights) and gatys/, for benchmarks/fast_styles.py here.
+# what the run ships, a moving average where the config sets ema; raw = the last step's weights) and gatys/, for
+# benchmarks/fast_styles.py here.
 set -uo pipefail
 shopt -s nullglob  # a part that was not packed leaves its globs empty
 cd "$(dirname "$0")/.."

@@ -80,7 +80,7 @@ class FastStyleConfig:
     # colours drift from the painting's, by 0.018 in colour distance for wave against 0.0002 after this.
     palette: bool = True
     # Notch-filter the 8-px grid (the loss network's pooling lattice) out of the output, as AdaIN does
-    # (multistyle.image.degrid): grid share 0.08-0.13 -> 0.003-0.012 on the held-out photos, style distance within
+    # (multistyle.image.degrid): grid share 0.04-0.13 -> 0.006-0.025 on the held-out photos, style distance within
     # 0.03 either way (benchmarks/results/fast_styles.md).
     degrid: bool = True
     device: str = "auto"
