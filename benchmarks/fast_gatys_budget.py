@@ -8,6 +8,7 @@ Writes benchmarks/results/fast_gatys_budget.md and .json; prints the table.
 """
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -40,6 +41,9 @@ def main() -> None:
     device = torch.device("cpu")
     scorer = Scorer(device)
     content = args.data / "content" / args.photo
+    if not content.is_file():
+        print(f"error: {content}: no such photo (--photo names a file in DATA/content)", file=sys.stderr)
+        sys.exit(2)
     gatys = Gatys(size=512, steps=max(CHECKED), patience=0)
     rows, results = [], {}
     for name, path in shipped_styles().items():

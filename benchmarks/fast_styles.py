@@ -16,8 +16,10 @@ Writes benchmarks/results/fast_styles.md and .json and docs/fast_styles.jpg; pri
 """
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import torch
 from fast_quality import (
@@ -50,6 +52,12 @@ FIGURE = ROOT / "docs" / "fast_styles.jpg"
 SMALL = {"channels": (16, 32, 64), "blocks": 3}
 
 
+def fail(message: str) -> NoReturn:
+    """One `error:` line and exit status 2, as the CLI does."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def parse_styles(options: list[str]) -> dict[str, Path]:
     if not options:
         return shipped_styles()
@@ -57,7 +65,7 @@ def parse_styles(options: list[str]) -> dict[str, Path]:
     for option in options:
         name, sep, path = option.partition("=")
         if not sep or not Path(path).is_file():
-            raise SystemExit(f"error: --style wants NAME=PATH to a .safetensors file, not {option!r}")
+            fail(f"--style wants NAME=PATH to a .safetensors file, not {option!r}")
         styles[name] = Path(path)
     return styles
 
@@ -65,7 +73,7 @@ def parse_styles(options: list[str]) -> dict[str, Path]:
 def painting(network: Path, data: Path) -> Path:
     path = data / "style" / Path(model_info(network)["style"]).name
     if not path.is_file():
-        raise SystemExit(f"error: {network}: its painting {path.name} is not in {data / 'style'}")
+        fail(f"{network}: its painting {path.name} is not in {data / 'style'}")
     return path
 
 
@@ -90,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     styles = parse_styles(args.style)
     if not styles:
-        raise SystemExit("error: no per-style networks: train one (recipes/image_fast_train.sh) or pass --style NAME=PATH")
+        fail("no per-style networks: train one (recipes/image_fast_train.sh) or pass --style NAME=PATH")
     device = select_device(args.device)
     threads = torch.get_num_threads()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -99,7 +107,7 @@ def main() -> None:
     every_pair = [p for ps in pairs.values() for p in ps]
     if args.make_gatys:
         if not args.gatys_cache:
-            raise SystemExit("error: --make-gatys needs --gatys-cache DIR")
+            fail("--make-gatys needs --gatys-cache DIR")
         make_gatys(args.gatys_cache, every_pair, args.make_gatys, args.gatys_steps, device)
     if args.gatys_only:
         return
