@@ -16,7 +16,7 @@ from multistyle.web.app import create_app  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    return TestClient(create_app())
+    return TestClient(create_app(), base_url="http://localhost:7860")  # the studio answers only its own Host names
 
 
 def png_bytes(size=(48, 40), colour=(200, 80, 40)) -> bytes:

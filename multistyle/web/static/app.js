@@ -10,10 +10,20 @@ function showError(target, message) {
   target.append(p);
 }
 
+// The server answers every error as {"error": "one line"}; anything else (a proxy's page, FastAPI's list of
+// problems) is still shown as readable text, never as "[object Object]".
+function errorText(body, status) {
+  if (body && typeof body.error === "string") return body.error;
+  const detail = body && body.detail;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map((d) => (d && d.msg) || String(d)).join("; ");
+  return `the server answered ${status}`;
+}
+
 async function call(url, options) {
   const response = await fetch(url, options);
   const body = await response.json().catch(() => ({ error: `the server answered ${response.status}` }));
-  if (!response.ok) throw new Error(body.error || body.detail || `the server answered ${response.status}`);
+  if (!response.ok) throw new Error(errorText(body, response.status));
   return body;
 }
 
