@@ -11,11 +11,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision.utils import make_grid
 
 from multistyle.core.checkpoint import atomic_write_bytes
-from multistyle.errors import InputError
+from multistyle.errors import InputError, MultistyleError
 
 OUTPUT_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 IMAGE_SUFFIXES = set(OUTPUT_SUFFIXES)
 MAX_PIXELS = 100_000_000  # decoded pixels a file may have (PIL's decompression-bomb guard, made an error)
+# Peak memory of decoding a file into the (1, 3, H, W) float tensor every method starts from, per pixel: PIL's
+# decoded image and its RGB copy (4 bytes each), the uint8 tensor (3) and the float32 one (12). Measured 23-26 bytes
+# on 3000x3000 1-bit and RGB PNGs (tests/test_security.py); 32 leaves room for the allocator.
+DECODE_BYTES_PER_PIXEL = 32
 
 ImageLike = str | Path | Image.Image | np.ndarray | torch.Tensor
 
@@ -30,30 +34,43 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def load_pil(path: str | Path) -> Image.Image:
-    """An image file as an RGB PIL image, upright; unreadable, truncated or huge files are InputErrors."""
+def load_pil(path: str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """An image file as an RGB PIL image, upright; unreadable, truncated or huge files are InputErrors, and a file
+    whose decoding would not fit in the free memory a ResourceError, both before anything is decoded."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected an image file")
-    return _decode(path, str(path))
+    return _decode(path, str(path), max_pixels)
 
 
-def load_pil_bytes(data: bytes, name: str = "upload") -> Image.Image:
+def load_pil_bytes(data: bytes, name: str = "upload", max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Image bytes (an upload) as an RGB PIL image, with the same checks as a file."""
     if not data:
         raise InputError(f"{name}: is empty")
-    return _decode(io.BytesIO(data), name)
+    return _decode(io.BytesIO(data), name, max_pixels)
 
 
-def _decode(source, name: str) -> Image.Image:
+def check_decode(width: int, height: int, name: str, max_pixels: int = MAX_PIXELS) -> None:
+    """The decode guard, from an image's header alone: at most `max_pixels`, and the decoded image must fit in the
+    host's free memory (a 12 KB 1-bit PNG can hold 100 megapixels: 3 GB once decoded)."""
+    from multistyle.core.memory import check_memory
+
+    if width * height > max_pixels:
+        raise InputError(f"{name}: {width}x{height} is too large to decode (at most {max_pixels / 1e6:g} megapixels)")
+    check_memory(width * height * DECODE_BYTES_PER_PIXEL, f"{name}: decoding {width}x{height}", "cpu",
+                 hint="use a smaller image")
+
+
+def _decode(source, name: str, max_pixels: int = MAX_PIXELS) -> Image.Image:
     try:
-        with Image.open(source) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise InputError(f"{name}: {img.width}x{img.height} is too large to decode (at most {MAX_PIXELS // 1_000_000} megapixels)")
+        with Image.open(source) as img:  # reads the header only: the size is known before any pixel is decoded
+            check_decode(img.width, img.height, name, max_pixels)
             img.load()  # decode now, so a truncated file fails here
             img = _to_rgb(img)
+    except MultistyleError:  # the decode guard's own message, not "corrupt"
+        raise
     except UnidentifiedImageError:
         raise InputError(f"{name}: not an image file PIL can read") from None
     except Image.DecompressionBombError as e:
@@ -95,7 +112,11 @@ def as_image_tensor(image: ImageLike, name: str = "image") -> torch.Tensor:
     if isinstance(image, (str, Path)):
         tensor = pil_to_tensor(load_pil(image))
     elif isinstance(image, Image.Image):
-        tensor = pil_to_tensor(_to_rgb(image))
+        check_decode(image.width, image.height, name)  # an Image.open()ed file is not decoded yet
+        try:
+            tensor = pil_to_tensor(_to_rgb(image))
+        except (ValueError, OSError, AttributeError) as e:  # a closed image, or a lazily opened file that fails to decode
+            raise InputError(f"{name}: the PIL image cannot be read ({e}); pass an open, loaded image") from None
     elif isinstance(image, np.ndarray):
         tensor = _array_to_tensor(image, name)
     elif isinstance(image, torch.Tensor):
