@@ -9,7 +9,7 @@ MultistyleError subclasses. Names are imported on first use, so `import multisty
 """
 from typing import TYPE_CHECKING
 
-from multistyle.errors import ConfigError, InputError, MultistyleError, OptimizationError, ResourceError, WeightsError
+from multistyle.errors import ConfigError, InputError, MultistyleError, OptimizationError, ResourceError, WeightsError, WriteError
 
 __version__ = "0.1.0"
 
@@ -29,7 +29,7 @@ _API = {
     "VideoTransfer": "multistyle.video.stylize",
 }
 
-__all__ = [*_API, "MultistyleError", "InputError", "ConfigError", "WeightsError", "ResourceError", "OptimizationError"]
+__all__ = [*_API, "MultistyleError", "InputError", "ConfigError", "WeightsError", "ResourceError", "OptimizationError", "WriteError"]
 
 if TYPE_CHECKING:
     from multistyle.audio.config import GrinsteinConfig

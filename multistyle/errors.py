@@ -18,6 +18,11 @@ class WeightsError(MultistyleError):
     """A weights file that is missing, corrupt, or made for another architecture or vocabulary."""
 
 
+class WriteError(MultistyleError, OSError):
+    """An output that cannot be written: a full disk, a name too long, no permission, a device or a read-only file.
+    Nothing partial is left behind."""
+
+
 class ResourceError(MultistyleError, MemoryError):
     """The job would not fit in the available memory; a smaller size usually helps."""
 

@@ -9,6 +9,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from multistyle.core.paths import write_error, write_target
 from multistyle.errors import InputError, WeightsError
 
 
@@ -20,19 +21,33 @@ def _publish(tmp: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file beside `path` (its name kept short: `path`'s own may be near the file system's limit)."""
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over `path`: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write to a temporary file in the same folder, then rename over `path`: readers never see half a file.
+
+    A symlink's target is what is replaced; a device, pipe or read-only file is refused (core.paths.write_target),
+    never swapped for a regular file. OS errors (a full disk, a name too long, no permission) are WriteErrors
+    with one line, and the temporary file is removed, so nothing partial is left and an old `path` stays intact."""
+    path = write_target(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _temporary(path)
+    except OSError as e:
+        raise write_error(path, e) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         _publish(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise write_error(path, e) from None
         raise
 
 
@@ -51,15 +66,20 @@ def read_json(path: str | os.PathLike) -> Any:
 
 def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
     """Atomically save a flat dict of tensors as safetensors."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    path = write_target(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _temporary(path)
+        os.close(fd)
+    except OSError as e:
+        raise write_error(path, e) from None
     try:
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
         _publish(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise write_error(path, e) from None
         raise
 
 

@@ -1,10 +1,84 @@
 """The input/output guard every command and API call uses before any work: an output never replaces one
-of the job's inputs or lands inside a folder it reads, and its folder must be writable."""
+of the job's inputs or lands inside a folder it reads, and its folder must be writable. An existing output must be a
+regular file (a device, pipe or socket is never replaced by one) and writable, unless overwriting is allowed
+(`--overwrite`, or `allow_overwrite()` in Python)."""
+import errno
 import os
+import stat
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
-from multistyle.errors import InputError
+from multistyle.errors import InputError, WriteError
+
+_OVERWRITE: ContextVar[bool] = ContextVar("multistyle_overwrite", default=False)
+_KINDS = [(stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")]
+
+
+def allow_overwrite(allow: bool = True) -> None:
+    """Let outputs replace existing read-only files (the CLI's --overwrite), in this context from now on."""
+    _OVERWRITE.set(allow)
+
+
+@contextmanager
+def overwriting(allow: bool = True):
+    """`with overwriting(): result.save(path)` replaces a read-only `path`."""
+    token = _OVERWRITE.set(allow)
+    try:
+        yield
+    finally:
+        _OVERWRITE.reset(token)
+
+
+def write_error(path: str | os.PathLike, error: OSError) -> WriteError:
+    """An OSError met while writing `path` as one line: what went wrong and what to do."""
+    advice = {errno.ENOSPC: "the disk is full; free some space", errno.EFBIG: "the file is larger than this file system "
+              "or a limit allows", errno.ENAMETOOLONG: "use a shorter name", errno.EACCES: "check the permissions",
+              errno.EPERM: "check the permissions", errno.EROFS: "the file system is read-only", errno.EDQUOT: "the "
+              "disk quota is exhausted"}.get(error.errno, "")
+    return WriteError(f"{path}: cannot be written ({error.strerror or error}){'; ' + advice if advice else ''}; nothing was written")
+
+
+def _through_system_folder(path: Path) -> bool:
+    """Whether `path`, or any symlink on the way to its target, lies in /dev or /proc. /dev/stdout resolves to the
+    file or pipe the shell redirected stdout to (/proc/self/fd/1), which must never be renamed over."""
+    def system(p: Path) -> bool:
+        return p.parts[1:2] in (("dev",), ("proc",)) and p.parts[1:3] != ("dev", "shm")  # /dev/shm holds plain files
+
+    current = Path(os.path.abspath(path))
+    for _ in range(40):
+        if system(current):
+            return True
+        try:
+            target = os.readlink(current)
+        except OSError:  # not a link (or missing): look at the folders above it too
+            return system(Path(os.path.realpath(current.parent)))
+        current = Path(os.path.abspath(os.path.join(current.parent, target)))
+    return True  # a loop of links
+
+
+def write_target(path: str | os.PathLike) -> Path:
+    """The regular file a write of `path` replaces: `path` itself, or what its symlinks point to. Refused with one
+    line (WriteError) when that is a device, pipe, socket or folder, or an existing read-only file without
+    overwriting allowed, or when the name is too long or cannot be looked up."""
+    path = Path(path)
+    if _through_system_folder(path):
+        raise WriteError(f"{path}: leads to a device or stream (/dev, /proc), not a regular file; outputs are written to "
+                         "files only (it was left as it is)")
+    try:
+        st = os.stat(path)  # follows symlinks: a link to /dev/null is a character device here
+    except FileNotFoundError:
+        return Path(os.path.realpath(path))  # a new file (or a dangling link: its target is created)
+    except OSError as e:
+        raise write_error(path, e) from None
+    for test, kind in _KINDS:
+        if test(st.st_mode):
+            raise WriteError(f"{path}: is {kind}, not a regular file; outputs are written to files only (it was left as it is)")
+    if not _OVERWRITE.get() and (not st.st_mode & 0o222 or not os.access(path, os.W_OK)):
+        raise WriteError(f"{path}: exists and is read-only; make it writable, remove it, or pass --overwrite")
+    return Path(os.path.realpath(path))
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -30,6 +104,8 @@ def check_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
             raise InputError(f"{path}: is inside {item}, which this job reads; write the output elsewhere")
     if not folder and path.is_dir():
         raise InputError(f"{path}: is a folder; give an output file name")
+    if not folder:
+        write_target(path)
     if folder and path.exists() and not path.is_dir():
         raise InputError(f"{path}: is a file; give a folder for the outputs")
     parent = path if folder else path.parent

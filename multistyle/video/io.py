@@ -8,6 +8,7 @@ import av
 import numpy as np
 import torch
 
+from multistyle.core.paths import write_error, write_target
 from multistyle.errors import InputError
 from multistyle.image.io import IMAGE_SUFFIXES, load_image, save_image
 
@@ -68,7 +69,8 @@ def write_clip(frames: list[torch.Tensor], path: str | Path, fps: float, audio_f
         return path
     if path.suffix.lower() not in (".mp4", ".mkv", ".mov"):
         raise InputError(f"{path}: write .mp4, .mkv or .mov, or give a folder for PNG frames")
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    path = write_target(path)  # a device, pipe or read-only file is refused, never replaced
+    tmp = path.with_name(f".{path.name[:64]}.tmp{path.suffix}")
     try:
         with av.open(str(tmp), "w") as output:
             h, w = (frames[0].shape[-2] // 2) * 2, (frames[0].shape[-1] // 2) * 2
@@ -94,7 +96,9 @@ def write_clip(frames: list[torch.Tensor], path: str | Path, fps: float, audio_f
                 if source is not None:
                     source.close()
         tmp.replace(path)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):  # a full disk, a name too long, no permission (PyAV's errors are OSErrors too)
+            raise write_error(path, e) from None
         raise
     return path
