@@ -15,9 +15,12 @@ Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 def default(cls: type, name: str, text: str = "") -> str:
     """A help text ending with the config dataclass's default, so defaults are written down once.
     Parentheses, not brackets: rich would read [default ...] as markup and drop it."""
+    from multistyle.core.config import COUNT_LIMITS
+
     value = default_of(cls, name)
     shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
-    return f"{text} (default: {shown})".strip()
+    limit = f"; at most {COUNT_LIMITS[name]:,}" if name in COUNT_LIMITS else ""
+    return f"{text} (default: {shown}{limit})".strip()
 
 
 def guard(outputs: list[Path], inputs: list[Path] = (), read_folders: list[Path] = (), folder: bool = False) -> None:

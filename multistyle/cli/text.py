@@ -116,7 +116,7 @@ def transfer(
 ):
     """Rewrite sentences into the other sentiment."""
     from multistyle.core.config import load_config
-    from multistyle.text.data import read_lines, write_lines
+    from multistyle.text.data import decode_lines, read_lines, write_lines
     from multistyle.text.tokenize import split_words
     from multistyle.text.transfer import TextTransfer, check_request
 
@@ -129,7 +129,7 @@ def transfer(
     elif texts:
         lines = texts
     elif not sys.stdin.isatty():  # piped text: one sentence (or one review) a line
-        lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        lines = [line for line in decode_lines(sys.stdin.buffer.read(), "stdin") if line.strip()]
     else:
         lines = []
     if not lines:

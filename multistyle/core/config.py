@@ -18,6 +18,10 @@ from multistyle.errors import ConfigError
 
 T = TypeVar("T")
 PACKAGED = "configs"  # multistyle/configs/<modality>/<name>.toml ship inside the package
+# Upper bounds of the counts a run may be asked for, by field name, in every config that has the field: a few zeros
+# too many is refused at once instead of running for years. Help texts state them (cli.common.default).
+COUNT_LIMITS = {"steps": 100_000, "gatys_steps": 100_000, "iterations": 10_000_000, "max_steps": 10_000_000,
+                "griffin_lim_iters": 10_000}
 
 
 def packaged_configs() -> dict[str, Path]:
@@ -131,7 +135,11 @@ def from_dict(cls: type[T], values: dict[str, Any], source: str | dict[str, str]
         where = origin(key)
         return where if where == f"--{key.replace('_', '-')}" else f"{where}: {key}"
 
-    return cls(**{k: _coerce(v, hints[k], label(k)) for k, v in values.items()})
+    checked = {k: _coerce(v, hints[k], label(k)) for k, v in values.items()}
+    for key, value in checked.items():
+        if key in COUNT_LIMITS and isinstance(value, int) and value > COUNT_LIMITS[key]:
+            raise ConfigError(f"{label(key)}: at most {COUNT_LIMITS[key]:,}, not {value:,}")
+    return cls(**checked)
 
 
 def load_config(cls: type[T], file: str | Path | None = None, sets: list[str] | tuple[str, ...] = (), **flags: Any) -> T:
@@ -159,6 +167,8 @@ def default_of(cls: type, name: str) -> Any:
 
 def with_overrides(config: T, overrides: dict[str, Any]) -> T:
     """A copy of `config` with `overrides` (None values ignored), checked like a config file's values."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise ConfigError(f"config must be a config object such as GatysConfig(), not {type(config).__name__}")
     given = {k: v for k, v in overrides.items() if v is not None}
     if not given:
         return config

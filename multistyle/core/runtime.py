@@ -14,6 +14,10 @@ def select_device(name: str | None = None) -> torch.device:
     """`None` or "auto" picks CUDA when available, else the CPU; an explicit unavailable device is an error."""
     if name in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if isinstance(name, torch.device):
+        name = str(name)
+    if not isinstance(name, str):
+        raise InputError(f"device must be a name such as cpu, cuda or cuda:N, not {type(name).__name__}")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"device {name!r} was requested but CUDA is not available on this machine")
     try:

@@ -253,6 +253,8 @@ class AdaIN:
     """
 
     def __init__(self, decoder: Decoder, config: AdaINConfig | None = None, **overrides: Any):
+        if not isinstance(decoder, Decoder):
+            raise InputError("AdaIN(decoder) takes a Decoder; use AdaIN.from_pretrained() or AdaIN.from_file(path)")
         self.config = with_overrides(config or AdaINConfig(), overrides)
         self.device = select_device(self.config.device)
         self.dtype = compute_dtype(self.config.precision, self.device)

@@ -148,6 +148,8 @@ def load_network(path: str | Path) -> tuple[TransformNet, dict[str, Any]]:
 
 def resolve_style(name_or_path: str | Path) -> Path:
     """A shipped style's name, or a .safetensors file written by `multistyle image train-fast`."""
+    if not isinstance(name_or_path, (str, Path)):
+        raise InputError(f"a style is a shipped style's name or a .safetensors path, not {type(name_or_path).__name__}")
     path = Path(name_or_path)
     if path.suffix == ".safetensors" or path.exists():
         if path.is_dir():
@@ -171,6 +173,8 @@ class FastStyle:
 
     def __init__(self, network: TransformNet, info: dict[str, Any] | None = None, config: FastStyleConfig | None = None,
                  **overrides: Any):
+        if not isinstance(network, TransformNet):
+            raise InputError("FastStyle(network) takes a TransformNet; use FastStyle.from_pretrained(name) or .from_file(path)")
         self.config = with_overrides(config or FastStyleConfig(), overrides)
         self.device = select_device(self.config.device)
         self.dtype = compute_dtype(self.config.precision, self.device)

@@ -33,11 +33,16 @@ def read_lines(path: str | Path) -> list[str]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
+    return decode_lines(data, str(path))
+
+
+def decode_lines(data: bytes, name: str) -> list[str]:
+    """UTF-8 bytes (a file's, or piped in) as lines without line ends; other bytes are an InputError naming `name`."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise InputError(f"{path}: not UTF-8 text (line {line})") from None
+        raise InputError(f"{name}: not UTF-8 text (line {line})") from None
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()

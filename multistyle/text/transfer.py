@@ -73,8 +73,10 @@ def likeliest_styles(model: CrossAlignedAutoencoder, sentences: list[list[int]])
 def check_request(to: str, beam: int, strength: float | None = None) -> None:
     if to not in TARGETS:
         raise InputError(f"--to must be one of {', '.join(TARGETS)}, not {to!r}")
-    if not 1 <= beam <= MAX_BEAM:
-        raise InputError(f"--beam must be between 1 and {MAX_BEAM}, not {beam}")
+    if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= MAX_BEAM:
+        raise InputError(f"--beam must be a whole number between 1 and {MAX_BEAM}, not {beam!r}")
+    if strength is not None and (isinstance(strength, bool) or not isinstance(strength, (int, float))):
+        raise InputError(f"--strength must be a finite number >= 0, not {strength!r}")
     if strength is not None and not (math.isfinite(strength) and strength >= 0):
         raise InputError(f"--strength must be a finite number >= 0, not {strength}")
 
@@ -191,12 +193,18 @@ class TextTransfer:
         return [row[STYLES.index("positive")] for row in style_posteriors(self.trained.model, ids)]
 
     def __call__(self, texts: str | Sequence[str], to: str = "flip", *, beam: int = 1, strength: float | None = None,
-                 select: bool = True, keep_tokens: bool = False) -> TextResult:
+                 select: bool = True, keep_tokens: bool = False, **unknown: object) -> TextResult:
         """Rewrite `texts` (one sentence, or a list) `to` "positive", "negative" or "flip" (each to the style it lacks).
 
         With `select` (and no `strength`), each sentence is written at several strengths and the model's selector
         keeps the least change that reads as the target; see multistyle.text.selector.
         """
+        if unknown:
+            raise InputError(f"unknown argument {', '.join(unknown)} for TextTransfer (known: to, beam, strength, select, keep_tokens)")
+        from collections.abc import Iterable
+
+        if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, (str, Iterable)):
+            raise InputError(f"texts must be a string or a list of strings, not {type(texts).__name__}")
         lines = [texts] if isinstance(texts, str) else list(texts)
         check_request(to, beam, strength)
         if not lines:

@@ -2,6 +2,7 @@
 input's frame rate with its audio track carried over unchanged. A folder of frame_%04d.png works both ways."""
 from dataclasses import dataclass
 from fractions import Fraction
+from os import PathLike
 from pathlib import Path
 
 import av
@@ -30,6 +31,8 @@ def _frame_tensor(frame: "av.VideoFrame") -> torch.Tensor:
 
 def read_clip(path: str | Path, max_frames: int = 0, fps: float = 24.0) -> Clip:
     """A video file or a folder of frames; `max_frames` > 0 keeps only the first ones; `fps` is a folder's rate."""
+    if not isinstance(path, (str, PathLike)):
+        raise InputError(f"the clip must be a path to a video file or a folder of frames, not {type(path).__name__}")
     path = Path(path)
     limit = max_frames or MAX_FRAMES
     if not path.exists():

@@ -134,7 +134,10 @@ class VideoTransfer:
             return gatys(frame, style, steps=steps, init_image=warped, extra_loss=temporal).tensor
         return optimise
 
-    def __call__(self, clip: str | Path | Clip, style: ImageLike) -> VideoResult:
+    def __call__(self, clip: str | Path | Clip, style: ImageLike, **unknown: object) -> VideoResult:
+        if unknown:
+            raise InputError(f"unknown argument {', '.join(unknown)} for VideoTransfer: settings go to its constructor, "
+                              "VideoTransfer(method=..., size=...)")
         cfg = self.config
         clip = clip if isinstance(clip, Clip) else read_clip(clip, cfg.max_frames, cfg.fps)
         size = frame_size(clip.frames[0], cfg.size)
