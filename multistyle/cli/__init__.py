@@ -1,18 +1,39 @@
 """The `multistyle` command: a thin layer that parses arguments, calls the public API and prints.
 
-Every MultistyleError becomes one `error:` line and exit status 2; an interrupted training run prints
-what it saved and exits with 130.
+Every MultistyleError becomes one `error:` line and exit status 2, and so does every usage mistake (an unknown
+option or command, a missing or malformed value), after one `usage:` line; an interrupted training run prints
+what it saved and exits with 130. `multistyle` or a command group alone prints its help and exits with 0.
 """
 import sys
 from pathlib import Path
+from typing import Annotated
 
-import click
 import typer
 
+from multistyle import __version__
 from multistyle.cli import audio, image, text
 from multistyle.errors import Interrupted, MultistyleError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Neural style transfer for images, text and audio.")
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"multistyle {__version__}")
+        raise typer.Exit()
+
+
+# help_option_names reaches every subcommand: click contexts inherit it from their parent.
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Neural style transfer for images, text and audio.",
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    pass
+
+
 app.add_typer(image.app, name="image")
 app.add_typer(text.app, name="text")
 app.add_typer(audio.app, name="audio")
@@ -82,26 +103,70 @@ def serve(
     run_server(host, port)
 
 
-def _fail(message: str, code: int = 2) -> None:
+# click's exception classes that main() handles, by name. typer 0.29 vendors click as typer._click (its classes
+# derive from typer.TyperException, not from click's), older typer raises click's own; matching the names along
+# the exception's MRO, within those two packages, catches either without importing click.
+_CLICK_KINDS = ("NoArgsIsHelpError", "UsageError", "ClickException", "Abort", "Exit")
+
+
+def _click_kind(error: BaseException) -> str | None:
+    """The most specific of _CLICK_KINDS that `error` is an instance of, or None."""
+    for cls in type(error).__mro__:
+        if cls.__name__ in _CLICK_KINDS and cls.__module__.split(".")[0] in ("click", "typer"):
+            return cls.__name__
+    return None
+
+
+def _usage_error(error: Exception) -> None:
+    """One `usage:` line (when the command is known) and one `error:` line, on stderr."""
+    ctx = getattr(error, "ctx", None)
+    message = " ".join(error.format_message().split()).rstrip(".")
+    message = message[:1].lower() + message[1:] if message[1:2].islower() else message
+    if ctx is not None:
+        try:
+            pieces = " ".join(ctx.command.collect_usage_pieces(ctx))
+        except Exception:  # an unusual command class: the path alone still says where
+            pieces = ""
+        typer.echo(f"usage: {ctx.command_path} {pieces}".rstrip(), err=True)
+        message += f" (see {ctx.command_path} --help)"
     typer.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
-def main() -> None:
+def _run(args: list[str]) -> int:
     try:
-        code = app(standalone_mode=False)
+        code = app(args=args, prog_name="multistyle", standalone_mode=False)
     except Interrupted as e:
         typer.echo(str(e), err=True)
-        sys.exit(e.exit_code)
+        return e.exit_code
     except MultistyleError as e:
-        _fail(str(e))
+        typer.echo(f"error: {e}", err=True)
+        return 2
     except MemoryError:
-        _fail("out of memory; try a smaller --size")
-    except (click.exceptions.Abort, KeyboardInterrupt):
+        typer.echo("error: out of memory; try a smaller --size", err=True)
+        return 2
+    except KeyboardInterrupt:
         code = 130
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
+    except Exception as e:
+        kind = _click_kind(e)
+        if kind is None:
+            raise
+        if kind == "NoArgsIsHelpError":  # `multistyle` or `multistyle image` alone: the help, on stdout, status 0
+            help_text = e.format_message()  # made by ctx.get_help(), which with rich prints it itself and returns ""
+            if help_text.strip():
+                typer.echo(help_text)
+            return 0
+        if kind == "Exit":
+            return e.exit_code
+        if kind == "Abort":
+            code = 130
+        else:  # UsageError and its kind (bad or missing parameter, no such option or command), any other ClickException
+            _usage_error(e)
+            return 2
     if code == 130:  # typer turns a Ctrl-C outside a training loop into exit code 130, silently
         typer.echo("interrupted", err=True)
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0
+
+
+def main(args: list[str] | None = None) -> None:
+    """The console script: run `multistyle ARGS` (default sys.argv[1:]) and exit with its status."""
+    sys.exit(_run(sys.argv[1:] if args is None else list(args)))
