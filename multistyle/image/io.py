@@ -1,6 +1,7 @@
 """Images in and out: any of a path, a PIL image, a NumPy array or a tensor becomes a (1, 3, H, W) float
 RGB tensor in [0, 1]; results are written atomically. Grids for figures."""
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,10 @@ MAX_PIXELS = 100_000_000  # decoded pixels a file may have (PIL's decompression-
 DECODE_BYTES_PER_PIXEL = 32
 
 ImageLike = str | Path | Image.Image | np.ndarray | torch.Tensor
+
+# PIL warns on stderr when it opens an image over 89 megapixels; check_decode below is the guard that decides (and
+# says so in one line), so the warning would only be a second, misleading message.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
