@@ -7,6 +7,7 @@ import pytest
 from multistyle.text.evaluator import SHIPPED_EVALUATOR, load_evaluator
 from multistyle.text.tokenize import normalize
 from multistyle.text.transfer import SHIPPED_MODEL, TextTransfer
+from multistyle.text.vocab import load_vocab
 
 REVIEWS = Path(__file__).parent / "data" / "outside_reviews.tsv"
 pytestmark = pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").is_file(), reason="no shipped text model")
@@ -55,3 +56,11 @@ def test_rewrites_read_like_their_inputs(flipped):
         for emoji in ("😊", "😡", "🤤", "🍻", "🙄", "👍", "👎"):
             if emoji in text:
                 assert any(e in output for e in ("😊", "😡", "🤤", "🍻", "🙄", "👍", "👎", "😞", "🤢")), (text, output)
+
+
+def test_no_review_comes_back_with_unk_or_a_placeholder(flipped):
+    reviews, outputs = flipped
+    unknown = sum(any(w not in load_vocab(SHIPPED_MODEL) for w in normalize(text)) for _, text in reviews)
+    assert unknown >= 5, "the file has words outside the model's vocabulary to copy through"
+    for (_, text), output in zip(reviews, outputs):
+        assert "<unk>" not in output and "_num_" not in output, (text, output)

@@ -200,7 +200,8 @@ def test_placeholders_take_back_the_source_numbers_and_unknown_words():
     vocab = Vocab([*SPECIALS, "_num_", "the", "tacos", "were", "great"])
     source = split_words("The 12 carnitas tacos were bad, 3 times")
     output = ["the", "_num_", "<unk>", "tacos", "were", "great", "_num_", "<unk>"]
-    assert fill_placeholders(output, source, vocab) == ["the", "12", "carnitas", "tacos", "were", "great", "3", "bad"]
+    # aligned, not in order: "great _num_ <unk>" lines up with "bad , 3 times" (tests/test_text_unknown.py)
+    assert fill_placeholders(output, source, vocab) == ["the", "12", "carnitas", "tacos", "were", "great", "3", "times"]
 
 
 def test_cli_transfers_text_and_files(cli, toy_model, tmp_path):

@@ -1,7 +1,9 @@
 """Writing sentences with a trained autoencoder: beam search (beam 1 is greedy decoding) and batched transfer.
 
 Decoding never repeats a bigram within a sentence (the autoencoder's commonest fault is looping on a phrase,
-"i love this place this place") and, given each sentence's minimum length, does not end it before that.
+"i love this place this place") and, given each sentence's minimum length, does not end it before that. It never
+writes a placeholder (<unk>, and _num_ where the caller says so) more often than the source has it, so that every
+placeholder of an output has a source word to stand for (multistyle.text.transfer fills them in).
 A copy bonus adds to a hypothesis's score for each source word it writes (as often as the source has it),
 which keeps the content words the autoencoder tends to drop ("... and the staff.") and unknown words.
 """
@@ -14,7 +16,7 @@ import torch.nn.functional as F
 
 from multistyle.text.data import batches_in_length_order
 from multistyle.text.model import CrossAlignedAutoencoder
-from multistyle.text.vocab import EOS, GO, PAD
+from multistyle.text.vocab import EOS, GO, PAD, UNK
 
 MAX_ROWS = 2048  # hypotheses decoded at once by transfer_candidates
 
@@ -23,7 +25,8 @@ MAX_ROWS = 2048  # hypotheses decoded at once by transfer_candidates
 def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max_len: int,
                 min_lengths: torch.Tensor | None = None, block_repeats: bool = True,
                 source: tuple[torch.Tensor, torch.Tensor] | None = None, copy_bonus: float | torch.Tensor = 0.0,
-                twins: torch.Tensor | None = None) -> list[list[int]]:
+                twins: torch.Tensor | None = None,
+                limits: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[list[int]]:
     """The best word ids (without <eos>, at most `max_len`) from each generator state in h0 (B, dim_h).
 
     Hypotheses are ranked by their mean log-probability per word (with <eos>), so that short
@@ -34,6 +37,7 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     `twins` (B,), greedy only: for each row, an earlier row (or itself) with the same h0. A row runs the generator only
     while its words differ from its twin's; until then it reuses the twin's step (rows that differ only in their copy
     bonus often write the same first words).
+    `limits` = (word ids (K,), budgets (B, K)): a hypothesis of row b writes word ids[k] at most budgets[b, k] times.
     """
     n, vocab_size, device = len(h0), model.vocab_size, h0.device
     # Per sentence (first axis) and hypothesis (second). Each step runs the generator only on the sentences with a
@@ -51,6 +55,7 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
     copies = source is not None and bool(bonus.any())
     source_ids, unused = (t.to(device).repeat_interleave(beam, dim=0).view(n, beam, -1) for t in source) if copies else (None, None)
     twins = twins.to(device).clone() if twins is not None and beam == 1 else None
+    limited_ids, budgets = (t.to(device) for t in limits) if limits is not None else (None, None)
     for t in range(max_len):
         live = (~finished.all(dim=1)).nonzero().squeeze(1)
         if len(live) == 0:
@@ -70,6 +75,10 @@ def beam_search(model: CrossAlignedAutoencoder, h0: torch.Tensor, beam: int, max
             logits[(min_lengths[live] > t).repeat_interleave(beam), EOS] = float("-inf")
         if block_repeats and t >= 1:
             _forbid_repeated_bigrams(logits, words[live, :, :t].view(m * beam, t))
+        if limited_ids is not None:
+            written = (words[live, :, :t].unsqueeze(-1) == limited_ids).sum(dim=2)  # (m, beam, K)
+            rows, k = (written >= budgets[live].unsqueeze(1)).view(m * beam, -1).nonzero(as_tuple=True)
+            logits[rows, limited_ids[k]] = float("-inf")
         # Greedy needs only the argmax, which the log-softmax's per-row shift does not move.
         log_probs = F.log_softmax(logits, dim=-1) if beam > 1 else logits
         if unused is not None:
@@ -143,11 +152,12 @@ def transfer_ids(
     batch_size: int = 128,
     min_length_ratio: float = 0.5,
     block_repeats: bool = True,
+    limited: Sequence[int] = (UNK,),
 ) -> list[list[int]]:
     """Rewrite each sentence from its source style to its target style (at `strength`), in the input's order."""
     return [c[0] for c in transfer_candidates(model, sentences, source_labels, target_labels, [(strength, 0.0)], beam=beam,
                                               max_len=max_len, batch_size=batch_size, min_length_ratio=min_length_ratio,
-                                              block_repeats=block_repeats)]
+                                              block_repeats=block_repeats, limited=limited)]
 
 
 @torch.no_grad()
@@ -163,11 +173,12 @@ def transfer_candidates(
     batch_size: int = 128,
     min_length_ratio: float = 0.5,
     block_repeats: bool = True,
+    limited: Sequence[int] = (UNK,),
 ) -> list[list[list[int]]]:
     """Each sentence rewritten with each (strength, copy bonus) of `settings` (one encoding serves them all).
 
     Returns [sentence][setting] -> ids. An output may not end before `min_length_ratio` of its source's length
-    (rounded up).
+    (rounded up), and writes each id of `limited` (placeholders: <unk>, _num_) at most as often as its source has it.
     """
     device = next(model.parameters()).device
     outputs: list[list[list[int]]] = [[[] for _ in settings] for _ in sentences]
@@ -175,6 +186,7 @@ def transfer_candidates(
     # Rows are capped: each step holds a vocabulary-sized row of logits per hypothesis.
     batch_size = max(1, min(batch_size, MAX_ROWS // max(1, len(settings) * beam)))
     bonuses = torch.tensor([b for _, b in settings], dtype=torch.float, device=device)
+    limited_ids = torch.tensor(list(limited), dtype=torch.long, device=device)
     for positions, batch in batches_in_length_order(sentences, source_labels, batch_size):
         batch = batch.to(device)
         targets = torch.tensor([target_labels[i] for i in positions], device=device)
@@ -186,9 +198,11 @@ def transfer_candidates(
         strengths = [strength for strength, _ in settings]
         first_with_strength = torch.tensor([strengths.index(s) for s in strengths], device=device)
         twins = first_with_strength.repeat_interleave(n) * n + torch.arange(n, device=device).repeat(len(settings))
+        budgets = torch.tensor([[sentences[i].count(w) for w in limited] for i in positions], device=device).view(n, -1)
         written = beam_search(model, h0, beam, max_len, min_lengths.repeat(len(settings)), block_repeats,
                               None if source is None else tuple(t.repeat(len(settings), 1) for t in source),
-                              bonuses.repeat_interleave(n), twins)
+                              bonuses.repeat_interleave(n), twins,
+                              (limited_ids, budgets.repeat(len(settings), 1)) if len(limited) else None)
         for row, ids in enumerate(written):
             outputs[positions[row % n]][row // n] = ids
     return outputs

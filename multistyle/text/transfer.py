@@ -1,9 +1,9 @@
 """Sentiment transfer of raw sentences with a trained cross-aligned autoencoder.
 
-A sentence is normalised like the corpus, truncated to the model's max length, rewritten, then
-detokenised; the numbers and unknown words it had come back where the output has _num_ and <unk>.
+A sentence is normalised like the corpus, cut into pieces within the model's max length where it is longer (or
+holds several sentences; multistyle.text.pieces), each piece rewritten, the rewrites joined and detokenised; the
+numbers and unknown words it had come back where the output has _num_ and <unk> (see fill_placeholders).
 """
-import logging
 import math
 import time
 from collections.abc import Sequence
@@ -18,15 +18,14 @@ from multistyle.text.bundle import WEIGHTS, TrainedModel, load_model
 from multistyle.text.data import STYLES, Sentences, batches_in_length_order
 from multistyle.text.decode import transfer_candidates, transfer_ids
 from multistyle.text.model import CrossAlignedAutoencoder
+from multistyle.text.pieces import join_rewrites, split_pieces
 from multistyle.text.surface import prepare, render
 from multistyle.text.tokenize import NUMBER, UNKNOWN, is_number, split_sentences
-from multistyle.text.vocab import AnyVocab
+from multistyle.text.vocab import UNK, AnyVocab, Vocab
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "weights"
 TARGETS = (*STYLES, "flip")
 MAX_BEAM = 64  # wider beams cost time in proportion and no longer change the output
-
-log = logging.getLogger(__name__)
 
 
 def shipped_model() -> Path:
@@ -42,13 +41,74 @@ def model_token(word: str) -> str:
     return NUMBER if is_number(word) else word
 
 
+def placeholder_of(word: str, vocab: AnyVocab) -> str | None:
+    """The placeholder the model reads for a source word (_num_ for a number, <unk> for an unknown word), else None."""
+    if is_number(word) and NUMBER in vocab:
+        return NUMBER
+    if word != UNKNOWN and model_token(word) not in vocab:
+        return UNKNOWN
+    return None
+
+
+def placeholder_ids(vocab: AnyVocab) -> tuple[int, ...]:
+    """Ids that decoding may write only as often as the source has them: <unk>, and _num_ where the vocabulary has it."""
+    if NUMBER not in vocab:
+        return (UNK,)
+    number = vocab.index[NUMBER] if isinstance(vocab, Vocab) else vocab.processor.PieceToId(NUMBER)
+    return (UNK,) if number == UNK else (UNK, number)
+
+
 def fill_placeholders(output: list[str], source: list[str], vocab: AnyVocab) -> list[str]:
-    """The source's numbers and unknown words, in order, where the output has _num_ and <unk>."""
-    fillers = {
-        NUMBER: iter([w for w in source if is_number(w) and NUMBER in vocab]),
-        UNKNOWN: iter([w for w in source if model_token(w) not in vocab]),
-    }
-    return [next(fillers[w], w) if w in fillers else w for w in output]
+    """The output with each _num_ and <unk> replaced by the source number or unknown word it stands for.
+
+    The rule: the output is aligned to the source by the longest common subsequence of what the model reads (each
+    source number as _num_, each unknown word as <unk>, other words as they are), so a placeholder takes the source
+    word it lines up with ("were great _num_ <unk>" against "were bad , 3 times" gives "3 times"). A placeholder
+    left unaligned takes the first unused source word of its kind between its aligned neighbours, else the first
+    unused one anywhere. An <unk> with no source word left is dropped (decoding writes no more <unk> than the
+    source has, see multistyle.text.decode, so only a subword vocabulary's split words can leave one); a _num_ with
+    no source number stays _num_, the corpus's own spelling of a number.
+    """
+    kinds = [placeholder_of(w, vocab) for w in source]
+    read = [k or w for k, w in zip(kinds, source)]
+    matched = dict(_common_subsequence(output, read))  # output index -> source index
+    used = {j for i, j in matched.items() if output[i] in (NUMBER, UNKNOWN) and kinds[j] == output[i]}
+    filled = []
+    for i, word in enumerate(output):
+        if word not in (NUMBER, UNKNOWN):
+            filled.append(word)
+            continue
+        j = matched.get(i)
+        if j is None or kinds[j] != word:
+            before = max((s for o, s in matched.items() if o < i), default=-1)
+            after = min((s for o, s in matched.items() if o > i), default=len(source))
+            free = [s for s in range(len(source)) if kinds[s] == word and s not in used]
+            j = next((s for s in free if before < s < after), free[0] if free else None)
+            if j is not None:
+                used.add(j)
+        if j is not None and kinds[j] == word:
+            filled.append(source[j])
+        elif word == NUMBER:
+            filled.append(word)
+    return filled
+
+
+def _common_subsequence(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Index pairs (i, j) of a longest common subsequence of a and b."""
+    lengths = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) - 1, -1, -1):
+        for j in range(len(b) - 1, -1, -1):
+            lengths[i][j] = lengths[i + 1][j + 1] + 1 if a[i] == b[j] else max(lengths[i + 1][j], lengths[i][j + 1])
+    pairs, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif lengths[i + 1][j] >= lengths[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
 
 
 @torch.no_grad()
@@ -81,24 +141,21 @@ def check_request(to: str, beam: int, strength: float | None = None) -> None:
         raise InputError(f"--strength must be a finite number >= 0, not {strength}")
 
 
-def model_ids(trained: TrainedModel, sentences: Sentences) -> list[list[int]]:
+def model_ids(trained: TrainedModel, sentences: Sentences, truncate: bool = True) -> list[list[int]]:
     """Ids of tokenised sentences as the model reads them: numbers masked, truncated to its max length."""
-    max_len = trained.config.max_len
+    max_len = trained.config.max_len if truncate else None
     return [trained.vocab.encode([model_token(w) for w in s[:max_len]])[:max_len] for s in sentences]
 
 
 def target_styles(trained: TrainedModel, sentences: Sentences, to: str) -> list[int]:
     """Each sentence's target style label: `to`, or for "flip" the style it lacks (judged by the model's selector
-    classifier where it has one, else by which style the autoencoder reconstructs it better in)."""
-    return _targets(trained, model_ids(trained, sentences), to)
-
-
-def _targets(trained: TrainedModel, ids: list[list[int]], to: str) -> list[int]:
+    classifier where it has one, on the whole sentence, else by which style the autoencoder reconstructs it better in)."""
     if to != "flip":
-        return [STYLES.index(to)] * len(ids)
+        return [STYLES.index(to)] * len(sentences)
     if trained.selector is not None:
+        ids = model_ids(trained, sentences, truncate=False)
         return [int(p < 0.5) for p in trained.selector.target_probability(ids, [1] * len(ids))]
-    return [1 - s for s in likeliest_styles(trained.model, ids)]
+    return [1 - s for s in likeliest_styles(trained.model, model_ids(trained, sentences))]
 
 
 def selects(trained: TrainedModel, strength: float | None, select: bool) -> bool:
@@ -114,24 +171,31 @@ def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str | Se
     With `select` and a model that has a selector, each sentence is written at every strength of the selector's
     ladder and the selector keeps one (multistyle.text.selector). Otherwise, or when `strength` is given, every
     sentence is written at one strength: `strength`, by default the model's calibrated one (TrainedModel.strength).
+    A sentence longer than the model's max length, or holding several sentences, is rewritten in pieces
+    (multistyle.text.pieces); no output holds <unk> (see fill_placeholders).
     """
     check_request(to if isinstance(to, str) else "flip", beam, strength)
     max_len = trained.config.max_len
-    too_long = sum(len(s) > max_len for s in sentences)
-    if too_long:
-        log.warning(f"truncated {too_long} sentence{'s' * (too_long > 1)} to the model's {max_len} tokens")
-    ids = model_ids(trained, sentences)
-    targets = _targets(trained, ids, to) if isinstance(to, str) else list(to)
+    sentence_targets = target_styles(trained, sentences, to) if isinstance(to, str) else list(to)
+    # Several sentences, or one past the model's length, are rewritten piece by piece (multistyle.text.pieces).
+    split = [split_pieces(s, max_len) for s in sentences]
+    pieces = [p for row in split for p in row]
+    ids = model_ids(trained, [p.tokens for p in pieces])
+    targets = [t for row, t in zip(split, sentence_targets) for _ in row]
     sources = [1 - t for t in targets]
+    limited = placeholder_ids(trained.vocab)
     if selects(trained, strength, select):
         settings = trained.selector.config.candidates
-        candidates = transfer_candidates(trained.model, ids, sources, targets, settings, beam=beam, max_len=max_len)
+        candidates = transfer_candidates(trained.model, ids, sources, targets, settings, beam=beam, max_len=max_len,
+                                         limited=limited)
         chosen = trained.selector.choose(ids, candidates, targets)
         outputs = [row[k] for row, k in zip(candidates, chosen)]
     else:
         strength = trained.strength if strength is None else strength
-        outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, strength=strength, max_len=max_len)
-    return [fill_placeholders(trained.vocab.decode(o), s, trained.vocab) for o, s in zip(outputs, sentences)]
+        outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, strength=strength, max_len=max_len,
+                               limited=limited)
+    rewrites = iter([fill_placeholders(trained.vocab.decode(o), p.tokens, trained.vocab) for o, p in zip(outputs, pieces)])
+    return [join_rewrites(row, [next(rewrites) for _ in row]) for row in split]
 
 
 @dataclass
