@@ -14,6 +14,7 @@ name, never by a path on the server. Every error is one JSON line: {"error": "..
 """
 import asyncio
 import base64
+import ctypes
 import ipaddress
 import math
 import os
@@ -33,6 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from multistyle import samples
 from multistyle.errors import InputError, MultistyleError
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -42,7 +44,7 @@ MAX_UPLOAD_PIXELS = 25_000_000  # an uploaded image's pixels (a 6000x4000 photo)
 MAX_SENTENCE = 2000  # characters of the text tab's sentence
 MAX_SIZE = 1024  # long side of any image the studio makes
 IMAGE_SLOTS = 2  # feed-forward image requests computed at once; the rest wait their turn
-IMAGE_WAITING = 16  # requests that may wait for a slot; more are answered 503 at once
+IMAGE_WAITING = 64  # requests that may wait for a slot (holding their upload bytes only); more are answered 503 at once
 QUEUE_BYTES = 256 * 2**20  # uploaded bytes the waiting requests of one lane may hold together
 AUDIO_SLOTS, AUDIO_WAITING = 1, 2
 GATYS_PENDING = 4  # Gatys jobs queued or running at once
@@ -50,7 +52,7 @@ GATYS_KEPT = 32  # jobs remembered; finished ones go oldest first, and JOB_TTL s
 JOB_TTL = 600.0
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SAMPLE_PHOTOS = {"cat": "chelsea.png", "coffee": "coffee.png", "astronaut": "astronaut.png", "rocket": "rocket.jpg"}
-SAMPLE_STYLES = {"cells (ihc)": "ihc.png", "coffee": "coffee.png", "hubble": "hubble_deep_field.jpg", "retina": "retina.jpg"}
+SAMPLE_STYLES = {name: samples.painting(name) for name in samples.paintings()}  # the bundled public-domain paintings
 AUDIO_SECONDS = 4.0
 
 
@@ -100,6 +102,9 @@ class Lane:
         with self.lock:
             self.count -= 1
             self.bytes -= nbytes
+            idle = self.count == 0
+        if idle:
+            trim_heap()
 
     def submit(self, fn, nbytes: int):
         """Run `fn` on a worker once reserve(nbytes) succeeded; the reservation ends with the work."""
@@ -110,6 +115,14 @@ class Lane:
             raise
         future.add_done_callback(lambda _: self.release(nbytes))
         return future
+
+
+def trim_heap() -> None:
+    """Give freed heap pages back to the system (glibc keeps a decoded photo's worth per worker thread otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def upload_bytes(*uploads: UploadFile | None) -> int:
@@ -142,10 +155,21 @@ async def read_upload(upload: UploadFile | None) -> bytes | None:
     return data
 
 
-def sample_path(name: str):
+def sample_path(name: str | Path) -> Path:
+    """A bundled painting's file (a Path already), or a scikit-image sample photo's by its file name."""
     from multistyle.demo import skimage_sample
 
-    return skimage_sample(name)
+    return name if isinstance(name, Path) else skimage_sample(name)
+
+
+@lru_cache(maxsize=16)
+def network_card(name: str) -> bytes:
+    """A shipped per-style network's thumbnail (PNG): its painting, where that ships, beside the sample photo in its style."""
+    from multistyle.image.figure import styles_sheet
+    from multistyle.image.io import encode_image, load_image
+
+    photo = load_image(sample_path(SAMPLE_PHOTOS["cat"]), 256)
+    return encode_image(styles_sheet([name], photo, columns=2, height=120, title=False), ".png")
 
 
 def check_sample(sample: str | None, table: dict[str, str], role: str) -> None:
@@ -159,7 +183,11 @@ def image_input(data: bytes | None, sample: str | None, table: dict[str, str], r
     from multistyle.image.io import load_pil, load_pil_bytes
 
     if data is not None:
-        return load_pil_bytes(data, f"uploaded {role}", max_pixels=MAX_UPLOAD_PIXELS)
+        image = load_pil_bytes(data, f"uploaded {role}", max_pixels=MAX_UPLOAD_PIXELS)
+        # The studio makes at most MAX_SIZE pixels: a large photo is box-reduced in PIL (bytes, not the 12 bytes a
+        # pixel of a float tensor) to no less than twice that, and the method's own antialiased resize does the rest.
+        factor = max(image.size) // (2 * MAX_SIZE)
+        return image.reduce(factor) if factor >= 2 else image
     check_sample(sample, table, role)
     if sample:
         return load_pil(sample_path(table[sample]))
@@ -352,13 +380,19 @@ def create_app(host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = ()) -> 
         from multistyle.image.fast import shipped_styles
 
         return {"photos": list(SAMPLE_PHOTOS), "styles": list(SAMPLE_STYLES), "fast_styles": list(shipped_styles()),
-                "max_size": MAX_SIZE}
+                "style_titles": {name: samples.title(name) for name in SAMPLE_STYLES}, "max_size": MAX_SIZE}
 
     @app.get("/api/sample/{kind}/{name}")
     def sample(kind: str, name: str):
         from multistyle.image.io import encode_image, load_image
 
         tables = {"photo": SAMPLE_PHOTOS, "style": SAMPLE_STYLES}
+        if kind == "network":  # a shipped network's painting beside the sample photo in its style (by shipped name only)
+            from multistyle.image.fast import shipped_styles
+
+            if name not in shipped_styles():
+                return JSONResponse({"error": f"no shipped network {name[:40]!r}"}, status_code=404)
+            return Response(network_card(name), media_type="image/png")
         if kind not in tables or name not in tables[kind]:
             return JSONResponse({"error": f"no sample {kind[:20]!r}/{name[:40]!r}"}, status_code=404)
         return Response(encode_image(load_image(sample_path(tables[kind][name]), 192), ".png"), media_type="image/png")
