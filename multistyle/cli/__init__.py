@@ -117,18 +117,35 @@ def _click_kind(error: BaseException) -> str | None:
     return None
 
 
-def _usage_error(error: Exception) -> None:
-    """One `usage:` line (when the command is known) and one `error:` line, on stderr."""
-    ctx = getattr(error, "ctx", None)
+def _context_for(args: list[str]):
+    """A context for the command that `args` name, made without parsing them: the parser's own errors (an option
+    missing its value, a flag given one) carry no context, yet deserve the command's usage line."""
+    import typer.main
+
+    command = typer.main.get_command(app)
+    ctx = command.context_class(command, info_name="multistyle")
+    for token in args:
+        if token.startswith("-"):  # the groups' own options are flags (-h, --version)
+            continue
+        sub = getattr(command, "commands", {}).get(token)
+        if sub is None:
+            break
+        command = sub
+        ctx = command.context_class(command, info_name=token, parent=ctx)
+    return ctx
+
+
+def _usage_error(error: Exception, args: list[str]) -> None:
+    """One `usage:` line and one `error:` line, on stderr."""
     message = " ".join(error.format_message().split()).rstrip(".")
     message = message[:1].lower() + message[1:] if message[1:2].islower() else message
-    if ctx is not None:
-        try:
-            pieces = " ".join(ctx.command.collect_usage_pieces(ctx))
-        except Exception:  # an unusual command class: the path alone still says where
-            pieces = ""
-        typer.echo(f"usage: {ctx.command_path} {pieces}".rstrip(), err=True)
+    try:
+        ctx = getattr(error, "ctx", None) or _context_for(args)
+        usage = f"usage: {ctx.command_path} {' '.join(ctx.command.collect_usage_pieces(ctx))}".rstrip()
         message += f" (see {ctx.command_path} --help)"
+    except Exception:  # an unusual command class: the message alone still says what is wrong
+        usage = "usage: multistyle [OPTIONS] COMMAND [ARGS]..."
+    typer.echo(usage, err=True)
     typer.echo(f"error: {message}", err=True)
 
 
@@ -160,7 +177,7 @@ def _run(args: list[str]) -> int:
         if kind == "Abort":
             code = 130
         else:  # UsageError and its kind (bad or missing parameter, no such option or command), any other ClickException
-            _usage_error(e)
+            _usage_error(e, args)
             return 2
     if code == 130:  # typer turns a Ctrl-C outside a training loop into exit code 130, silently
         typer.echo("interrupted", err=True)

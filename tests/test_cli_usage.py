@@ -1,0 +1,146 @@
+"""The usage-error table (issue 36): every command-line mistake, on every command, is one `usage:` line and one
+`error:` line on stderr, exit status 2, no traceback, before any file is read or model loaded (the files named
+below do not exist). `-h` is `--help`, `--version` prints the version, a bare group prints its help (status 0)."""
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import multistyle
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (arguments, a fragment of the error line)
+ERRORS = [
+    # the top level
+    (["imgae"], "no such command 'imgae'"),
+    (["--szie", "3"], "no such option: --szie"),
+    (["--version=3"], "does not take a value"),
+    # video
+    (["video", "clip.mp4", "-o", "x.mp4", "--style", "s.jpg"], "no such option: -o"),
+    (["video", "clip.mp4", "out.mp4"], "missing option '--style'"),
+    (["video", "clip.mp4", "--style", "s.jpg"], "missing argument 'output'"),
+    (["video", "clip.mp4", "out.mp4", "--style", "s.jpg", "--max-frames", "many"], "invalid value for '--max-frames'"),
+    (["video", "clip.mp4", "out.mp4", "--style", "s.jpg", "--temporal", "high"], "invalid value for '--temporal'"),
+    # demo, serve
+    (["demo", "--out"], "option '--out' requires an argument"),
+    (["demo", "--quick"], "no such option: --quick"),
+    (["serve", "--port", "http"], "invalid value for '--port'"),
+    (["serve", "extra"], "unexpected extra argument"),
+    # image
+    (["image", "adian"], "did you mean 'adain'"),
+    (["image", "--szie"], "no such option: --szie"),
+    (["image", "gatys", "c.jpg", "s.jpg"], "missing option '-o' / '--output'"),
+    (["image", "gatys", "-o", "o.png"], "missing argument 'images'"),
+    (["image", "gatys", "c.jpg", "s.jpg", "-o", "o.png", "--steps", "ten"], "invalid value for '--steps'"),
+    (["image", "gatys", "c.jpg", "s.jpg", "-o", "o.png", "--content-weight", "heavy"], "invalid value for '--content-weight'"),
+    (["image", "gatys", "c.jpg", "s.jpg", "-o", "o.png", "--preserve-color=yes"], "does not take a value"),
+    (["image", "texture", "s.jpg"], "missing option '-o' / '--output'"),
+    (["image", "texture", "s.jpg", "-o", "o.png", "--seed", "x"], "invalid value for '--seed'"),
+    (["image", "adain", "c.jpg", "s.jpg", "out.png"], "missing option '-o' / '--output'"),
+    (["image", "adain", "c.jpg", "s.jpg", "-o", "o.png", "--szie", "256"], "no such option: --szie"),
+    (["image", "adain", "c.jpg", "s.jpg", "-o", "o.png", "--size", "abc"], "invalid value for '--size'"),
+    (["image", "adain", "c.jpg", "s.jpg", "-o"], "option '-o' requires an argument"),
+    (["image", "adain", "c.jpg", "s.jpg", "-o", "o.png", "--palette=no"], "does not take a value"),
+    (["image", "adain", "c.jpg", "s.jpg", "-o", "o.png", "--alpha", "half"], "invalid value for '--alpha'"),
+    (["image", "train-adain", "--iterations", "5"], "missing option '--out'"),
+    (["image", "train-adain", "--out", "run", "--batch-size", "four"], "invalid value for '--batch-size'"),
+    (["image", "fast", "c.jpg", "-o", "o.png"], "missing option '--style'"),
+    (["image", "fast", "c.jpg", "--style", "wave", "-o", "o.png", "--strength", "full"], "invalid value for '--strength'"),
+    (["image", "styles", "extra"], "unexpected extra argument"),
+    (["image", "styles", "--sheet"], "option '--sheet' requires an argument"),
+    (["image", "train-fast", "s.jpg", "--bf16"], "no such option: --bf16"),
+    (["image", "train-fast", "s.jpg", "--iterations", "1e3"], "invalid value for '--iterations'"),
+    (["image", "grid", "a.png", "b.png"], "missing option '-o' / '--output'"),
+    (["image", "grid", "a.png", "-o", "g.png", "--columns", "1.5"], "invalid value for '--columns'"),
+    # text
+    (["text", "tranfser"], "no such command 'tranfser'"),
+    (["text", "train", "--out", "run"], "missing option '--data'"),
+    (["text", "train", "--data", "d", "--out", "run", "--epochs", "many"], "invalid value for '--epochs'"),
+    (["text", "train-evaluator", "--data", "d"], "missing option '--out'"),
+    (["text", "train-selector", "--data", "d"], "missing option '--model'"),
+    (["text", "transfer", "--beam"], "option '--beam' requires an argument"),
+    (["text", "transfer", "--strength", "x", "hello"], "invalid value for '--strength'"),
+    (["text", "transfer", "-o", "out.txt", "hello"], "no such option: -o"),
+    (["text", "evaluate"], "missing option '--data'"),
+    (["text", "evaluate", "--data", "d", "--beam", "wide"], "invalid value for '--beam'"),
+    (["text", "calibrate", "--model", "m"], "missing option '--data'"),
+    (["text", "calibrate", "--model", "m", "--data", "d", "--accuracy", "high"], "invalid value for '--accuracy'"),
+    (["text", "toy-corpus"], "missing argument 'out'"),
+    (["text", "toy-corpus", "a", "b"], "unexpected extra argument"),
+    # audio
+    (["audio", "transfer", "a.wav", "b.wav"], "missing option '-o' / '--output'"),
+    (["audio", "transfer", "a.wav", "b.wav", "c.wav", "-o", "o.wav"], "unexpected extra argument"),
+    (["audio", "transfer", "a.wav", "b.wav", "-o", "o.wav", "--n-fft", "big"], "invalid value for '--n-fft'"),
+    (["audio", "texture", "s.wav"], "missing option '-o' / '--output'"),
+    (["audio", "texture", "s.wav", "-o", "o.wav", "--seconds", "ten"], "invalid value for '--seconds'"),
+    (["audio", "texture", "s.wav", "-o", "o.wav", "--float-wav=1"], "does not take a value"),
+]
+
+
+@pytest.mark.parametrize("args, fragment", ERRORS, ids=[" ".join(args) for args, _ in ERRORS])
+def test_usage_error_is_one_usage_line_one_error_line_and_status_2(cli, tmp_path, monkeypatch, args, fragment):
+    monkeypatch.chdir(tmp_path)  # nothing may be written, wherever the arguments point
+    code, out, err = cli(*args)
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in out + err
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("usage: multistyle") and lines[1].startswith("error: "), err
+    assert fragment.lower() in lines[1].lower(), err
+    assert not any(tmp_path.iterdir())
+
+
+def _commands(command, path=()):
+    """Every leaf command's path, from the click tree that typer builds."""
+    subcommands = getattr(command, "commands", None)
+    if not subcommands:
+        return [path]
+    return [leaf for name, sub in subcommands.items() for leaf in _commands(sub, (*path, name))]
+
+
+def test_the_table_covers_every_command():
+    import typer.main
+
+    from multistyle.cli import app
+
+    commands = _commands(typer.main.get_command(app))
+    assert len(commands) >= 20
+    covered = {tuple(args[:len(path)]) for args, _ in ERRORS for path in commands if tuple(args[:len(path)]) == path}
+    assert set(commands) - covered == set()
+    assert len(ERRORS) >= 40
+
+
+HELP = [[], ["-h"], ["--help"], ["image"], ["image", "-h"], ["text"], ["audio", "--help"], ["image", "adain", "-h"],
+        ["image", "gatys", "--help"], ["text", "transfer", "-h"], ["audio", "texture", "-h"], ["video", "-h"],
+        ["serve", "-h"], ["demo", "-h"]]
+
+
+@pytest.mark.parametrize("args", HELP, ids=[" ".join(args) or "(no arguments)" for args in HELP])
+def test_help_and_bare_groups_print_help_with_status_0(cli, args):
+    code, out, err = cli(*args)
+    assert code == 0, err
+    assert err == "" and "Traceback" not in out
+    assert "Usage: multistyle" in out
+    assert ("--help" in out and "-h" in out)
+
+
+def test_bare_group_help_is_the_groups_help(cli):
+    _, bare, _ = cli("image")
+    _, helped, _ = cli("image", "--help")
+    assert bare.strip() == helped.strip()
+
+
+def test_version(cli):
+    code, out, err = cli("--version")
+    assert (code, out, err) == (0, f"multistyle {multistyle.__version__}\n", "")
+
+
+def test_a_usage_error_through_the_module_exits_2_in_a_fresh_interpreter():
+    """The real exit path (sys.exit from main, as the console script runs it), not the test fixture's."""
+    run = subprocess.run([sys.executable, "-m", "multistyle", "image", "adain", "c.jpg", "s.jpg", "out.png"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.splitlines()[-1].startswith("error: missing option '-o' / '--output'"), run.stderr
