@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from multistyle.web import app as studio  # noqa: E402
 
+STYLE, PHOTO = next(iter(studio.SAMPLE_STYLES)), next(iter(studio.SAMPLE_PHOTOS))  # whichever ship
 BOMB_SIDE = 9950  # 99 megapixels, one bit each: 12 KB as a PNG, 3+ GB decoded
 
 
@@ -74,7 +75,7 @@ def test_host_names_when_bound_to_every_interface():
     assert studio.host_allowed("studio.lan", studio.host_names("127.0.0.1", ("studio.lan",))), "MULTISTYLE_STUDIO_HOSTS"
 
 
-GATYS_FORM = {"content_sample": "cat", "style_sample": "coffee", "steps": 1000, "size": 64}
+GATYS_FORM = {"content_sample": PHOTO, "style_sample": STYLE, "steps": 1000, "size": 64}
 
 
 @pytest.mark.parametrize("headers", [
@@ -86,7 +87,7 @@ GATYS_FORM = {"content_sample": "cat", "style_sample": "coffee", "steps": 1000, 
     {"origin": "http://localhost:7860", "sec-fetch-site": "cross-site"},
 ], ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items()))
 def test_state_changing_requests_from_another_site_are_refused(client, headers):
-    for path, form in (("/api/gatys", GATYS_FORM), ("/api/image", {"content_sample": "cat", "style_sample": "coffee"}),
+    for path, form in (("/api/gatys", GATYS_FORM), ("/api/image", {"content_sample": PHOTO, "style_sample": STYLE}),
                        ("/api/text", {"sentence": "good food ."})):
         answer = client.post(path, data=form, headers=headers)
         assert "only answers its own page" in one_line_json(answer, 403)
@@ -96,7 +97,7 @@ def test_state_changing_requests_from_another_site_are_refused(client, headers):
 
 def test_the_page_own_origin_gets_through(client):
     """Same origin passes the guard (the handler's own check answers: no model runs)."""
-    answer = client.post("/api/image", data={"content_sample": "cat", "style_sample": "coffee", "size": 5000},
+    answer = client.post("/api/image", data={"content_sample": PHOTO, "style_sample": STYLE, "size": 5000},
                          headers={"origin": "http://localhost:7860", "referer": "http://localhost:7860/", "sec-fetch-site": "same-origin"})
     assert "size must be between" in one_line_json(answer, 400)
 
@@ -120,22 +121,22 @@ def shipped_network_path() -> str:
 
 
 @pytest.mark.parametrize("method, path, form, status, message", [
-    ("get", "/api/sample/anything/coffee", None, 404, "no sample"),
+    ("get", "/api/sample/anything/" + PHOTO, None, 404, "no sample"),
     ("get", "/api/sample/photo/..%2f..%2fapp.py", None, 404, ""),
     ("get", "/api/sample/photo/%2e%2e", None, 404, ""),
     ("get", "/static/..%2fapp.py", None, 404, ""),
     ("get", "/static/%2e%2e%2f%2e%2e%2f__init__.py", None, 404, ""),
     ("get", "/api/gatys/" + "0" * 32, None, 404, "no job"),
     ("get", "/no/such/route", None, 404, "Not Found"),
-    ("post", "/api/image", {"method": "fast", "content_sample": "cat", "fast_style": "/etc/passwd"}, 400, "unknown style"),
-    ("post", "/api/image", {"method": "fast", "content_sample": "cat", "fast_style": shipped_network_path()}, 400, "unknown style"),
-    ("post", "/api/image", {"method": "fast", "content_sample": "cat", "fast_style": "../fast/wave"}, 400, "unknown style"),
-    ("post", "/api/image", {"method": "adain", "content_sample": "../../etc/passwd", "style_sample": "coffee"}, 400, "no sample photo"),
-    ("post", "/api/image", {"method": "adain", "content_sample": "cat", "style_sample": "coffee", "blend": "nan"}, 400, "blend"),
-    ("post", "/api/image", {"method": "adain", "content_sample": "cat", "style_sample": "coffee", "alpha": "inf"}, 400, "alpha"),
-    ("post", "/api/image", {"method": "adain", "content_sample": "cat", "style_sample": "coffee", "alpha": "-1e309"}, 400, "alpha"),
-    ("post", "/api/image", {"method": "adain", "content_sample": "cat", "style_sample": "coffee", "size": "abc"}, 400, "size"),
-    ("post", "/api/image", {"method": "gatys", "content_sample": "cat", "style_sample": "coffee"}, 400, "method must be"),
+    ("post", "/api/image", {"method": "fast", "content_sample": PHOTO, "fast_style": "/etc/passwd"}, 400, "unknown style"),
+    ("post", "/api/image", {"method": "fast", "content_sample": PHOTO, "fast_style": shipped_network_path()}, 400, "unknown style"),
+    ("post", "/api/image", {"method": "fast", "content_sample": PHOTO, "fast_style": "../fast/wave"}, 400, "unknown style"),
+    ("post", "/api/image", {"method": "adain", "content_sample": "../../etc/passwd", "style_sample": STYLE}, 400, "no sample photo"),
+    ("post", "/api/image", {"method": "adain", "content_sample": PHOTO, "style_sample": STYLE, "blend": "nan"}, 400, "blend"),
+    ("post", "/api/image", {"method": "adain", "content_sample": PHOTO, "style_sample": STYLE, "alpha": "inf"}, 400, "alpha"),
+    ("post", "/api/image", {"method": "adain", "content_sample": PHOTO, "style_sample": STYLE, "alpha": "-1e309"}, 400, "alpha"),
+    ("post", "/api/image", {"method": "adain", "content_sample": PHOTO, "style_sample": STYLE, "size": "abc"}, 400, "size"),
+    ("post", "/api/image", {"method": "gatys", "content_sample": PHOTO, "style_sample": STYLE}, 400, "method must be"),
     ("post", "/api/gatys", {**GATYS_FORM, "style_weight": "nan"}, 400, "style weight"),
     ("post", "/api/gatys", {**GATYS_FORM, "steps": "1e12"}, 400, "steps"),
     ("post", "/api/gatys", {**GATYS_FORM, "steps": 10**12}, 400, "steps must be between"),
@@ -163,7 +164,7 @@ def test_a_tiny_bomb_upload_is_refused_from_its_header(client, bomb):
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for _ in range(3):
-        answer = client.post("/api/image", data={"method": "adain", "style_sample": "coffee", "size": 64},
+        answer = client.post("/api/image", data={"method": "adain", "style_sample": STYLE, "size": 64},
                              files={"content": ("bomb.png", bomb, "image/png")})
         assert "too large to decode" in one_line_json(answer, 400)
     assert time.perf_counter() - started < 10
