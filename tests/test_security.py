@@ -304,6 +304,14 @@ def test_overwriting_a_read_only_output_is_explicit(outputs):
         "the link's target was replaced, the link kept"
 
 
+def test_the_cli_overwrites_a_read_only_output_when_told(cli, outputs, sample_images):
+    code, out, err = cli("--overwrite", "image", "grid", sample_images["content"], "-o", outputs / "to_locked.png")
+    assert code == 0, err
+    assert Image.open(outputs / "locked.png").size[1] == 256 and (outputs / "to_locked.png").is_symlink()
+    code, out, err = cli("--overwrite", "image", "grid", sample_images["content"], "-o", outputs / "null.png")
+    assert code == 2 and "leads to a device" in err, "--overwrite never reaches devices"
+
+
 def test_a_regular_output_is_still_written_atomically(tmp_path):
     from multistyle.core.checkpoint import atomic_write_bytes
 

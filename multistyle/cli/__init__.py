@@ -30,8 +30,13 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Neural style
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Let any command's outputs replace existing read-only "
+                                            "files (devices, pipes and links into /dev are never replaced).")] = False,
 ) -> None:
-    pass
+    if overwrite:
+        from multistyle.core.paths import allow_overwrite
+
+        allow_overwrite()
 
 
 app.add_typer(image.app, name="image")

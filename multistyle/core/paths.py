@@ -77,7 +77,7 @@ def write_target(path: str | os.PathLike) -> Path:
         if test(st.st_mode):
             raise WriteError(f"{path}: is {kind}, not a regular file; outputs are written to files only (it was left as it is)")
     if not _OVERWRITE.get() and (not st.st_mode & 0o222 or not os.access(path, os.W_OK)):
-        raise WriteError(f"{path}: exists and is read-only; make it writable, remove it, or pass --overwrite")
+        raise WriteError(f"{path}: exists and is read-only; make it writable, remove it, or run multistyle --overwrite COMMAND ...")
     return Path(os.path.realpath(path))
 
 
