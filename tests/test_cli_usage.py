@@ -144,3 +144,64 @@ def test_a_usage_error_through_the_module_exits_2_in_a_fresh_interpreter():
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.splitlines()[-1].startswith("error: missing option '-o' / '--output'"), run.stderr
+
+
+def test_help_defaults_read_from_source_are_the_dataclasses_defaults():
+    """multistyle.cli.defaults reads the config classes' defaults without importing their modules; every field
+    of every class the CLI names must read back as the class itself has it (type included: 1 is not 1.0)."""
+    import dataclasses
+    import importlib
+
+    from multistyle.cli import audio, image
+    from multistyle.cli.defaults import constant, field_default
+
+    refs = [image.G, image.A, image.T, image.F, image.FT, audio.C, audio.TC]
+    checked = 0
+    for ref in refs:
+        module, name = ref.split(":")
+        cls = getattr(importlib.import_module(module), name)
+        for field in dataclasses.fields(cls):
+            real = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+            read = field_default(ref, field.name)
+            assert (read, type(read)) == (real, type(real)), f"{ref}.{field.name}"
+            checked += 1
+    assert checked > 100
+    for module, name in [("multistyle.core.optimize", "DEFAULT_LR"), ("multistyle.image.gatys", "DEFAULT_STYLE_WEIGHTS"),
+                         ("multistyle.audio.config", "DEFAULT_STEPS")]:
+        assert constant(module, name) == getattr(importlib.import_module(module), name)
+
+
+# Heavy modules that a help page or a usage error must not import (seconds of start-up between them).
+HEAVY = ("torch", "torchvision", "torchaudio", "numpy", "scipy", "librosa", "cv2", "av", "matplotlib", "skimage",
+         "sentencepiece", "transformers")
+PROBE = textwrap.dedent("""
+    import contextlib, io, json, sys
+    from multistyle.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(sys.argv[1:])
+        except SystemExit as e:
+            code = e.code
+    print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(), "modules": sorted(sys.modules)}))
+""")
+
+
+@pytest.mark.parametrize("args, status", [
+    (["--help"], 0),
+    (["image", "gatys", "--help"], 0),
+    (["audio", "transfer", "-h"], 0),
+    (["image", "adain", "c.jpg", "s.jpg", "out.png"], 2),
+    (["text", "transfer", "--beam", "wide", "hello"], 2),
+])
+def test_help_and_usage_errors_import_no_heavy_module(args, status):
+    """Start-up (issue 36: --help and a usage error within 0.5 s): torch and the other heavy libraries load only
+    when a command runs. A fresh interpreter, so that nothing another test imported counts."""
+    import json
+
+    run = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert result["code"] == status, result["err"]
+    loaded = {name.split(".")[0] for name in result["modules"]}
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))

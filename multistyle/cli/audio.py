@@ -4,11 +4,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.audio.config import DEFAULT_STEPS, GrinsteinConfig, TextureConfig
 from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, sets
+from multistyle.cli.defaults import constant
 
 app = typer.Typer(no_args_is_help=True, help="Audio style transfer: Grinstein et al.'s spectrogram Gram method.")
-C = GrinsteinConfig
+# By name, defaults read from source (multistyle.cli.defaults): multistyle.audio.config imports torch.
+C, TC = "multistyle.audio.config:GrinsteinConfig", "multistyle.audio.config:TextureConfig"
+DEFAULT_STEPS = constant("multistyle.audio.config", "DEFAULT_STEPS")
 Output = Annotated[Path, typer.Option("-o", "--output", help="Output .wav; OUT.json (config, losses, timings) and OUT.png are written beside it.")]
 Steps = Annotated[Optional[int], typer.Option(help=f"Loss evaluations (default: {', '.join(f'{k} {v}' for k, v in DEFAULT_STEPS.items())}).")]
 Plot = Annotated[Optional[Path], typer.Option(help="Spectrogram figure (.png) (default: OUT.png).")]
@@ -60,6 +62,7 @@ def transfer(
     quiet: Quiet = False,
 ):
     """Grinstein et al.: start from the CONTENT's spectrogram and match the STYLE's feature statistics."""
+    from multistyle.audio.config import GrinsteinConfig
     from multistyle.audio.transfer import AudioTransfer
 
     cfg = _checked_config(
@@ -80,7 +83,7 @@ def texture(
     config: ConfigFile = None,
     set_: Sets = None,
     seconds: Annotated[Optional[float], typer.Option(help="Length of the texture (default: the style clip's).")] = None,
-    extractor: Annotated[Optional[str], typer.Option(help=default(TextureConfig, "extractor", "random, vgg or auditory."))] = None,
+    extractor: Annotated[Optional[str], typer.Option(help=default(TC, "extractor", "random, vgg or auditory."))] = None,
     steps: Steps = None,
     plot: Plot = None,
     n_fft: NFFT = None,
@@ -93,6 +96,7 @@ def texture(
     quiet: Quiet = False,
 ):
     """Synthesise a sound texture with the STYLE's statistics, from noise."""
+    from multistyle.audio.config import TextureConfig
     from multistyle.audio.transfer import AudioTransfer
 
     cfg = _checked_config(

@@ -4,6 +4,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from multistyle.cli.defaults import field_default
 from multistyle.core.config import default_of
 from multistyle.errors import InputError
 
@@ -12,12 +13,13 @@ Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any c
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 
 
-def default(cls: type, name: str, text: str = "") -> str:
-    """A help text ending with the config dataclass's default, so defaults are written down once.
+def default(cls: type | str, name: str, text: str = "") -> str:
+    """A help text ending with the config dataclass's default, so defaults are written down once. `cls` is the class,
+    or "module:Class" for one whose module is slow to import (read from its source: multistyle.cli.defaults).
     Parentheses, not brackets: rich would read [default ...] as markup and drop it."""
     from multistyle.core.config import COUNT_LIMITS
 
-    value = default_of(cls, name)
+    value = field_default(cls, name) if isinstance(cls, str) else default_of(cls, name)
     shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
     limit = f"; at most {COUNT_LIMITS[name]:,}" if name in COUNT_LIMITS else ""
     return f"{text} (default: {shown}{limit})".strip()

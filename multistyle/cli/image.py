@@ -5,16 +5,17 @@ from typing import Annotated, Optional
 import typer
 
 from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, parse_blend, report_terms, sets
-from multistyle.core.optimize import DEFAULT_LR
+from multistyle.cli.defaults import constant
 from multistyle.errors import InputError
-from multistyle.image.adain import AdaINConfig
-from multistyle.image.fast import FastStyleConfig
-from multistyle.image.gatys import DEFAULT_STYLE_WEIGHTS, GatysConfig
-from multistyle.image.train_adain import AdaINTrainConfig
-from multistyle.image.train_fast import FastTrainConfig
 
 app = typer.Typer(no_args_is_help=True, help="Image style transfer: Gatys (optimisation) and AdaIN (feed-forward).")
-G, A, T, F, FT = GatysConfig, AdaINConfig, AdaINTrainConfig, FastStyleConfig, FastTrainConfig
+# The config classes by name, their defaults read from source (multistyle.cli.defaults): importing their modules
+# (torch) would cost seconds before any help page or usage error; each command imports what it runs.
+G, A, T, F, FT = ("multistyle.image.gatys:GatysConfig", "multistyle.image.adain:AdaINConfig",
+                  "multistyle.image.train_adain:AdaINTrainConfig", "multistyle.image.fast:FastStyleConfig",
+                  "multistyle.image.train_fast:FastTrainConfig")
+DEFAULT_LR = constant("multistyle.core.optimize", "DEFAULT_LR")
+DEFAULT_STYLE_WEIGHTS = constant("multistyle.image.gatys", "DEFAULT_STYLE_WEIGHTS")
 Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
 Precision = Annotated[Optional[str], typer.Option(help="Network precision: fp32, bf16, or auto (bf16 on CPUs with AMX, about twice as fast; else fp32). [default: auto]")]
 
@@ -54,7 +55,7 @@ def gatys(
 ):
     """Gatys et al. style transfer: optimise the image to match content and style features."""
     from multistyle.core.config import load_config
-    from multistyle.image.gatys import Gatys
+    from multistyle.image.gatys import Gatys, GatysConfig
     from multistyle.image.io import check_output_path, save_image
 
     if len(images) < 2:
@@ -106,7 +107,7 @@ def texture(
 ):
     """Gatys et al. (2015) texture synthesis: a new image with the STYLE's Gram statistics, grown from noise."""
     from multistyle.core.config import load_config
-    from multistyle.image.gatys import Gatys
+    from multistyle.image.gatys import Gatys, GatysConfig
     from multistyle.image.io import check_output_path
 
     try:
@@ -143,7 +144,7 @@ def adain(
 ):
     """AdaIN (Huang & Belongie): real-time arbitrary style transfer with a trained decoder."""
     from multistyle.core.config import load_config
-    from multistyle.image.adain import AdaIN, stylize_folders
+    from multistyle.image.adain import AdaIN, AdaINConfig, stylize_folders
     from multistyle.image.io import check_output_path
 
     cfg = load_config(AdaINConfig, config, sets(set_), size=size, alpha=alpha, style_blend=parse_blend(style_blend),
@@ -187,7 +188,7 @@ def train_adain(
 ):
     """Train the AdaIN decoder (multi-GPU: torchrun --nproc_per_node N -m multistyle image train-adain ...)."""
     from multistyle.core.run import run_config
-    from multistyle.image.train_adain import RESUMABLE, train
+    from multistyle.image.train_adain import RESUMABLE, AdaINTrainConfig, train
 
     cfg = run_config(
         AdaINTrainConfig, out, resume, RESUMABLE, config, sets(set_),
@@ -221,7 +222,7 @@ def fast(
     """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
     from multistyle.core.config import load_config
     from multistyle.core.progress import make_progress
-    from multistyle.image.fast import FastStyle
+    from multistyle.image.fast import FastStyle, FastStyleConfig
     from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
 
     cfg = load_config(FastStyleConfig, config, sets(set_), strength=strength, preserve_color=preserve_color, palette=palette,
@@ -292,7 +293,7 @@ def train_fast(
 ):
     """Train a per-style network (Johnson et al. 2016 with instance norm) for one STYLE image."""
     from multistyle.core.run import run_config
-    from multistyle.image.train_fast import RESUMABLE, train
+    from multistyle.image.train_fast import RESUMABLE, FastTrainConfig, train
 
     cfg = run_config(FastTrainConfig, out, resume, RESUMABLE, config, sets(set_), style=str(style) if style else None,
                      content_dirs=tuple(map(str, content_dir)) if content_dir else None, iterations=iterations,
