@@ -1,9 +1,10 @@
 """Candidate selection against the raw model on the 1,000 Yelp test sentences: the evaluator's four scores, the
-decoding faults (outputs that repeat a bigram, outputs shorter than half their source) and seconds per sentence.
+decoding faults (outputs that repeat a bigram, outputs shorter than half their source, outputs holding a literal <unk>)
+and seconds per sentence.
 
 Rows: the shipped model with its selector (default), the same at one strength (`--select off`, the calibrated
 strength) with the new decoding (no repeated bigram, no early end), the same model as it decoded before
-(neither rule), then Shen et al.'s outputs and the other peers in DATA/peers. Transfer time is measured around transfer alone, model loaded.
+(neither rule, nor the <unk> budget), then Shen et al.'s outputs and the other peers in DATA/peers. Transfer time is measured around transfer alone, model loaded.
 
 Usage: python benchmarks/text_selection.py [--data ../shared/data/yelp] [--evaluator DIR] [--model DIR]
     [--beam 1] [--threads 2] [--also OTHER_MODEL_DIR] [--out benchmarks/results/text_selection.md]
@@ -23,6 +24,7 @@ from multistyle.text.bundle import FIGURES, load_model
 from multistyle.text.decode import transfer_ids
 from multistyle.text.evaluate import evaluate_systems, peer_prefixes, read_eval_set, read_outputs, results_table
 from multistyle.text.evaluator import SHIPPED_EVALUATOR, load_evaluator
+from multistyle.text.tokenize import UNKNOWN
 from multistyle.text.transfer import SHIPPED_MODEL, fill_placeholders, model_ids, transfer_sentences
 
 
@@ -34,14 +36,16 @@ def repeats_a_bigram(tokens: list[str]) -> bool:
 def faults(outputs, sources) -> dict:
     pairs = [(o, s) for d in (0, 1) for o, s in zip(outputs[d], sources[d])]
     return {"repeated_bigram_pct": 100 * sum(repeats_a_bigram(o) for o, _ in pairs) / len(pairs),
-            "shorter_than_half_pct": 100 * sum(len(o) < len(s) / 2 for o, s in pairs) / len(pairs)}
+            "shorter_than_half_pct": 100 * sum(len(o) < len(s) / 2 for o, s in pairs) / len(pairs),
+            "unk_outputs": sum(UNKNOWN in o for o, _ in pairs)}
 
 
 def decoded_as_before(trained, sentences, target: int, beam: int):
-    """Greedy or beam transfer at the calibrated strength without repetition blocking or a minimum length."""
+    """Greedy or beam transfer at the calibrated strength without repetition blocking, a minimum length or a limit on <unk>."""
     ids = model_ids(trained, sentences)
     outputs = transfer_ids(trained.model, ids, [1 - target] * len(ids), [target] * len(ids), beam=beam,
-                           strength=trained.strength, max_len=trained.config.max_len, min_length_ratio=0, block_repeats=False)
+                           strength=trained.strength, max_len=trained.config.max_len, min_length_ratio=0, block_repeats=False,
+                           limited=())
     return [fill_placeholders(trained.vocab.decode(o), s, trained.vocab) for o, s in zip(outputs, sentences)]
 
 
@@ -89,14 +93,15 @@ def main() -> None:
         extra.setdefault(name, faults(outputs, test.sources))
     rows = evaluate_systems(evaluator, test, systems)
 
-    lines = ["| system | accuracy % | self-BLEU | ref-BLEU | perplexity | repeated bigram % | shorter than half % | ms/sentence |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| system | accuracy % | self-BLEU | ref-BLEU | perplexity | repeated bigram % | shorter than half % | `<unk>` outputs | ms/sentence |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, s in rows.items():
         e = extra.get(name, {})
         ms = f"{e['ms_per_sentence']:.1f}" if "ms_per_sentence" in e else "–"
         rep = f"{e['repeated_bigram_pct']:.1f}" if e else "–"
         short = f"{e['shorter_than_half_pct']:.1f}" if e else "–"
-        lines.append(f"| {name} | {s.accuracy:.1f} | {s.self_bleu:.1f} | {s.ref_bleu:.1f} | {s.perplexity:.1f} | {rep} | {short} | {ms} |")
+        unk = f"{e['unk_outputs']}" if e else "–"
+        lines.append(f"| {name} | {s.accuracy:.1f} | {s.self_bleu:.1f} | {s.ref_bleu:.1f} | {s.perplexity:.1f} | {rep} | {short} | {unk} | {ms} |")
     machine = f"{cpu_name()}, {args.threads} threads, torch {torch.__version__}, Python {platform.python_version()}"
     shown = args.evaluator.relative_to(Path.cwd()) if args.evaluator.is_relative_to(Path.cwd()) else args.evaluator
     markdown = "\n".join(lines) + f"\n\n{sum(test.sizes)} test sentences; evaluator {shown}; {machine}.\n"
