@@ -1,6 +1,7 @@
 """The bad-input table: every row must end with exit status 2, one `error:` line, no traceback, no new
 file, and every input byte-for-byte unchanged."""
 import hashlib
+import os
 import json
 
 import numpy as np
@@ -32,6 +33,8 @@ def ws(tmp_path_factory, sample_images):
     Image.new("1", (20000, 20000)).save(root / "bomb.png")  # 400 megapixels, a few kB on disk
     Image.new("RGB", (300, 1), (200, 100, 50)).save(root / "thin.png")
     (root / "a_file").write_text("not a folder")
+    (root / "o_level0_00001.png").write_bytes(sample_images["style"].read_bytes())  # named like a --save-every snapshot
+    (root / "vo.json").write_bytes(sample_images["style"].read_bytes())  # a style named like video's report
     (root / "folder.png").mkdir()
     data = root / "yelp"
     data.mkdir()
@@ -83,6 +86,9 @@ ROWS = {
     # 3. former tracebacks
     "-o is a folder": (GATYS + ["-o", "{ws}/folder.png"], "is a folder"),
     "-o under a file": (ADAIN + ["-o", "{ws}/a_file/o.png"], "cannot create its folder"),
+    "--save-every snapshot over an input": (["image", "gatys", C, "{ws}/o_level0_00001.png", "--size", "32", "--steps", "1",
+                                             "--quiet", "--save-every", "1", "-o", "{ws}/o.png"], "would write a snapshot over"),
+    "video report over the style": (["video", "{ws}/imgs", "{ws}/vo.mp4", "--style", "{ws}/vo.json", "--quiet"], "is also an input"),
     "--out is a file": (TRAIN + ["--out", "{ws}/a_file"], "is a file"),
     "--out inside the training images": (TRAIN + ["--out", "{ws}/imgs/run"], "which this job reads"),
     "gatys inf style weight": (GATYS + ["-o", "{ws}/o.png", "--style-weight", "inf"], "finite"),
@@ -154,3 +160,69 @@ def test_same_clip_as_content_and_style_is_a_result_not_a_crash(cli, ws, tmp_pat
     code, _, err = cli(*(a.format(ws=ws) for a in AUDIO[:3]), "{ws}/tone.wav".format(ws=ws), *AUDIO[4:], "-o", tmp_path / "same.wav")
     assert code == 0, err
     assert json.loads((tmp_path / "same.json").read_text())["style_loss_reduction"] == 0.0
+
+
+DISK_FULL = r"""
+import contextlib, io, json, resource, signal, sys
+from multistyle.cli import _run
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, writes fail with EFBIG instead of killing us
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+for args in json.loads(sys.argv[2]):
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        try:
+            code = _run(args)
+        except BaseException as e:
+            code, err = -1, io.StringIO(f"{type(e).__name__}: {e}")
+    print(json.dumps([code, err.getvalue()]), file=sys.__stdout__, flush=True)
+"""
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_previous_output(ws, tmp_path, sample_images):
+    """Issue 37: a file-size limit (as a full disk) while each writing command writes: one `error:` line, exit 2,
+    the output from before intact and no temporary file left. One subprocess runs every command (one import)."""
+    import subprocess
+    import sys
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(1, 4):
+        (frames / f"frame_{i:04d}.png").write_bytes(sample_images["content"].read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = {name: f"previous {name}".encode() for name in ("a.png", "g.png", "w.wav", "v.mp4", "t.txt", "a.json")}
+    for name, data in previous.items():
+        (out / name).write_bytes(data)
+    commands = [
+        ["image", "adain", str(sample_images["content"]), str(sample_images["style"]), "--size", "32", "-o", str(out / "a.png")],
+        ["image", "gatys", str(sample_images["content"]), str(sample_images["style"]), "--size", "32", "--steps", "1",
+         "--quiet", "-o", str(out / "g.png")],
+        [a.format(ws=ws) for a in AUDIO] + ["-o", str(out / "w.wav")],
+        ["video", str(frames), str(out / "v.mp4"), "--style", str(sample_images["style"]), "--size", "32", "--quiet"],
+        ["video", str(frames), str(out / "frames"), "--style", str(sample_images["style"]), "--size", "32", "--quiet"],
+        ["text", "transfer", "the food was cold .", "--output", str(out / "t.txt")],
+    ]
+    import json
+
+    before = snapshot(ws)
+    run = subprocess.run([sys.executable, "-c", DISK_FULL, "12", json.dumps(commands)], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    results = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("[")]
+    assert len(results) == len(commands), run.stderr[-2000:]
+    for args, (code, err) in zip(commands, results):
+        assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, (args[:2], code, err)
+        assert "too large" in err or "No space" in err, err
+    for name, data in previous.items():
+        assert (out / name).read_bytes() == data, f"{name}: the previous output is intact"
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp")], "no temporary file left"
+    assert snapshot(ws) == before
+
+
+def test_printing_to_a_full_stdout_is_one_line():
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        run = subprocess.run([sys.executable, "-m", "multistyle", "image", "styles"], stdout=full, stderr=subprocess.PIPE,
+                             text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 2 and run.stderr == "error: No space left on device (writing the output)\n", run.stderr

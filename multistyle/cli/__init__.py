@@ -4,6 +4,7 @@ Every MultistyleError becomes one `error:` line and exit status 2, and so does e
 option or command, a missing or malformed value), after one `usage:` line; an interrupted training run prints
 what it saved and exits with 130. `multistyle` or a command group alone prints its help and exits with 0.
 """
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -71,7 +72,7 @@ def video(
     cfg.validate()
     report = output.with_suffix(".json") if output.suffix else output / "video.json"
     guard([output], [clip, Path(style)], folder=not output.suffix)
-    guard([report], [clip])
+    guard([report], [clip, Path(style)])  # the report must not replace the style image either (o.json beside o.mp4)
     result = VideoTransfer(cfg, show_progress=not quiet)(clip, style)
     written = result.save(output)
     write_json(report, {"method": f"video-{cfg.method}", "input": str(clip), "style": style, "output": str(written),
@@ -154,6 +155,16 @@ def _usage_error(error: Exception, args: list[str]) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so what it still buffers cannot fail a second time when Python exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real stdout (an embedding, a test's capture)
+        pass
+
+
 def _run(args: list[str]) -> int:
     try:
         code = app(args=args, prog_name="multistyle", standalone_mode=False)
@@ -168,6 +179,13 @@ def _run(args: list[str]) -> int:
         return 2
     except KeyboardInterrupt:
         code = 130
+    except OSError as e:  # one no guard turned into a message: printing to a full disk or a closed pipe, mostly
+        _drop_stdout()
+        if isinstance(e, BrokenPipeError):  # `multistyle ... | head`: the reader has all it wanted
+            return 141
+        where = f" ({e.filename})" if e.filename else " (writing the output)"
+        typer.echo(f"error: {e.strerror or e}{where}", err=True)
+        return 2
     except Exception as e:
         kind = _click_kind(e)
         if kind is None:

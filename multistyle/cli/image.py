@@ -71,9 +71,19 @@ def gatys(
         style_size=style_size, **layer_options("content", content_layers), **layer_options("style", style_layers),
     )
 
+    if save_every > 0:  # snapshots are outputs too: refuse, before any work, an input their names would replace
+        import re
+
+        named = re.compile(rf"{re.escape(output.stem)}_level\d+_\d{{5,}}{re.escape(output.suffix)}")
+        for item in images:
+            if Path(item).resolve().parent == output.resolve().parent and named.fullmatch(Path(item).name):
+                raise InputError(f"{item}: --save-every would write a snapshot over this input; choose another -o name")
+
     def snapshot(level: int, step: int, image, terms) -> None:
         if step % save_every == 0:
-            save_image(image.clamp(0, 1).cpu(), output.with_name(f"{output.stem}_level{level}_{step:05d}{output.suffix}"))
+            path = output.with_name(f"{output.stem}_level{level}_{step:05d}{output.suffix}")
+            guard([path], images)
+            save_image(image.clamp(0, 1).cpu(), path)
 
     result = Gatys(cfg, show_progress=not quiet)(images[0], images[1:], on_snapshot=snapshot if save_every > 0 else None)
     result.save(output, quality=quality, content=str(images[0]), styles=[str(p) for p in images[1:]])

@@ -104,8 +104,6 @@ def check_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
             raise InputError(f"{path}: is inside {item}, which this job reads; write the output elsewhere")
     if not folder and path.is_dir():
         raise InputError(f"{path}: is a folder; give an output file name")
-    if not folder:
-        write_target(path)
     if folder and path.exists() and not path.is_dir():
         raise InputError(f"{path}: is a file; give a folder for the outputs")
     parent = path if folder else path.parent
@@ -115,4 +113,6 @@ def check_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
         raise InputError(f"{path}: cannot create its folder ({e.strerror})") from None
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{path}: cannot write into {parent} (permission denied)")
+    if not folder:
+        write_target(path)  # not a device, a pipe or a read-only file
     return path

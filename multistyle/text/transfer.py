@@ -134,7 +134,7 @@ def check_request(to: str, beam: int, strength: float | None = None) -> None:
     if to not in TARGETS:
         raise InputError(f"--to must be one of {', '.join(TARGETS)}, not {to!r}")
     if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= MAX_BEAM:
-        raise InputError(f"--beam must be a whole number between 1 and {MAX_BEAM}, not {beam!r}")
+        raise InputError(f"--beam must be between 1 and {MAX_BEAM}, not {beam!r}")
     if strength is not None and (isinstance(strength, bool) or not isinstance(strength, (int, float))):
         raise InputError(f"--strength must be a finite number >= 0, not {strength!r}")
     if strength is not None and not (math.isfinite(strength) and strength >= 0):
