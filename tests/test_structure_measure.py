@@ -1,0 +1,47 @@
+"""The image benchmark's structure measure (benchmarks/measures.py) tells a kept photo from a lost one."""
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from skimage import data
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from measures import colour_distance, structure_kept  # noqa: E402
+
+from multistyle import FastStyle  # noqa: E402
+from multistyle.image.io import load_image, resize  # noqa: E402
+
+SIZE = 192
+
+
+def blurred_out(photo: torch.Tensor, factor: int = 48) -> torch.Tensor:
+    small = F.interpolate(photo, scale_factor=1 / factor, mode="area")
+    return F.interpolate(small, size=photo.shape[-2:], mode="bilinear")
+
+
+def test_the_photo_scores_one_and_an_unrelated_photo_about_zero():
+    photo = load_image(data.astronaut(), SIZE)
+    assert structure_kept(photo, photo) == pytest.approx(1.0, abs=1e-5)
+    assert abs(structure_kept(resize(load_image(data.coffee(), SIZE), tuple(photo.shape[-2:])), photo)) < 0.2
+
+
+@pytest.mark.parametrize("name", FastStyle.styles())
+@torch.no_grad()
+def test_a_shipped_networks_stylisation_keeps_more_than_a_blurred_out_or_texture_only_image(name):
+    photo = load_image(data.astronaut(), SIZE)
+    model = FastStyle.from_pretrained(name, size=SIZE, palette=False, degrid=False)
+    stylised = structure_kept(model(photo).tensor, photo)
+    texture_only = structure_kept(resize(model(data.rocket()).tensor, tuple(photo.shape[-2:])), photo)
+    assert stylised > max(structure_kept(blurred_out(photo), photo), texture_only) + 0.1, (stylised, texture_only)
+
+
+def test_the_colour_distance_is_zero_for_the_painting_and_a_palette_recolour_cannot_zero_it():
+    from multistyle.image import color
+
+    painting, photo = load_image(data.coffee(), 128), load_image(data.astronaut(), 128)
+    assert colour_distance(painting, painting) < 1e-6
+    recoloured = color.recolour(photo, *color.colour_moments(painting)).clamp(0, 1)
+    assert colour_distance(recoloured, painting) < colour_distance(photo, painting)
+    assert colour_distance(recoloured, painting) > 1.0  # Lab units: the distributions' shapes still differ
