@@ -58,7 +58,7 @@ def video(
     alpha: float = typer.Option(None, help="AdaIN's alpha or the network's strength (default: 1.0)."),
     max_frames: int = typer.Option(None, "--max-frames", help="Only the first N frames; 0 all (default: 0)."),
     fps: float = typer.Option(None, help="Frame rate of a folder of frames (default: 24)."),
-    steps: int = typer.Option(None, help="gatys: L-BFGS evaluations per frame, twice that for the first (default: 100)."),
+    steps: int = typer.Option(None, help="gatys: L-BFGS evaluations per frame, twice that for the first (default: 100; at most 100,000)."),
     quiet: image.Quiet = False,
 ):
     """Video style transfer with temporal consistency (flow-warped previous output, Ruder et al.'s reliability masks)."""

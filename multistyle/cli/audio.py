@@ -6,13 +6,15 @@ import typer
 
 from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, sets
 from multistyle.cli.defaults import constant
+from multistyle.core.config import COUNT_LIMITS
 
 app = typer.Typer(no_args_is_help=True, help="Audio style transfer: Grinstein et al.'s spectrogram Gram method.")
 # By name, defaults read from source (multistyle.cli.defaults): multistyle.audio.config imports torch.
 C, TC = "multistyle.audio.config:GrinsteinConfig", "multistyle.audio.config:TextureConfig"
 DEFAULT_STEPS = constant("multistyle.audio.config", "DEFAULT_STEPS")
 Output = Annotated[Path, typer.Option("-o", "--output", help="Output .wav; OUT.json (config, losses, timings) and OUT.png are written beside it.")]
-Steps = Annotated[Optional[int], typer.Option(help=f"Loss evaluations (default: {', '.join(f'{k} {v}' for k, v in DEFAULT_STEPS.items())}).")]
+Steps = Annotated[Optional[int], typer.Option(help=f"Loss evaluations (default: {', '.join(f'{k} {v}' for k, v in DEFAULT_STEPS.items())}; "
+                                                    f"at most {COUNT_LIMITS['steps']:,}).")]
 Plot = Annotated[Optional[Path], typer.Option(help="Spectrogram figure (.png) (default: OUT.png).")]
 NFFT = Annotated[Optional[int], typer.Option("--n-fft", help=default(C, "n_fft", "FFT size."))]
 Hop = Annotated[Optional[int], typer.Option(help=default(C, "hop", "STFT hop in samples."))]
