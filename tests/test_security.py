@@ -399,3 +399,16 @@ def test_text_transfer_refuses_non_utf8_stdin(cli, monkeypatch):
     monkeypatch.setattr(sys, "stdin", Stdin(io.BytesIO(b"good \xff\xfe food\n")))
     code, out, err = cli("text", "transfer")
     assert code == 2 and err == "error: stdin: not UTF-8 text (line 1)\n" and out == "", (code, out, err)
+
+
+def test_a_busy_port_or_unknown_host_is_one_line(cli):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = cli("serve", "--port", port)
+        assert code == 2 and out == "" and err.count("\n") == 1 and "Address already in use" in err and "--port" in err, err
+    code, out, err = cli("serve", "--host", "no.such.host.invalid", "--port", port)
+    assert code == 2 and out == "" and err.startswith("error: --host no.such.host.invalid"), err

@@ -105,6 +105,9 @@ def serve(
         raise MultistyleError(f"the web studio needs its extra ({e.name} is missing): pip install 'multistyle[web]'") from None
     if not 1 <= port <= 65535:
         raise MultistyleError(f"--port must be between 1 and 65535, not {port}")
+    from multistyle.web.app import check_address
+
+    check_address(host, port)  # a busy port or an unknown host is one error line, before the banner
     typer.echo(f"multistyle studio on http://{host}:{port}  (Ctrl-C stops it)")
     run_server(host, port)
 

@@ -15,6 +15,7 @@ name, never by a path on the server. Every error is one JSON line: {"error": "..
 import asyncio
 import base64
 import ctypes
+import errno
 import ipaddress
 import math
 import os
@@ -580,8 +581,26 @@ def transfer_clips(config, uploads: list[bytes | None], names: tuple, use_demo: 
             "seconds": round(time.perf_counter() - started, 2)}
 
 
+def check_address(host: str, port: int) -> None:
+    """Refuse (one line) an address the studio cannot listen on: a busy port, an unknown host name, no permission."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise InputError(f"--host {host}: not an address of this machine ({e.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as e:
+            busy = " (another program, or another studio, listens there); choose another with --port" if e.errno == errno.EADDRINUSE else ""
+            raise InputError(f"cannot listen on {host}:{port}: {e.strerror}{busy}") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
+
+    check_address(host, port)
 
     extra = tuple(n.strip() for n in os.environ.get("MULTISTYLE_STUDIO_HOSTS", "").split(",") if n.strip())
     uvicorn.run(create_app(host, extra), host=host, port=port, log_level="warning")
