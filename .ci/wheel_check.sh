@@ -3,7 +3,8 @@
 # so pyproject's [build-system] requirements are what is tested), install it alone (--no-deps) into
 # build/wheel_site, then, from a folder outside the checkout with build/wheel_site first on PYTHONPATH and the
 # dependencies taken from PYTHON's environment, check that multistyle comes from the wheel, that the configs,
-# shipped weights and py.typed are in it, and run the CLI through it: the console script, and `text transfer`
+# shipped weights and py.typed are in it, and run the CLI through it: the console script (--help and a usage
+# error: exit status 2, no traceback), and `text transfer`
 # with the `eval` extra's packages (transformers, sacrebleu) made unimportable, as in a lean `pip install .`.
 # Usage: .ci/wheel_check.sh [PYTHON]   (default .venv/bin/python; `make wheel-check`, and `make test` after pytest)
 set -euo pipefail
@@ -44,8 +45,16 @@ assert "wheel_site" in multistyle.__file__ and Path(multistyle.__file__).resolve
 assert importlib.resources.files("multistyle").joinpath("configs", "image", "gatys.toml").is_file()
 print(f"import: multistyle from {Path(multistyle.__file__).parent}")
 PYTHON
-"$SITE/bin/multistyle" --help > /dev/null
+help=$("$SITE/bin/multistyle" --help)
+grep -q "Usage: multistyle" <<<"$help" || { echo "error: multistyle --help printed no usage" >&2; exit 1; }
 echo "console script: build/wheel_site/bin/multistyle --help ok"
+# A usage mistake (the output given without -o): one usage line, one error line, exit status 2, no traceback.
+status=0
+err=$("$SITE/bin/multistyle" image adain c.jpg s.jpg out.png 2>&1 >/dev/null) || status=$?
+if [ "$status" != 2 ] || grep -q Traceback <<<"$err" || [ "$(grep -c '^error: ' <<<"$err")" != 1 ]; then
+  echo "error: a usage mistake gave exit status $status and: $err" >&2; exit 1
+fi
+echo "usage error: exit status 2, '$(grep '^error: ' <<<"$err")'"
 out=$("$PY" -c 'import runpy, sys
 sys.modules.update(transformers=None, sacrebleu=None)  # importing either now raises ImportError
 runpy.run_module("multistyle", run_name="__main__")' text transfer --to positive "the food was cold and the service was slow .")
