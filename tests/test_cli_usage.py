@@ -1,6 +1,8 @@
 """The usage-error table (issue 36): every command-line mistake, on every command, is one `usage:` line and one
 `error:` line on stderr, exit status 2, no traceback, before any file is read or model loaded (the files named
-below do not exist). `-h` is `--help`, `--version` prints the version, a bare group prints its help (status 0)."""
+below do not exist). `-h` is `--help`, `--version` prints the version, a bare group prints its help (status 0).
+The fragments hold across typer releases: this file passes with typer 0.29 (click vendored as typer._click) and
+with typer 0.15 on click 8.1 (click's own exception classes)."""
 import subprocess
 import sys
 import textwrap
@@ -21,7 +23,7 @@ ERRORS = [
     # video
     (["video", "clip.mp4", "-o", "x.mp4", "--style", "s.jpg"], "no such option: -o"),
     (["video", "clip.mp4", "out.mp4"], "missing option '--style'"),
-    (["video", "clip.mp4", "--style", "s.jpg"], "missing argument 'output'"),
+    (["video", "clip.mp4", "--style", "s.jpg"], "missing argument 'output"),
     (["video", "clip.mp4", "out.mp4", "--style", "s.jpg", "--max-frames", "many"], "invalid value for '--max-frames'"),
     (["video", "clip.mp4", "out.mp4", "--style", "s.jpg", "--temporal", "high"], "invalid value for '--temporal'"),
     # demo, serve
@@ -30,10 +32,10 @@ ERRORS = [
     (["serve", "--port", "http"], "invalid value for '--port'"),
     (["serve", "extra"], "unexpected extra argument"),
     # image
-    (["image", "adian"], "did you mean 'adain'"),
+    (["image", "adian"], "no such command 'adian'"),  # newer typer adds: did you mean 'adain'?
     (["image", "--szie"], "no such option: --szie"),
     (["image", "gatys", "c.jpg", "s.jpg"], "missing option '-o' / '--output'"),
-    (["image", "gatys", "-o", "o.png"], "missing argument 'images'"),
+    (["image", "gatys", "-o", "o.png"], "missing argument 'images"),
     (["image", "gatys", "c.jpg", "s.jpg", "-o", "o.png", "--steps", "ten"], "invalid value for '--steps'"),
     (["image", "gatys", "c.jpg", "s.jpg", "-o", "o.png", "--content-weight", "heavy"], "invalid value for '--content-weight'"),
     (["image", "gatys", "c.jpg", "s.jpg", "-o", "o.png", "--preserve-color=yes"], "does not take a value"),
@@ -68,7 +70,7 @@ ERRORS = [
     (["text", "evaluate", "--data", "d", "--beam", "wide"], "invalid value for '--beam'"),
     (["text", "calibrate", "--model", "m"], "missing option '--data'"),
     (["text", "calibrate", "--model", "m", "--data", "d", "--accuracy", "high"], "invalid value for '--accuracy'"),
-    (["text", "toy-corpus"], "missing argument 'out'"),
+    (["text", "toy-corpus"], "missing argument 'out"),
     (["text", "toy-corpus", "a", "b"], "unexpected extra argument"),
     # audio
     (["audio", "transfer", "a.wav", "b.wav"], "missing option '-o' / '--output'"),
