@@ -5,9 +5,9 @@ import pytest
 
 
 @pytest.mark.parametrize("command, shown", [
-    (["image", "gatys"], ["(default: 512)", "(default: 500)", "(default: 1000 for gram, 3 for mrf", "--config", "--set"]),
+    (["image", "gatys"], ["(default: 512)", "(default: 500; at most 100,000)", "(default: 1000 for gram, 3 for mrf", "--config", "--set"]),
     (["image", "adain"], ["(default: 1.0)", "(default: 512)", "--config", "--set"]),
-    (["image", "train-adain"], ["(default: 160000)", "--config"]),
+    (["image", "train-adain"], ["(default: 160000; at most 10,000,000)", "--config"]),
     (["audio", "transfer"], ["(default: 2048)", "(default: random)", "--config"]),
     (["text", "train"], ["(default: 20)", "--config", "--set"]),
 ])

@@ -207,3 +207,77 @@ def test_help_and_usage_errors_import_no_heavy_module(args, status):
     assert result["code"] == status, result["err"]
     loaded = {name.split(".")[0] for name in result["modules"]}
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def _options():
+    """(command path, click option) for every option of every command, from the tree main() runs."""
+    from multistyle.cli import _command
+
+    def walk(command, path):
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, (*path, sub_name))
+        for param in command.params:
+            if param.param_type_name == "option":
+                yield path, param
+
+    return list(walk(_command(), ()))
+
+
+def test_help_shows_every_default_one_way():
+    """Every option with a default says it as "(default: X)" in its help; none as typer's "[default: X]" (which
+    rich also drops as markup when written in help text), and flags such as --palette/--no-palette say theirs."""
+    options = _options()
+    assert len(options) > 150
+    for path, option in options:
+        help_text = option.help or ""
+        assert "[default" not in help_text, (path, option.name)
+        has_default = option.default is not None and not getattr(option, "is_flag", False)
+        if has_default and option.name not in ("help", "version"):
+            assert "(default: " in help_text and option.show_default is not True, (path, option.name, help_text)
+    shown = {(path, option.name): option.help for path, option in options}
+    for path, name, text in [(("image", "adain"), "palette", "(default: on)"), (("image", "adain"), "degrid", "(default: on)"),
+                             (("image", "fast"), "palette", "(default: on)"), (("image", "fast"), "degrid", "(default: on)"),
+                             (("text", "transfer"), "select", "(default: on)"), (("text", "evaluate"), "select", "(default: on)"),
+                             (("image", "gatys"), "precision", "(default: auto)"), (("image", "adain"), "quality", "(default: 95)"),
+                             (("serve",), "port", "(default: 7860)")]:
+        assert text in shown[path, name], (path, name, shown[path, name])
+
+
+def test_rendered_help_has_no_bracketed_default(cli):
+    for command in (["image", "adain"], ["image", "grid"], ["serve"], ["text", "transfer"]):
+        code, out, _ = cli(*command, "--help")
+        assert code == 0 and "[default" not in out and "(default: " in out, command
+
+
+# The config class each command loads its --config into.
+CONFIG_CLASSES = {
+    ("video",): "multistyle.video.stylize:VideoConfig", ("image", "gatys"): "multistyle.image.gatys:GatysConfig",
+    ("image", "texture"): "multistyle.image.gatys:GatysConfig", ("image", "adain"): "multistyle.image.adain:AdaINConfig",
+    ("image", "train-adain"): "multistyle.image.train_adain:AdaINTrainConfig",
+    ("image", "fast"): "multistyle.image.fast:FastStyleConfig",
+    ("image", "train-fast"): "multistyle.image.train_fast:FastTrainConfig",
+    ("text", "train"): "multistyle.text.config:CrossAlignConfig", ("text", "train-evaluator"): "multistyle.text.config:EvaluatorConfig",
+    ("text", "train-selector"): "multistyle.text.config:SelectorConfig", ("text", "transfer"): "multistyle.text.config:TransferConfig",
+    ("text", "evaluate"): "multistyle.text.config:EvaluationConfig", ("text", "calibrate"): "multistyle.text.config:CalibrationConfig",
+    ("audio", "transfer"): "multistyle.audio.config:GrinsteinConfig", ("audio", "texture"): "multistyle.audio.config:TextureConfig",
+}
+
+
+def test_every_config_example_in_help_loads_into_that_commands_config():
+    """Help used to offer image/adain (train-adain's file) on every page; `image adain --config image/adain` failed."""
+    import importlib
+    import re
+
+    from multistyle.core.config import load_config
+
+    examples = {}
+    for path, option in _options():
+        if option.name == "config":
+            assert path in CONFIG_CLASSES, path
+            found = re.search(r"such as (\S+?)\)", option.help)
+            if found:
+                examples[path] = found.group(1)
+    assert {("image", "gatys"), ("image", "train-adain"), ("audio", "transfer"), ("text", "train")} <= set(examples)
+    for path, example in examples.items():
+        module, name = CONFIG_CLASSES[path].split(":")
+        load_config(getattr(importlib.import_module(module), name), example)  # raises ConfigError on another's keys

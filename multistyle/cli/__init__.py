@@ -5,6 +5,7 @@ option or command, a missing or malformed value), after one `usage:` line; an in
 what it saved and exits with 130. `multistyle` or a command group alone prints its help and exits with 0.
 """
 import os
+import functools
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -126,12 +127,34 @@ def _click_kind(error: BaseException) -> str | None:
     return None
 
 
-def _context_for(args: list[str]):
-    """A context for the command that `args` name, made without parsing them: the parser's own errors (an option
-    missing its value, a flag given one) carry no context, yet deserve the command's usage line."""
+@functools.cache
+def _command():
+    """The click command tree that typer builds from `app`, with every default shown one way. Defaults that come
+    from a config class are written into the help text as "(default: X)" (cli.common.default); typer would print
+    an option's own default (--quality 95) as "[default: 95]" after it: this writes those the same way."""
     import typer.main
 
     command = typer.main.get_command(app)
+    _one_way_defaults(command)
+    return command
+
+
+def _one_way_defaults(command) -> None:
+    for param in getattr(command, "params", []):
+        value = getattr(param, "default", None)
+        if (param.param_type_name == "option" and getattr(param, "show_default", None) is True
+                and not getattr(param, "is_flag", False) and value is not None and not callable(value)
+                and "(default:" not in (param.help or "")):
+            param.help = f"{param.help or ''} (default: {value})".strip()
+            param.show_default = False
+    for sub in getattr(command, "commands", {}).values():
+        _one_way_defaults(sub)
+
+
+def _context_for(args: list[str]):
+    """A context for the command that `args` name, made without parsing them: the parser's own errors (an option
+    missing its value, a flag given one) carry no context, yet deserve the command's usage line."""
+    command = _command()
     ctx = command.context_class(command, info_name="multistyle")
     for token in args:
         if token.startswith("-"):  # the groups' own options are flags (-h, --version)
@@ -170,7 +193,7 @@ def _drop_stdout() -> None:
 
 def _run(args: list[str]) -> int:
     try:
-        code = app(args=args, prog_name="multistyle", standalone_mode=False)
+        code = _command().main(args=args, prog_name="multistyle", standalone_mode=False)
     except Interrupted as e:
         typer.echo(str(e), err=True)
         return e.exit_code

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, sets
+from multistyle.cli.common import ConfigFile, Quiet, Sets, config_option, default, guard, sets
 from multistyle.cli.defaults import constant
 from multistyle.core.config import COUNT_LIMITS
 
@@ -44,7 +44,7 @@ def transfer(
     content: Annotated[Path, typer.Argument(help="Content clip (wav, flac, ogg, mp3, ...).")],
     style: Annotated[Path, typer.Argument(help="Style clip.")],
     output: Output,
-    config: ConfigFile = None,
+    config: config_option("audio/grinstein") = None,
     set_: Sets = None,
     extractor: Annotated[Optional[str], typer.Option(help=default(C, "extractor", "random, vgg or auditory."))] = None,
     steps: Steps = None,

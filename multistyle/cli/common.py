@@ -8,7 +8,15 @@ from multistyle.cli.defaults import field_default
 from multistyle.core.config import default_of
 from multistyle.errors import InputError
 
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML or JSON config (a path, or a packaged name such as image/adain); options override it.")]
+
+def config_option(packaged: str | None = None) -> Any:
+    """The --config option; `packaged`, a packaged config that this command's own settings load from (a packaged
+    name elsewhere is another method's: image/adain is train-adain's, and `image adain` refuses its keys)."""
+    where = f" (a path, or a packaged name such as {packaged})" if packaged else " file"
+    return Annotated[Optional[Path], typer.Option("--config", help=f"TOML or JSON config{where}; options override it.")]
+
+
+ConfigFile = config_option()
 Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: --set key=value (repeatable; values as in TOML).")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 
@@ -20,7 +28,7 @@ def default(cls: type | str, name: str, text: str = "") -> str:
     from multistyle.core.config import COUNT_LIMITS
 
     value = field_default(cls, name) if isinstance(cls, str) else default_of(cls, name)
-    shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+    shown = ",".join(map(str, value)) if isinstance(value, tuple) else ("on" if value else "off") if isinstance(value, bool) else value
     limit = f"; at most {COUNT_LIMITS[name]:,}" if name in COUNT_LIMITS else ""
     return f"{text} (default: {shown}{limit})".strip()
 

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, parse_blend, report_terms, sets
+from multistyle.cli.common import ConfigFile, Quiet, Sets, config_option, default, guard, parse_blend, report_terms, sets
 from multistyle.cli.defaults import constant
 from multistyle.errors import InputError
 
@@ -17,14 +17,17 @@ G, A, T, F, FT = ("multistyle.image.gatys:GatysConfig", "multistyle.image.adain:
 DEFAULT_LR = constant("multistyle.core.optimize", "DEFAULT_LR")
 DEFAULT_STYLE_WEIGHTS = constant("multistyle.image.gatys", "DEFAULT_STYLE_WEIGHTS")
 Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
-Precision = Annotated[Optional[str], typer.Option(help="Network precision: fp32, bf16, or auto (bf16 on CPUs with AMX, about twice as fast; else fp32). [default: auto]")]
+Precision = Annotated[Optional[str], typer.Option(help=default(G, "precision", "Network precision: fp32, bf16, or auto (bf16 on CPUs with AMX, about twice as fast; else fp32)."))]
+# --config's example: a packaged config of the command's own settings (image/adain is train-adain's, not adain's).
+GatysConfigFile, AdaINTrainConfigFile, FastTrainConfigFile = (config_option("image/gatys"), config_option("image/adain"),
+                                                              config_option("image/fast_cpu"))
 
 
 @app.command("gatys")
 def gatys(
     images: Annotated[list[Path], typer.Argument(help="CONTENT then one or more STYLE images.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image (.png, .jpg, ...); a .json report is written beside it.")],
-    config: ConfigFile = None,
+    config: GatysConfigFile = None,
     set_: Sets = None,
     size: Annotated[Optional[int], typer.Option(help=default(G, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
     steps: Annotated[Optional[int], typer.Option(help=default(G, "steps", "Loss evaluations at the finest scale."))] = None,
@@ -105,7 +108,7 @@ def texture(
     style: Annotated[list[Path], typer.Argument(help="One or more STYLE (texture) images.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image; a .json report and a loss curve beside it.")],
     size: Annotated[str, typer.Option(help="WIDTHxHEIGHT, or one number for a square.")] = "256",
-    config: ConfigFile = None,
+    config: GatysConfigFile = None,
     set_: Sets = None,
     steps: Annotated[Optional[int], typer.Option(help=default(G, "steps", "Loss evaluations at the finest scale."))] = None,
     scales: Annotated[Optional[int], typer.Option(help=default(G, "scales", "Coarse-to-fine levels (2 or 3 help large textures)."))] = None,
@@ -142,8 +145,8 @@ def adain(
     alpha: Annotated[Optional[float], typer.Option(help=default(A, "alpha", "Content-style trade-off: 0 = content, 1 = full style."))] = None,
     style_blend: Annotated[Optional[str], typer.Option(help="Interpolation weights of the styles, e.g. 0.7,0.3 (normalised; default: equal).")] = None,
     preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Recolour each style to the content's colours first.")] = None,
-    palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help="Give the content, then the output, the style's palette (RGB mean and covariance), in proportion to alpha. [default: on]")] = None,
-    degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help="Filter the decoder's faint 8-px grid out of the output. [default: on]")] = None,
+    palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help=default(A, "palette", "Give the content, then the output, the style's palette (RGB mean and covariance), in proportion to alpha."))] = None,
+    degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help=default(A, "degrid", "Filter the decoder's faint 8-px grid out of the output."))] = None,
     mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
     size: Annotated[Optional[int], typer.Option(help=default(A, "size", "Long side of the output (and styles) in pixels; 0 keeps the content's size."))] = None,
     decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
@@ -179,7 +182,7 @@ def adain(
 @app.command("train-adain")
 def train_adain(
     out: Annotated[Path, typer.Option("--out", help="Run folder: checkpoint/, decoder.safetensors, log.jsonl, loss.png.")],
-    config: ConfigFile = None,
+    config: AdaINTrainConfigFile = None,
     set_: Sets = None,
     content_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of content photos (repeatable).")] = None,
     style_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of style images (repeatable).")] = None,
@@ -222,8 +225,8 @@ def fast(
     set_: Sets = None,
     strength: Annotated[Optional[float], typer.Option(help=default(F, "strength", "1 = the network's output, 0 = the content."))] = None,
     preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Keep the content's colours.")] = None,
-    palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help="Recolour the output to the style's palette (kept with the model). [default: on]")] = None,
-    degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help="Filter the faint 8-px grid out of the output. [default: on]")] = None,
+    palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help=default(F, "palette", "Recolour the output to the style's palette (kept with the model)."))] = None,
+    degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help=default(F, "degrid", "Filter the faint 8-px grid out of the output."))] = None,
     size: Annotated[Optional[int], typer.Option(help=default(F, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
     device: Device = None,
     precision: Precision = None,
@@ -288,7 +291,7 @@ def styles(
 def train_fast(
     style: Annotated[Optional[Path], typer.Argument(help="The style (or texture) image to train for.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Run folder: model.safetensors + model.json, checkpoint/, log.jsonl, loss.png.")] = Path("out/fast"),
-    config: ConfigFile = None,
+    config: FastTrainConfigFile = None,
     set_: Sets = None,
     content_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of content photos (repeatable).")] = None,
     iterations: Annotated[Optional[int], typer.Option(help=default(FT, "iterations", "Total iterations (including resumed ones)."))] = None,

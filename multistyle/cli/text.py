@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.cli.common import ConfigFile, Quiet, Sets, default, guard, on_off, sets
+from multistyle.cli.common import ConfigFile, Quiet, Sets, config_option, default, guard, on_off, sets
 from multistyle.core.config import load_config
 from multistyle.errors import InputError
 from multistyle.text.config import (
@@ -26,7 +26,7 @@ Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default:
 def train(
     data: Annotated[Path, typer.Option(help="Shen-format folder: sentiment.{train,dev,test}.{0,1}.")],
     out: Annotated[Path, typer.Option(help="Run folder: model, vocab, config, figures, log.jsonl, checkpoint/.")],
-    config: ConfigFile = None,
+    config: config_option("text/yelp_crossalign") = None,
     set_: Sets = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in OUT from its checkpoint.")] = False,
     evaluator: Annotated[Optional[Path], typer.Option(help="Evaluator folder (text train-evaluator): adds dev transfer accuracy and picks the best model by it.")] = None,
@@ -57,7 +57,7 @@ def train(
 def train_evaluator(
     data: Annotated[Path, typer.Option(help="Shen-format folder; the models learn from its train split.")],
     out: Annotated[Path, typer.Option(help="Evaluator folder: vocab, classifier, language model, evaluator.json.")],
-    config: ConfigFile = None,
+    config: config_option("text/evaluator") = None,
     set_: Sets = None,
     classifier_epochs: Annotated[Optional[int], typer.Option(help=default(E, "classifier_epochs", "Passes over the training split."))] = None,
     lm_epochs: Annotated[Optional[int], typer.Option(help=default(E, "lm_epochs", "0 skips the language model (no perplexity)."))] = None,
@@ -110,7 +110,7 @@ def transfer(
     set_: Sets = None,
     beam: Annotated[Optional[int], typer.Option(help=default(TC, "beam", "Beam width; 1 is greedy decoding."))] = None,
     strength: Annotated[Optional[float], typer.Option(help="Style strength: 0 is the model as trained, higher flips more sentences and keeps fewer words (default: the model's calibrated one).")] = None,
-    select: Annotated[Optional[str], typer.Option(help="on: write each sentence at several strengths and keep the least change that reads as the target (the model's selector); off: the raw model at one strength. [default: on]")] = None,
+    select: Annotated[Optional[str], typer.Option(help=default(TC, "select", "on: write each sentence at several strengths and keep the least change that reads as the target (the model's selector); off: the raw model at one strength."))] = None,
     tokens: Annotated[Optional[bool], typer.Option("--tokens", help="Write space-separated corpus tokens, not detokenised text.")] = None,
     device: Device = None,
 ):
@@ -162,7 +162,7 @@ def evaluate(
     peers: Annotated[Optional[bool], typer.Option("--peers", help="Also score every system in DATA/peers.")] = None,
     beam: Annotated[Optional[int], typer.Option(help=default(EC, "beam", "Beam width for --model."))] = None,
     strength: Annotated[Optional[float], typer.Option(help="Style strength for --model (default: its calibrated one).")] = None,
-    select: Annotated[Optional[str], typer.Option(help="on|off: --model picks among several strengths per sentence with its selector. [default: on]")] = None,
+    select: Annotated[Optional[str], typer.Option(help=default(EC, "select", "on|off: --model picks among several strengths per sentence with its selector."))] = None,
     save_outputs: Annotated[Optional[Path], typer.Option(help="Write --model's transfers to PREFIX.0 and PREFIX.1.")] = None,
     table: Annotated[Optional[Path], typer.Option(help="Also write the markdown table here, and its figures to TABLE.json.")] = None,
     by_direction: Annotated[Optional[bool], typer.Option("--by-direction", help="Add a table that scores each direction alone.")] = None,
