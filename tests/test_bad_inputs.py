@@ -226,3 +226,12 @@ def test_printing_to_a_full_stdout_is_one_line():
         run = subprocess.run([sys.executable, "-m", "multistyle", "image", "styles"], stdout=full, stderr=subprocess.PIPE,
                              text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert run.returncode == 2 and run.stderr == "error: No space left on device (writing the output)\n", run.stderr
+
+
+def test_images_thinner_than_the_networks_stride_are_padded(one_thread):
+    """Issue 37: a 2000x3 photo crashed AdaIN and the per-style networks (their deepest reflection padding had one row)."""
+    from multistyle import AdaIN, FastStyle
+
+    strip = np.full((3, 120, 3), 0.5, np.float32)
+    assert FastStyle.from_pretrained(FastStyle.styles()[0])(strip, size=0).image.size == (120, 3)
+    assert AdaIN.from_pretrained()(strip, np.full((32, 32, 3), 0.2, np.float32), size=0).image.size == (120, 3)

@@ -143,9 +143,10 @@ def as_image_tensor(image: ImageLike, name: str = "image") -> torch.Tensor:
 
 def pad_to_multiple(image: torch.Tensor, multiple: int) -> torch.Tensor:
     """Pad the bottom and right edges (reflecting, or repeating edges too thin to reflect) to sides divisible by
-    `multiple`, for networks that downsample and upsample; crop their output back to the input's size."""
+    `multiple`, and at least 4 * `multiple` long (a 2000x3 strip would leave the deepest layers one row, too thin for
+    their reflection padding), for networks that downsample and upsample; crop their output back to the input's size."""
     h, w = image.shape[-2:]
-    pad_h, pad_w = -h % multiple, -w % multiple
+    pad_h, pad_w = max(-h % multiple, 4 * multiple - h), max(-w % multiple, 4 * multiple - w)
     if not (pad_h or pad_w):
         return image
     mode = "reflect" if pad_h < h and pad_w < w else "replicate"
