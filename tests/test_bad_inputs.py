@@ -88,6 +88,8 @@ ROWS = {
     "-o under a file": (ADAIN + ["-o", "{ws}/a_file/o.png"], "cannot create its folder"),
     "--save-every snapshot over an input": (["image", "gatys", C, "{ws}/o_level0_00001.png", "--size", "32", "--steps", "1",
                                              "--quiet", "--save-every", "1", "-o", "{ws}/o.png"], "would write a snapshot over"),
+    "texture of 200000 px": (["image", "texture", S, "-o", "{ws}/o.png", "--size", "200000"], "use a smaller --size"),
+    "grid 1000000 px tall": (["image", "grid", C, "-o", "{ws}/o.png", "--height", "1000000"], "use a smaller --height"),
     "video report over the style": (["video", "{ws}/imgs", "{ws}/vo.mp4", "--style", "{ws}/vo.json", "--quiet"], "is also an input"),
     "--out is a file": (TRAIN + ["--out", "{ws}/a_file"], "is a file"),
     "--out inside the training images": (TRAIN + ["--out", "{ws}/imgs/run"], "which this job reads"),

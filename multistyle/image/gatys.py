@@ -323,6 +323,7 @@ class Gatys:
         config = with_overrides(self.config, {**overrides, "size": max(height, width)})
         styles = list(style) if isinstance(style, (list, tuple)) else [style]
         config.validate(len(styles))
+        check_memory_for_vgg(height, width, hint="use a smaller --size")  # before the canvas: 200000x200000 is 480 GB
         canvas = torch.zeros(1, 3, height, width)
         result = stylize(canvas, [load_image(s) for s in styles], config, show_progress=self.show_progress, texture=True)
         result.sources = file_sources(*styles)

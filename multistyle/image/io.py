@@ -218,7 +218,13 @@ def _fit_cell(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
 def image_grid(images: list[torch.Tensor], columns: int, height: int = 256, gap: int = 4) -> torch.Tensor:
     """Rows of `columns` images on a white background, each in a cell `height` tall and as wide as the
     widest image at that height."""
+    from multistyle.core.memory import check_memory
+
+    if height < 1:
+        raise InputError(f"a grid's cells must be at least 1 pixel tall, not {height}")
     width = max(round(img.shape[-1] * height / img.shape[-2]) for img in images)
+    # the cells and the grid, float32, before anything is allocated (--height 1000000 asked for 12 TB)
+    check_memory(2 * len(images) * 3 * height * (width + gap) * 4, f"a grid of {len(images)} images {height} px tall", hint="use a smaller --height")
     cells = torch.stack([_fit_cell(img, height, width) for img in images])
     if len(images) == 1:  # make_grid adds no padding around a single image
         return cells
