@@ -281,3 +281,15 @@ def test_every_config_example_in_help_loads_into_that_commands_config():
     for path, example in examples.items():
         module, name = CONFIG_CLASSES[path].split(":")
         load_config(getattr(importlib.import_module(module), name), example)  # raises ConfigError on another's keys
+
+
+def test_group_help_lists_each_commands_whole_description(cli):
+    """Not click's cut at the first '. ' or at 45 characters ("gatys  Gatys et al.", "adain  AdaIN (...) real-time...")."""
+    from multistyle.cli import _command
+
+    root = _command()
+    for group, command in [([], root), *(([name], sub) for name, sub in root.commands.items() if hasattr(sub, "commands"))]:
+        code, out, _ = cli(*group, "--help")
+        flat = " ".join(out.split("Commands:", 1)[1].split())
+        for name, sub in command.commands.items():
+            assert f"{name} {' '.join(sub.help.split(chr(10) * 2)[0].split())}" in flat, (group, name)

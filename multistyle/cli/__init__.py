@@ -150,6 +150,8 @@ def _one_way_defaults(command) -> None:
             param.help = f"{param.help or ''} (default: {value})".strip()
             param.show_default = False
     for sub in getattr(command, "commands", {}).values():
+        if not getattr(sub, "short_help", None) and sub.help:  # a group's list of commands: the whole first paragraph,
+            sub.short_help = " ".join(sub.help.split("\n\n")[0].split())  # not click's cut ("Gatys et al.")
         _one_way_defaults(sub)
 
 
