@@ -43,7 +43,7 @@ def gatys(
     style_size: Annotated[Optional[int], typer.Option(help=default(G, "style_size", "Style images' long side in pixels, whatever the output's (--size); 0 uses --style-scale."))] = None,
     content_layers: Annotated[Optional[str], typer.Option(help="Comma-separated VGG-19 layers, equally weighted (default: relu4_2).")] = None,
     style_layers: Annotated[Optional[str], typer.Option(help="Comma-separated VGG-19 layers, equally weighted (default: relu1_1..relu5_1; relu3_1,relu4_1 for mrf).")] = None,
-    quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output.")] = 95,
+    quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output, 1-100.")] = 95,
     style_blend: Annotated[Optional[str], typer.Option(help="Weights of the styles, e.g. 0.7,0.3 (normalised; default: equal).")] = None,
     preserve_color: Annotated[bool, typer.Option("--preserve-color", help="Keep the content's colours.")] = False,
     color_method: Annotated[str, typer.Option(help="luminance (stylise luminance only) or histogram (recolour the style).")] = "luminance",
@@ -65,6 +65,9 @@ def gatys(
         raise InputError("give a CONTENT image and at least one STYLE image")
     output = check_output_path(output)
     guard([output, output.with_suffix(".json"), output.with_name(f"{output.stem}_loss.png")], images)
+    from multistyle.image.io import check_quality
+
+    check_quality(quality)  # before the work, not when saving its result
     cfg = load_config(
         GatysConfig, config, sets(set_),
         size=size, steps=steps, optimizer=optimizer, lr=lr, content_weight=content_weight,
@@ -150,7 +153,7 @@ def adain(
     mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
     size: Annotated[Optional[int], typer.Option(help=default(A, "size", "Long side of the output (and styles) in pixels; 0 keeps the content's size."))] = None,
     decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
-    quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output.")] = 95,
+    quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output, 1-100.")] = 95,
     device: Device = None,
     precision: Precision = None,
     quiet: Quiet = False,
@@ -173,6 +176,9 @@ def adain(
         raise InputError("give a CONTENT image and at least one STYLE image (or two folders)")
     output = check_output_path(output)
     guard([output, output.with_suffix(".json")], [*images, *(mask or [])])
+    from multistyle.image.io import check_quality
+
+    check_quality(quality)
     cfg.validate(len(images) - 1, len(mask or []))
     result = AdaIN.from_pretrained(cfg)(images[0], images[1:], masks=mask)
     result.save(output, quality=quality, content=str(images[0]), styles=[str(p) for p in images[1:]], masks=[str(p) for p in mask or []])

@@ -90,6 +90,8 @@ class GatysConfig:
             raise InputError(f"--style-scale must be between 0.05 and 4, not {self.style_scale}")
         if self.pooling not in ("max", "avg"):
             raise InputError(f"pooling must be max or avg, not {self.pooling!r}")
+        if self.patience < 0:
+            raise InputError(f"--patience must be 0 (never stop early) or more, not {self.patience}")
         if self.preserve_color not in (None, *COLOR_METHODS):
             raise InputError(f"colour preservation must be one of {', '.join(COLOR_METHODS)}")
         if len(self.content_layer_weights) != len(self.content_layers):

@@ -189,8 +189,16 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
+def check_quality(quality: int) -> int:
+    """A JPEG/WebP quality: a whole number from 1 to 100."""
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise InputError(f"--quality must be a whole number from 1 to 100, not {quality!r}")
+    return quality
+
+
 def encode_image(image: torch.Tensor | Image.Image, suffix: str, quality: int = 95) -> bytes:
     """The bytes of `image` in the format its suffix names."""
+    check_quality(quality)
     pil = image if isinstance(image, Image.Image) else tensor_to_pil(image)
     buffer = io.BytesIO()
     fmt = OUTPUT_SUFFIXES[suffix.lower()]
