@@ -3,7 +3,7 @@
     from multistyle import AdaIN
     AdaIN.from_pretrained()("photo.jpg", "painting.jpg").image.save("out.png")
 
-One entry per method (Gatys, AdaIN, TextTransfer, AudioTransfer), each taking paths or in-memory data
+One entry per method (Gatys, AdaIN, Photoreal, TextTransfer, AudioTransfer), each taking paths or in-memory data
 and returning a result object; settings are dataclasses (GatysConfig, ...). Errors a user can fix are
 MultistyleError subclasses. Names are imported on first use, so `import multistyle` stays light.
 """
@@ -20,6 +20,8 @@ _API = {
     "AdaIN": "multistyle.image.adain",
     "AdaINConfig": "multistyle.image.adain",
     "FastStyle": "multistyle.image.fast",
+    "Photoreal": "multistyle.image.photoreal",
+    "PhotorealConfig": "multistyle.image.photoreal",
     "ImageResult": "multistyle.image.result",
     "TextTransfer": "multistyle.text.transfer",
     "TextResult": "multistyle.text.transfer",
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from multistyle.image.adain import AdaIN, AdaINConfig
     from multistyle.image.fast import FastStyle
     from multistyle.image.gatys import Gatys, GatysConfig
+    from multistyle.image.photoreal import Photoreal, PhotorealConfig
     from multistyle.image.result import ImageResult
     from multistyle.text.transfer import TextResult, TextTransfer
     from multistyle.video.stylize import VideoTransfer

@@ -32,11 +32,12 @@ def test_adain_cpu_toml_loads_and_keeps_the_paper_losses():
 def test_every_packaged_config_loads_into_its_dataclass_and_validates():
     from multistyle.audio.config import GrinsteinConfig
     from multistyle.core.config import packaged_configs
+    from multistyle.image.photoreal import PhotorealConfig
     from multistyle.image.train_fast import FastTrainConfig
     from multistyle.text.config import CrossAlignConfig, EvaluatorConfig
 
     classes = {"image/gatys": GatysConfig, "image/adain": AdaINTrainConfig, "image/fast": FastTrainConfig,
-               "audio/grinstein": GrinsteinConfig, "text/evaluator": EvaluatorConfig, "text/yelp": CrossAlignConfig}
+               "image/photoreal": PhotorealConfig, "audio/grinstein": GrinsteinConfig, "text/evaluator": EvaluatorConfig, "text/yelp": CrossAlignConfig}
     for name, path in packaged_configs().items():
         cls = next(c for prefix, c in classes.items() if name.startswith(prefix))
         config = load_config(cls, path)

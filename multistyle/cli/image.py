@@ -16,11 +16,14 @@ G, A, T, F, FT = ("multistyle.image.gatys:GatysConfig", "multistyle.image.adain:
                   "multistyle.image.train_fast:FastTrainConfig")
 DEFAULT_LR = constant("multistyle.core.optimize", "DEFAULT_LR")
 DEFAULT_STYLE_WEIGHTS = constant("multistyle.image.gatys", "DEFAULT_STYLE_WEIGHTS")
+MAP_WEIGHT = constant("multistyle.image.semantic", "MAP_WEIGHT")
+P = "multistyle.image.photoreal:PhotorealConfig"
 Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
 Precision = Annotated[Optional[str], typer.Option(help=default(G, "precision", "Network precision: fp32, bf16, or auto (bf16 on CPUs with AMX, about twice as fast; else fp32)."))]
 # --config's example: a packaged config of the command's own settings (image/adain is train-adain's, not adain's).
 GatysConfigFile, AdaINTrainConfigFile, FastTrainConfigFile = (config_option("image/gatys"), config_option("image/adain"),
                                                               config_option("image/fast_cpu"))
+PhotorealConfigFile = config_option("image/photoreal")
 
 
 @app.command("gatys")
@@ -54,6 +57,9 @@ def gatys(
     device: Device = None,
     precision: Precision = None,
     save_every: Annotated[int, typer.Option(help="Save a snapshot every N evaluations; 0 never.")] = 0,
+    content_map: Annotated[Optional[Path], typer.Option(help="Semantic map of the content: flat colours, one per region (Champandard 2016); with --style-map each region takes the style of the style's region of the same colour.")] = None,
+    style_map: Annotated[Optional[Path], typer.Option(help="Semantic map of the (one) style image, in the colours of --content-map.")] = None,
+    map_weight: Annotated[float, typer.Option(help="With maps and --style-loss mrf: weight of the region channels in the patch matching.")] = MAP_WEIGHT,
     quiet: Quiet = False,
 ):
     """Gatys et al. style transfer: optimise the image to match content and style features."""
@@ -63,8 +69,13 @@ def gatys(
 
     if len(images) < 2:
         raise InputError("give a CONTENT image and at least one STYLE image")
+    if (content_map is None) != (style_map is None):
+        raise InputError("give both --content-map and --style-map, or neither")
+    if content_map is not None and len(images) != 2:
+        raise InputError("semantic maps take one STYLE image")
+    maps = [m for m in (content_map, style_map) if m is not None]
     output = check_output_path(output)
-    guard([output, output.with_suffix(".json"), output.with_name(f"{output.stem}_loss.png")], images)
+    guard([output, output.with_suffix(".json"), output.with_name(f"{output.stem}_loss.png")], [*images, *maps])
     from multistyle.image.io import check_quality
 
     check_quality(quality)  # before the work, not when saving its result
@@ -91,6 +102,14 @@ def gatys(
             guard([path], images)
             save_image(image.clamp(0, 1).cpu(), path)
 
+    if maps:
+        from multistyle.image.semantic import semantic_gatys
+
+        result = semantic_gatys(images[0], images[1], content_map, style_map, cfg, map_weight=map_weight, show_progress=not quiet)
+        result.save(output, quality=quality, content=str(images[0]), styles=[str(images[1])], maps=[str(m) for m in maps])
+        typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.details['regions']} regions, "
+                   f"{result.seconds:.1f} s; {report_terms(result.losses)})")
+        return
     result = Gatys(cfg, show_progress=not quiet)(images[0], images[1:], on_snapshot=snapshot if save_every > 0 else None)
     result.save(output, quality=quality, content=str(images[0]), styles=[str(p) for p in images[1:]])
     typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.seconds:.1f} s; {report_terms(result.losses)})")
@@ -137,6 +156,83 @@ def texture(
     result = Gatys(cfg, show_progress=not quiet).texture(style, (height, width))
     result.save(output, styles=[str(p) for p in style])
     typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.seconds:.1f} s; {report_terms(result.losses)})")
+
+
+@app.command("doodle")
+def doodle(
+    style: Annotated[Path, typer.Argument(help="The STYLE image (a painting).")],
+    style_map: Annotated[Path, typer.Argument(help="STYLE_MAP: the style's semantic map, flat colours, one per region.")],
+    out_map: Annotated[Path, typer.Argument(help="OUT_MAP: the doodle, in the same colours: where each region goes; sets the output's size.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image; a .json report and a loss curve beside it.")],
+    config: GatysConfigFile = None,
+    set_: Sets = None,
+    size: Annotated[Optional[int], typer.Option(help="Long side of the output in pixels (default: the map's own size, shrunk to 512 when larger; 0 keeps any size).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help=default(G, "steps", "Loss evaluations at the finest scale."))] = None,
+    scales: Annotated[int, typer.Option(help="Coarse-to-fine levels.")] = 2,
+    style_loss: Annotated[str, typer.Option(help="mrf (Champandard's region-matched patches) or gram (per-region Gram matrices).")] = "mrf",
+    style_weight: Annotated[Optional[float], typer.Option(help=f"Higher gives more style (default: {DEFAULT_STYLE_WEIGHTS['mrf']:g} for mrf, {DEFAULT_STYLE_WEIGHTS['gram']:g} for gram).")] = None,
+    map_weight: Annotated[float, typer.Option(help="Weight of the region channels in the patch matching.")] = MAP_WEIGHT,
+    seed: Annotated[Optional[int], typer.Option(help=default(G, "seed"))] = None,
+    device: Device = None,
+    quiet: Quiet = False,
+):
+    """Neural doodles (Champandard 2016): paint a map, get a painting in the style, region by region, from noise."""
+    from multistyle.core.config import load_config
+    from multistyle.image.gatys import GatysConfig
+    from multistyle.image.io import check_output_path
+    from multistyle.image.semantic import semantic_gatys
+
+    if style_loss not in ("mrf", "gram"):
+        raise InputError(f"--style-loss must be mrf or gram, not {style_loss!r}")
+    output = check_output_path(output)
+    guard([output, output.with_suffix(".json"), output.with_name(f"{output.stem}_loss.png")], [style, style_map, out_map])
+    cfg = load_config(GatysConfig, config, sets(set_), size=size, steps=steps, scales=scales, style_loss=style_loss,
+                      style_weight=style_weight, seed=seed, device=device, init="noise")
+    result = semantic_gatys(None, style, out_map, style_map, cfg, map_weight=map_weight, show_progress=not quiet)
+    result.save(output, style=str(style), style_map=str(style_map), map=str(out_map))
+    typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.details['regions']} regions, "
+               f"{result.seconds:.1f} s; {report_terms(result.losses)})")
+
+
+@app.command("photoreal")
+def photoreal(
+    content: Annotated[Path, typer.Argument(help="CONTENT: the photo to change.")],
+    reference: Annotated[Path, typer.Argument(help="REFERENCE: the photo whose look (time of day, weather, colour grade) is transferred.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image; a .json report and a loss curve beside it.")],
+    config: PhotorealConfigFile = None,
+    set_: Sets = None,
+    content_seg: Annotated[Optional[Path], typer.Option(help="Segmentation map of CONTENT (flat colours, one per region); with --style-seg, regions match regions of the same colour.")] = None,
+    style_seg: Annotated[Optional[Path], typer.Option(help="Segmentation map of REFERENCE, in the colours of --content-seg.")] = None,
+    size: Annotated[Optional[int], typer.Option(help="Long side of the output in pixels (default: the photo's own size, shrunk to 512 when larger; 0 keeps any size; Luan et al. used 700).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help=default(P, "steps", "Evaluations of stage 2 (with the photorealism term)."))] = None,
+    stage1_steps: Annotated[Optional[int], typer.Option(help=default(P, "stage1_steps", "Evaluations of stage 1 (no photorealism term)."))] = None,
+    style_weight: Annotated[Optional[float], typer.Option(help=default(P, "style_weight"))] = None,
+    photo_weight: Annotated[Optional[float], typer.Option(help=default(P, "photo_weight", "Weight of the photorealism (Matting Laplacian) term."))] = None,
+    postprocess: Annotated[Optional[float], typer.Option(help=default(P, "postprocess", "Pull the result toward a locally affine recolouring of CONTENT; smaller is stronger, 0 off."))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=default(P, "seed"))] = None,
+    device: Device = None,
+    precision: Annotated[Optional[str], typer.Option(help=default(P, "precision", "Network precision: fp32, bf16, or auto."))] = None,
+    quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output.")] = 95,
+    quiet: Quiet = False,
+):
+    """Deep photo style transfer (Luan et al. 2017): a reference photo's look, kept photorealistic."""
+    from multistyle.core.config import load_config
+    from multistyle.image.io import check_output_path, check_quality
+    from multistyle.image.photoreal import Photoreal, PhotorealConfig
+
+    if (content_seg is None) != (style_seg is None):
+        raise InputError("give both --content-seg and --style-seg, or neither")
+    maps = [m for m in (content_seg, style_seg) if m is not None]
+    output = check_output_path(output)
+    guard([output, output.with_suffix(".json"), output.with_name(f"{output.stem}_loss.png")], [content, reference, *maps])
+    check_quality(quality)
+    cfg = load_config(PhotorealConfig, config, sets(set_), size=size, steps=steps, stage1_steps=stage1_steps,
+                      style_weight=style_weight, photo_weight=photo_weight, postprocess=postprocess, seed=seed,
+                      device=device, precision=precision)
+    result = Photoreal(cfg, show_progress=not quiet)(content, reference, content_seg=content_seg, style_seg=style_seg)
+    result.save(output, quality=quality, content=str(content), reference=str(reference), maps=[str(m) for m in maps])
+    typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.details['regions']} regions, "
+               f"{result.seconds:.1f} s; {report_terms(result.losses)})")
 
 
 @app.command("adain")
