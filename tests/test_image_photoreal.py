@@ -227,8 +227,12 @@ def test_photoreal_end_to_end_with_and_without_maps(tmp_path, one_thread):
     assert plain.details["regions"] == 1 and "postprocess" in plain.timings
     # the reference's blue moved in
     assert float(plain.tensor[0, 2].mean() - plain.tensor[0, 0].mean()) > float(np.mean(content[..., 2] - content[..., 0]))
+    fast = model(content, reference, steps=0, postprocess=1e-2)  # the fast path: stage 1, then the closed-form smoothing
+    assert fast.details["iterations_per_stage"] == [4] and "postprocess" in fast.timings
     with pytest.raises(InputError, match="both"):
         model(content, reference, content_seg=content_seg)
+    with pytest.raises(InputError, match="not both 0"):
+        model(content, reference, steps=0, stage1_steps=0)
 
 
 def _write(path, tensor):

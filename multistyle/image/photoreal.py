@@ -34,7 +34,7 @@ class PhotorealConfig:
     # Long side of the output, pixels. None: the content's own size, shrunk to 512 when larger; 0 keeps any size;
     # a number is obeyed (Luan et al. worked at 700).
     size: int | None = None
-    steps: int = 150  # evaluations of stage 2 (with the photorealism term), at the full size
+    steps: int = 150  # evaluations of stage 2 (with the photorealism term), at the full size; 0: no stage 2 (fast path)
     stage1_steps: int = 150  # evaluations of stage 1 (segmented Gatys, no photorealism term)
     stage1_scale: float = 0.5  # stage 1's size relative to the output's (1: the same size)
     content_layers: tuple[str, ...] = ("relu4_2",)
@@ -58,8 +58,8 @@ class PhotorealConfig:
     def validate(self) -> None:
         if self.size is not None and self.size != 0 and self.size < 32:
             raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0 for the content's own size)")
-        if self.steps < 1 or self.stage1_steps < 0:
-            raise InputError("--steps must be at least 1 and --stage1-steps at least 0")
+        if self.steps < 0 or self.stage1_steps < 0 or self.steps + self.stage1_steps < 1:
+            raise InputError("--steps and --stage1-steps must be at least 0, and not both 0")
         if not 0.1 <= self.stage1_scale <= 1:
             raise InputError(f"stage1_scale must be between 0.1 and 1, not {self.stage1_scale}")
         if self.optimizer not in ("lbfgs", "adam"):
@@ -130,7 +130,8 @@ def transfer(content: torch.Tensor, reference: torch.Tensor, config: PhotorealCo
     # Stage 2: at the full size, from stage 1's result, with the photorealism term of the input's Laplacian
     tick = time.perf_counter()
     full = resize(content, (h, w))
-    laplacian = tensor_laplacian(full, config.epsilon)
+    needed = (config.steps and config.photo_weight) or config.postprocess
+    laplacian = tensor_laplacian(full, config.epsilon) if needed else None
     timings["laplacian"] = time.perf_counter() - tick
     tick = time.perf_counter()
     # Stage 1's result, upsampled, brings the look; its lost detail is the content's: add back the content's high
@@ -139,18 +140,20 @@ def transfer(content: torch.Tensor, reference: torch.Tensor, config: PhotorealCo
     if small != (h, w):
         blurred = F.interpolate(resize(full, small), size=(h, w), mode="bicubic", align_corners=False)
         start_image = start_image + (full - blurred).to(device)
-    extra = (lambda x: {"photo": config.photo_weight * photorealism_loss(x, laplacian)}) if config.photo_weight else None
-    second = _stage(vgg, config, full.to(device), resize(reference, fit_long_side(*reference.shape[-2:], max(h, w))).to(device),
-                    content_masks, style_masks, start_image.clamp(0, 1), config.steps, extra, "photoreal stage 2", show_progress)
-    image = second.output.clamp(0, 1).cpu()
-    history.append(second.history)
+    image = start_image.clamp(0, 1).cpu()
+    if config.steps:
+        extra = (lambda x: {"photo": config.photo_weight * photorealism_loss(x, laplacian)}) if config.photo_weight else None
+        second = _stage(vgg, config, full.to(device), resize(reference, fit_long_side(*reference.shape[-2:], max(h, w))).to(device),
+                        content_masks, style_masks, start_image.clamp(0, 1), config.steps, extra, "photoreal stage 2", show_progress)
+        image = second.output.clamp(0, 1).cpu()
+        history.append(second.history)
     timings["stage2"] = time.perf_counter() - tick
     if config.postprocess:
         tick = time.perf_counter()
         image = affine_smooth(image, laplacian, config.postprocess)
         timings["postprocess"] = time.perf_counter() - tick
     seconds = time.perf_counter() - start
-    return ImageResult(image, "photoreal", config_dict(config), losses=second.history[-1], seconds=seconds, timings=timings,
+    return ImageResult(image, "photoreal", config_dict(config), losses=history[-1][-1] if history else {}, seconds=seconds, timings=timings,
                        details={"iterations": sum(map(len, history)), "iterations_per_stage": [len(s) for s in history],
                                 "regions": region_set.count}, history=history)
 
