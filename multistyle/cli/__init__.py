@@ -62,9 +62,14 @@ def video(
     max_frames: int = typer.Option(None, "--max-frames", help="Only the first N frames; 0 all (default: 0)."),
     fps: float = typer.Option(None, help="Frame rate of a folder of frames (default: 24)."),
     steps: int = typer.Option(None, help="gatys: L-BFGS evaluations per frame, twice that for the first (default: 100; at most 100,000)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted or killed run of the same command from "
+                                "its last finished frame (kept beside the output in .OUTPUT.parts/) (default: off)."),
     quiet: image.Quiet = False,
 ):
-    """Video style transfer with temporal consistency (flow-warped previous output, Ruder et al.'s reliability masks)."""
+    """Video style transfer with temporal consistency (flow-warped previous output, Ruder et al.'s reliability masks).
+
+    Frames stream through one at a time (memory stays flat whatever the clip's length); each finished frame is kept
+    beside the output until the end, so Ctrl-C or a kill loses nothing: the same command with --resume continues."""
     from multistyle.cli.common import guard, sets
     from multistyle.core.checkpoint import write_json
     from multistyle.core.config import load_config
@@ -76,12 +81,12 @@ def video(
     report = output.with_suffix(".json") if output.suffix else output / "video.json"
     guard([output], [clip, Path(style)], folder=not output.suffix)
     guard([report], [clip, Path(style)])  # the report must not replace the style image either (o.json beside o.mp4)
-    result = VideoTransfer(cfg, show_progress=not quiet)(clip, style)
-    written = result.save(output)
+    result = VideoTransfer(cfg, show_progress=not quiet)(clip, style, output, resume=resume)
+    written = result.path
     write_json(report, {"method": f"video-{cfg.method}", "input": str(clip), "style": style, "output": str(written),
-                        "frames": len(result.frames), "fps": result.fps, "config": result.config,
+                        "frames": result.count, "fps": result.fps, "config": result.config,
                         "seconds": round(result.seconds, 2), "timings_s": {k: round(v, 2) for k, v in result.timings.items()}})
-    typer.echo(f"wrote {written} ({len(result.frames)} frames, {len(result.frames) / result.seconds:.2f} frames/s)")
+    typer.echo(f"wrote {written} ({result.count} frames in {result.seconds:.1f} s)")
 
 
 @app.command("demo")

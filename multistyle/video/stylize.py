@@ -20,7 +20,8 @@ from multistyle.errors import InputError
 from multistyle.image.io import ImageLike, fit_long_side, resize
 from multistyle.video.blend import temporal_blend
 from multistyle.video.flow import FlowEstimator, reliability, warp
-from multistyle.video.io import Clip, read_clip, write_clip
+from multistyle.video.io import VIDEO_SUFFIXES, Clip, open_clip, to_bytes, write_clip
+from multistyle.video.stream import frame_from_bytes
 
 METHODS = ("adain", "fast", "gatys")
 Prior = tuple[torch.Tensor, torch.Tensor]  # the previous output warped to this frame, and where that is reliable (1, 1, H, W)
@@ -53,19 +54,32 @@ class VideoConfig:
 
 @dataclass
 class VideoResult:
-    frames: list[torch.Tensor]
+    """A stylised clip: `frames` in memory when no output was given, else None and `path` is where it was written.
+    `count` frames either way (a resumed job's included), `seconds` and `timings` of this run."""
+    frames: list[torch.Tensor] | None
     fps: float
     config: dict[str, Any]
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)  # stylise, flow (and warp) seconds in all
     source: Path | None = None
+    path: Path | None = None
+    count: int = 0
+
+    def __post_init__(self):
+        if self.frames is not None and not self.count:
+            self.count = len(self.frames)
 
     def save(self, path: str | Path, audio: bool = True) -> Path:
-        """H.264 mp4 with the source's audio track (or a folder of PNG frames for a path without suffix)."""
+        """H.264 mp4 with the source's audio track (or a folder of PNG frames for a path without suffix); a clip
+        already streamed to a file is copied there."""
         from multistyle.core.paths import check_output
 
         check_output(path, [self.source] if self.source else [], folder=not Path(path).suffix)
-        return write_clip(self.frames, path, self.fps, self.source if audio else None)
+        if self.frames is not None:
+            return write_clip(self.frames, path, self.fps, self.source if audio else None)
+        from multistyle.video.stream import copy_output
+
+        return copy_output(self.path, Path(path))
 
 
 def frame_size(frame: torch.Tensor, height: int) -> tuple[int, int]:
@@ -118,7 +132,7 @@ class VideoTransfer:
         gatys = Gatys(size=0, scales=1, patience=0)
         style = load_image(style)
 
-        frames_done = 0
+        frames_done = getattr(self, "_first_index", 0)  # a resumed job's finished frames
 
         def optimise(frame: torch.Tensor, prior: Prior | None) -> torch.Tensor:
             nonlocal frames_done
@@ -134,37 +148,96 @@ class VideoTransfer:
             return gatys(frame, style, steps=steps, init_image=warped, extra_loss=temporal).tensor
         return optimise
 
-    def __call__(self, clip: str | Path | Clip, style: ImageLike, **unknown: object) -> VideoResult:
+    def __call__(self, clip: str | Path | Clip, style: ImageLike, output: str | Path | None = None, *,
+                 resume: bool = False, **unknown: object) -> VideoResult:
+        """Stylise `clip` frame by frame. With `output` (an .mp4/.mkv/.mov file, or a folder for PNG frames) the
+        frames stream to it and memory stays flat whatever the clip's length; the work so far is kept beside it
+        (multistyle.video.stream), so after Ctrl-C or a kill, `resume=True` continues where it stopped. Without
+        `output` the frames are kept in memory (short clips): the result's `.frames`."""
         if unknown:
             raise InputError(f"unknown argument {', '.join(unknown)} for VideoTransfer: settings go to its constructor, "
                               "VideoTransfer(method=..., size=...)")
+        from multistyle.core.paths import check_output
+        from multistyle.video.stream import VideoJob, job_identity, sigterm_as_interrupt
+
         cfg = self.config
-        clip = clip if isinstance(clip, Clip) else read_clip(clip, cfg.max_frames, cfg.fps)
-        size = frame_size(clip.frames[0], cfg.size)
-        stylise = self._stylizer(style, size)
+        if isinstance(clip, Clip):  # frames already in memory
+            source, origin, fps, has_audio = clip.frames[: cfg.max_frames or None], clip.source, clip.fps, clip.has_audio
+            total = len(source)
+        else:  # decoded one frame at a time
+            source = open_clip(clip, cfg.max_frames, cfg.fps)
+            origin, fps, has_audio, total = source.source, source.fps, source.has_audio, source.total
+        job = None
+        if output is not None:
+            output = Path(output)
+            if output.suffix and output.suffix.lower() not in VIDEO_SUFFIXES:
+                raise InputError(f"{output}: write .mp4, .mkv or .mov, or give a folder for PNG frames")
+            inputs = [p for p in (origin, style if isinstance(style, (str, Path)) else None) if p is not None]
+            check_output(output, inputs, folder=not output.suffix)
+            job = VideoJob(output, job_identity(origin, style, config_dict(cfg)), resume)
+        elif resume:
+            raise InputError("resume needs the output the job writes to (output=...)")
+        done = job.done if job is not None else 0
         flow = FlowEstimator()
         uses_prior = cfg.temporal > 0  # 0: frame by frame, for every method
-        outputs, spent = [], {"stylise": 0.0, "flow": 0.0}
+        kept, spent = [], {"stylise": 0.0, "flow": 0.0}
         start = time.perf_counter()
-        previous_frame = None
-        with make_progress(disable=not self.show_progress) as progress:
-            task = progress.add_task(f"video {cfg.method}", total=len(clip.frames), status="")
-            for index, raw in enumerate(clip.frames):
-                frame = resize(raw, size)
-                t0 = time.perf_counter()
-                prior = None
-                if uses_prior and previous_frame is not None:
-                    back, forward = flow(frame, previous_frame), flow(previous_frame, frame)
-                    mask = torch.from_numpy(reliability(back, forward).astype(np.float32))[None, None]
-                    prior = warp(outputs[-1], back), mask
-                t1 = time.perf_counter()
-                outputs.append(stylise(frame, prior).clamp(0, 1))
-                spent["flow"] += t1 - t0
-                spent["stylise"] += time.perf_counter() - t1
-                previous_frame = frame
-                elapsed = time.perf_counter() - start
-                progress.update(task, advance=1, status=f"{(index + 1) / elapsed:.2f} frames/s")
-        return VideoResult(outputs, clip.fps, config_dict(cfg), time.perf_counter() - start, spent, clip.source)
+        size = stylise = previous_frame = previous_output = None
+        finished = done
+        try:
+            with make_progress(disable=not self.show_progress) as progress, sigterm_as_interrupt():
+                task = progress.add_task(f"video {cfg.method}", total=total, completed=done,
+                                         status=f"resuming after frame {done}" if done else "")
+                for index, raw in enumerate(source):  # one decoded frame at a time
+                    if size is None:
+                        size = frame_size(raw, cfg.size)
+                        if job is None and total:
+                            from multistyle.core.memory import check_memory
+
+                            check_memory(total * 3 * size[0] * size[1] * 4, "the stylised clip in memory",
+                                         hint="give an output to stream the frames to")
+                    if index < done:  # finished before: only the last one's input and output matter
+                        if index == done - 1:
+                            previous_frame, previous_output = resize(raw, size), job.read(done)
+                        continue
+                    if stylise is None:
+                        self._first_index = index
+                        stylise = self._stylizer(style, size)
+                    frame = resize(raw, size)
+                    t0 = time.perf_counter()
+                    prior = None
+                    if uses_prior and previous_frame is not None:
+                        back, forward = flow(frame, previous_frame), flow(previous_frame, frame)
+                        mask = torch.from_numpy(reliability(back, forward).astype(np.float32))[None, None]
+                        prior = warp(previous_output, back), mask
+                    t1 = time.perf_counter()
+                    array = to_bytes(stylise(frame, prior))  # 8 bits, as written: what the next frame blends with
+                    spent["flow"] += t1 - t0
+                    spent["stylise"] += time.perf_counter() - t1
+                    previous_output, previous_frame = frame_from_bytes(array), frame
+                    if job is not None:
+                        job.write(index + 1, array)
+                    else:
+                        kept.append(previous_output)
+                    finished = index + 1
+                    rate = (finished - done) / (time.perf_counter() - start)
+                    progress.update(task, completed=finished, status=f"{rate:.2f} frames/s")
+                if size is None:
+                    raise InputError("the clip has no frames")
+                finished = min(finished, cfg.max_frames or finished)
+                path = job.finish(finished, fps, origin if has_audio else None, progress) if job is not None else None
+        except KeyboardInterrupt:
+            if job is None:
+                raise
+            from multistyle.errors import Interrupted
+
+            raise Interrupted(job.interrupted()) from None
+        except InputError:
+            if job is not None:
+                job.abandon()
+            raise
+        return VideoResult(kept if job is None else None, fps, config_dict(cfg), time.perf_counter() - start, spent,
+                           origin, path, finished)
 
 
 def warping_error(outputs: list[torch.Tensor], inputs: list[torch.Tensor]) -> float:
