@@ -3,8 +3,8 @@
 # so pyproject's [build-system] requirements are what is tested), install it alone (--no-deps) into
 # build/wheel_site, then, from a folder outside the checkout with build/wheel_site first on PYTHONPATH and the
 # dependencies taken from PYTHON's environment, check that multistyle comes from the wheel, that the configs,
-# shipped weights and py.typed are in it, and run the CLI through it: the console script (--help and a usage
-# error: exit status 2, no traceback), and `text transfer`
+# shipped weights, the bundled paintings and py.typed are in it, and run the CLI through it: the console script
+# (--help and a usage error: exit status 2, no traceback), and `text transfer`
 # with the `eval` extra's packages (transformers, sacrebleu) made unimportable, as in a lean `pip install .`.
 # Usage: .ci/wheel_check.sh [PYTHON]   (default .venv/bin/python; `make wheel-check`, and `make test` after pytest)
 set -euo pipefail
@@ -24,10 +24,10 @@ echo "wheel: ${wheels[0]} ($(du -h "${wheels[0]}" | cut -f1)), installed alone i
 missing=0
 while IFS= read -r file; do
   [ -f "$SITE/$file" ] || { echo "error: not in the wheel: $file" >&2; missing=1; }
-done < <(find multistyle/configs -name '*.toml'; find multistyle/*/weights -maxdepth 1 -type f; echo multistyle/py.typed)
+done < <(find multistyle/configs -name '*.toml'; find multistyle/*/weights -maxdepth 1 -type f; find multistyle/image/paintings -type f; echo multistyle/py.typed)
 [ "$missing" = 0 ]
 [ -f "$SITE/multistyle/configs/image/gatys.toml" ]
-echo "package data: $(find "$SITE/multistyle/configs" -name '*.toml' | wc -l) configs, $(find "$SITE"/multistyle/*/weights -type f | wc -l) weight files, py.typed"
+echo "package data: $(find "$SITE/multistyle/configs" -name '*.toml' | wc -l) configs, $(find "$SITE"/multistyle/*/weights -type f | wc -l) weight files, $(find "$SITE/multistyle/image/paintings" -name '*.jpg' | wc -l) paintings, py.typed"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -43,6 +43,9 @@ import multistyle
 site = Path(sys.argv[1]).resolve()
 assert "wheel_site" in multistyle.__file__ and Path(multistyle.__file__).resolve().is_relative_to(site), multistyle.__file__
 assert importlib.resources.files("multistyle").joinpath("configs", "image", "gatys.toml").is_file()
+from multistyle import samples
+
+assert len(samples.paintings()) == 7 and samples.painting("starry_night").is_relative_to(site), samples.paintings()
 print(f"import: multistyle from {Path(multistyle.__file__).parent}")
 PYTHON
 help=$("$SITE/bin/multistyle" --help)

@@ -5,8 +5,8 @@ import pytest
 
 
 @pytest.mark.parametrize("command, shown", [
-    (["image", "gatys"], ["(default: 512)", "(default: 500; at most 100,000)", "(default: 1000 for gram, 3 for mrf", "--config", "--set"]),
-    (["image", "adain"], ["(default: 1.0)", "(default: 512)", "--config", "--set"]),
+    (["image", "gatys"], ["shrunk to 512 when larger", "(default: 500; at most 100,000)", "(default: 1000 for gram, 3 for mrf", "--config", "--set"]),
+    (["image", "adain"], ["(default: 1.0)", "shrunk to 512 when larger", "--config", "--set"]),
     (["image", "train-adain"], ["(default: 160000; at most 10,000,000)", "--config"]),
     (["audio", "transfer"], ["(default: 2048)", "(default: random)", "--config"]),
     (["text", "train"], ["(default: 20)", "--config", "--set"]),

@@ -231,7 +231,8 @@ def test_demo_runs_adain_with_the_shipped_decoder_or_says_why_not(sample_images,
     from multistyle.image.io import load_image
 
     monkeypatch.setattr(adain_module, "shipped_decoder_path", lambda: tmp_path / "absent.safetensors")
-    assert "skipped" in adain_demo(tmp_path / "none", sample_images["content"], sample_images["style"])
+    line, (image, caption) = adain_demo(tmp_path / "none", sample_images["content"], sample_images["style"])
+    assert "skipped" in line and "skipped" in caption and image is None
     assert not (tmp_path / "none" / "image_adain.png").exists()
 
     torch.manual_seed(0)
@@ -239,11 +240,10 @@ def test_demo_runs_adain_with_the_shipped_decoder_or_says_why_not(sample_images,
     save_tensors(decoder_file, Decoder().state_dict())
     monkeypatch.setattr(adain_module, "shipped_decoder_path", lambda: decoder_file)
     (tmp_path / "demo").mkdir()
-    line = adain_demo(tmp_path / "demo", sample_images["content"], sample_images["style"])
-    assert "alpha 0.5 and 1" in line
+    line, (image, caption) = adain_demo(tmp_path / "demo", sample_images["content"], sample_images["style"])
+    assert "image_adain.png" in line and caption.startswith("AdaIN")
     result = load_image(tmp_path / "demo" / "image_adain.png")
-    panel = load_image(tmp_path / "demo" / "image_adain_panel.png")
-    assert panel.shape[-1] > 3 * result.shape[-1] * panel.shape[-2] / result.shape[-2]  # four images in a row
+    assert result.shape == image.shape == load_image(sample_images["content"]).shape  # the photo's own size
 
 
 def test_sigterm_to_the_whole_job_saves_weights_and_summary(sample_images, tmp_path):

@@ -43,22 +43,36 @@ def test_page_and_samples_are_served_locally(client):
     assert client.get("/static/../app.py").status_code == 404
 
 
+def test_the_bundled_styles_are_the_public_domain_paintings_with_thumbnails(client):
+    info = client.get("/api/info").json()
+    assert "starry_night" in info["styles"] and len(info["styles"]) == 7
+    assert info["style_titles"]["starry_night"] == "The Starry Night (Vincent van Gogh, 1889)"
+    painting = client.get("/api/sample/style/starry_night")
+    assert painting.status_code == 200 and max(Image.open(io.BytesIO(painting.content)).size) == 192
+    card = client.get(f"/api/sample/network/{info['fast_styles'][0]}")
+    assert card.status_code == 200 and card.headers["content-type"] == "image/png"
+    width, height = Image.open(io.BytesIO(card.content)).size
+    assert width > 1.5 * height  # the painting (or its note) beside the photo in its style
+    assert client.get("/api/sample/network/..%2Fadain_decoder").status_code == 404
+    assert "starry_night" in client.get("/static/app.js").text  # the page opens on The Starry Night
+
+
 def test_image_tab_adain_with_uploads_and_samples(client):
-    answer = client.post("/api/image", data={"method": "adain", "size": 64, "alpha": 0.5, "style_sample": "coffee"},
+    answer = client.post("/api/image", data={"method": "adain", "size": 64, "alpha": 0.5, "style_sample": "starry_night"},
                          files={"content": ("photo.png", png_bytes(), "image/png")})
     assert answer.status_code == 200, answer.text
     assert decoded_size(answer.json()["image"]) == (64, 53)
-    blended = client.post("/api/image", data={"method": "adain", "size": 64, "content_sample": "cat", "style_sample": "coffee",
-                                              "style2_sample": "hubble", "blend": 0.5})
+    blended = client.post("/api/image", data={"method": "adain", "size": 64, "content_sample": "cat", "style_sample": "starry_night",
+                                              "style2_sample": "wave", "blend": 0.5})
     assert blended.status_code == 200, blended.text
 
 
 @pytest.mark.parametrize("fields, files, message", [
-    ({"method": "adain", "style_sample": "coffee"}, {"content": ("x.png", b"not an image", "image/png")}, "not an image file"),
-    ({"method": "adain", "style_sample": "coffee"}, {"content": ("x.png", png_bytes()[:60], "image/png")}, "corrupt or truncated"),
+    ({"method": "adain", "style_sample": "starry_night"}, {"content": ("x.png", b"not an image", "image/png")}, "not an image file"),
+    ({"method": "adain", "style_sample": "starry_night"}, {"content": ("x.png", png_bytes()[:60], "image/png")}, "corrupt or truncated"),
     ({"method": "adain", "content_sample": "cat"}, {}, "choose or upload a style image"),
-    ({"method": "adain", "content_sample": "cat", "style_sample": "coffee", "size": 5000}, {}, "size must be between"),
-    ({"method": "adain", "content_sample": "cat", "style_sample": "coffee", "alpha": 2}, {}, "alpha"),
+    ({"method": "adain", "content_sample": "cat", "style_sample": "starry_night", "size": 5000}, {}, "size must be between"),
+    ({"method": "adain", "content_sample": "cat", "style_sample": "starry_night", "alpha": 2}, {}, "alpha"),
     ({"method": "fast", "content_sample": "cat"}, {}, "choose a trained style"),
     ({"method": "fast", "content_sample": "cat", "fast_style": "nope"}, {}, "unknown style"),
 ])
@@ -69,14 +83,14 @@ def test_bad_image_requests_get_the_one_line_message(client, fields, files, mess
 
 
 def test_gatys_job_reports_progress_and_can_be_cancelled(client):
-    job = client.post("/api/gatys", data={"content_sample": "cat", "style_sample": "coffee", "steps": 4, "size": 64}).json()
+    job = client.post("/api/gatys", data={"content_sample": "cat", "style_sample": "starry_night", "steps": 4, "size": 64}).json()
     deadline = time.monotonic() + 120
     while (state := client.get(f"/api/gatys/{job['job']}").json())["status"] not in ("done", "failed"):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert state["status"] == "done" and state["step"] == 4 and "style" in state["losses"], state
     assert decoded_size(state["image"])[0] == 64
-    long_job = client.post("/api/gatys", data={"content_sample": "cat", "style_sample": "coffee", "steps": 1000, "size": 64}).json()
+    long_job = client.post("/api/gatys", data={"content_sample": "cat", "style_sample": "starry_night", "steps": 1000, "size": 64}).json()
     assert client.delete(f"/api/gatys/{long_job['job']}").json()["status"] == "cancelling"
     while (state := client.get(f"/api/gatys/{long_job['job']}").json())["status"] not in ("cancelled", "done", "failed"):
         assert time.monotonic() < deadline + 60
@@ -109,12 +123,12 @@ def test_audio_tab_with_the_demo_and_with_uploads(client):
 
 
 def test_a_running_gatys_job_does_not_hold_up_adain(client):
-    job = client.post("/api/gatys", data={"content_sample": "cat", "style_sample": "coffee", "steps": 1000, "size": 128}).json()
+    job = client.post("/api/gatys", data={"content_sample": "cat", "style_sample": "starry_night", "steps": 1000, "size": 128}).json()
     deadline = time.monotonic() + 60
     while client.get(f"/api/gatys/{job['job']}").json()["status"] != "running":
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    answer = client.post("/api/image", data={"method": "adain", "size": 64, "content_sample": "cat", "style_sample": "coffee"})
+    answer = client.post("/api/image", data={"method": "adain", "size": 64, "content_sample": "cat", "style_sample": "starry_night"})
     assert answer.status_code == 200
     assert client.get(f"/api/gatys/{job['job']}").json()["status"] == "running", "AdaIN answered while Gatys kept running"
     client.delete(f"/api/gatys/{job['job']}")

@@ -7,6 +7,7 @@ import typer
 from multistyle.cli.common import ConfigFile, Quiet, Sets, config_option, default, guard, parse_blend, report_terms, sets
 from multistyle.cli.defaults import constant
 from multistyle.errors import InputError
+from multistyle.samples import paintings
 
 app = typer.Typer(no_args_is_help=True, help="Image style transfer: Gatys (optimisation) and AdaIN (feed-forward).")
 # The config classes by name, their defaults read from source (multistyle.cli.defaults): importing their modules
@@ -16,6 +17,8 @@ G, A, T, F, FT = ("multistyle.image.gatys:GatysConfig", "multistyle.image.adain:
                   "multistyle.image.train_fast:FastTrainConfig")
 DEFAULT_LR = constant("multistyle.core.optimize", "DEFAULT_LR")
 DEFAULT_STYLE_WEIGHTS = constant("multistyle.image.gatys", "DEFAULT_STYLE_WEIGHTS")
+SIZE_HELP = constant("multistyle.image.io", "SIZE_HELP")
+PAINTINGS = ", ".join(paintings())  # the bundled public-domain paintings' names (multistyle.samples, no torch)
 MAP_WEIGHT = constant("multistyle.image.semantic", "MAP_WEIGHT")
 P = "multistyle.image.photoreal:PhotorealConfig"
 Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
@@ -28,11 +31,11 @@ PhotorealConfigFile = config_option("image/photoreal")
 
 @app.command("gatys")
 def gatys(
-    images: Annotated[list[Path], typer.Argument(help="CONTENT then one or more STYLE images.")],
+    images: Annotated[list[Path], typer.Argument(help="CONTENT then one or more STYLE images (a file, or a bundled painting's name: " + PAINTINGS + ").")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image (.png, .jpg, ...); a .json report is written beside it.")],
     config: GatysConfigFile = None,
     set_: Sets = None,
-    size: Annotated[Optional[int], typer.Option(help=default(G, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
+    size: Annotated[Optional[int], typer.Option(help=SIZE_HELP)] = None,
     steps: Annotated[Optional[int], typer.Option(help=default(G, "steps", "Loss evaluations at the finest scale."))] = None,
     optimizer: Annotated[Optional[str], typer.Option(help=default(G, "optimizer", "lbfgs or adam."))] = None,
     lr: Annotated[Optional[float], typer.Option(help=f"Learning rate (default: {', '.join(f'{v} for {k}' for k, v in DEFAULT_LR.items())}).")] = None,
@@ -127,7 +130,7 @@ def layer_options(kind: str, text: str | None) -> dict:
 
 @app.command("texture")
 def texture(
-    style: Annotated[list[Path], typer.Argument(help="One or more STYLE (texture) images.")],
+    style: Annotated[list[Path], typer.Argument(help="One or more STYLE (texture) images (files or bundled paintings' names).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image; a .json report and a loss curve beside it.")],
     size: Annotated[str, typer.Option(help="WIDTHxHEIGHT, or one number for a square.")] = "256",
     config: GatysConfigFile = None,
@@ -237,7 +240,7 @@ def photoreal(
 
 @app.command("adain")
 def adain(
-    images: Annotated[list[Path], typer.Argument(help="CONTENT then one or more STYLE images; or a CONTENT folder and a STYLE folder (batch).")],
+    images: Annotated[list[Path], typer.Argument(help="CONTENT then one or more STYLE images (a file, or a bundled painting's name: " + PAINTINGS + "); or a CONTENT folder and a STYLE folder (batch).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image, or output folder in batch mode.")],
     config: ConfigFile = None,
     set_: Sets = None,
@@ -247,7 +250,7 @@ def adain(
     palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help=default(A, "palette", "Give the content, then the output, the style's palette (RGB mean and covariance), in proportion to alpha."))] = None,
     degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help=default(A, "degrid", "Filter the decoder's faint 8-px grid out of the output."))] = None,
     mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
-    size: Annotated[Optional[int], typer.Option(help=default(A, "size", "Long side of the output (and styles) in pixels; 0 keeps the content's size."))] = None,
+    size: Annotated[Optional[int], typer.Option(help=SIZE_HELP + " The styles are used at the output's long side.")] = None,
     decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
     quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output, 1-100.")] = 95,
     device: Device = None,
@@ -329,7 +332,7 @@ def fast(
     preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Keep the content's colours.")] = None,
     palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help=default(F, "palette", "Recolour the output to the style's palette (kept with the model)."))] = None,
     degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help=default(F, "degrid", "Filter the faint 8-px grid out of the output."))] = None,
-    size: Annotated[Optional[int], typer.Option(help=default(F, "size", "Long side of the output in pixels; 0 keeps the content's size."))] = None,
+    size: Annotated[Optional[int], typer.Option(help=SIZE_HELP)] = None,
     device: Device = None,
     precision: Precision = None,
     quiet: Quiet = False,
@@ -365,7 +368,7 @@ def fast(
 
 @app.command("styles")
 def styles(
-    sheet: Annotated[Optional[Path], typer.Option(help="Also write a thumbnail sheet: each style's painting and a photo in it.")] = None,
+    sheet: Annotated[Optional[Path], typer.Option(help="Also write a labelled sheet: each network's painting (where it ships) beside a photo in its style.")] = None,
 ):
     """List the per-style networks that ship with multistyle."""
     from multistyle.image.fast import FastStyle, model_info, shipped_styles
@@ -378,14 +381,13 @@ def styles(
         info = model_info(path)
         typer.echo(f"{name}: {info.get('iterations')} iterations at {info.get('crop')} px, {info.get('seconds', 0) / 3600:.1f} h on {info.get('machine')}")
     if sheet is not None:
-        from multistyle.demo import skimage_sample
-        from multistyle.image.io import check_output_path, image_grid, load_image, save_image
+        from multistyle import samples
+        from multistyle.image.figure import styles_sheet
+        from multistyle.image.io import check_output_path, save_image
 
         guard([check_output_path(sheet)])
-        photo = skimage_sample("chelsea.png")
-        # at the default size: smaller photos come out as mostly the painting's strokes (the networks learned on 128-256 px)
-        panels = [load_image(photo, 512)] + [FastStyle.from_pretrained(name)(photo).tensor for name in found]
-        save_image(image_grid(panels, columns=len(panels), height=192), sheet)
+        # the photo at 512 px: smaller photos come out as mostly the painting's strokes (the networks learned on 128-256 px)
+        save_image(styles_sheet(list(found), samples.photo(), size=512), sheet)
         typer.echo(f"wrote {sheet}")
 
 

@@ -29,14 +29,15 @@ from multistyle.image.io import (
     IMAGE_SUFFIXES,
     ImageLike,
     file_sources,
-    fit_long_side,
     image_grid,
     load_image,
+    output_size,
     pad_to_multiple,
     resize,
     save_image,
 )
 from multistyle.image.result import ImageResult
+from multistyle.samples import resolve_style
 
 ENCODER_LAYER = "relu4_1"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
@@ -194,7 +195,9 @@ class AdaINNetwork(nn.Module):
 
 @dataclass
 class AdaINConfig:
-    size: int = 512  # long side of the output (and of the style images), pixels; 0 keeps the content's size
+    # Long side of the output (and of the style images), pixels. None: the content's own size, shrunk to 512 when larger
+    # (multistyle.image.io.output_size); 0 keeps any size; a number is obeyed.
+    size: int | None = None
     alpha: float = 1.0  # 0 = reconstruct the content, 1 = full style
     style_blend: tuple[float, ...] | None = None  # one weight per style (normalised); None: equal
     preserve_color: bool = False  # recolour each style to the content's colour statistics first
@@ -217,7 +220,7 @@ class AdaINConfig:
             raise InputError("give at least one style image")
         if not 0.0 <= self.alpha <= 1.0:
             raise InputError(f"--alpha must be between 0 and 1, not {self.alpha}")
-        if self.size != 0 and self.size < 32:
+        if self.size is not None and self.size != 0 and self.size < 32:
             raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0 for the content's own size)")
         blend_weights(self.style_blend, n_styles)
         if n_masks and not (n_masks == n_styles or (n_masks == 1 and n_styles == 2)):
@@ -274,6 +277,7 @@ class AdaIN:
 
     def style_stats(self, style: ImageLike, long_side: int, content: torch.Tensor | None = None) -> StyleStats:
         """A style's relu4_1 statistics; for files, computed once per (file, size) unless recoloured to `content`."""
+        style = resolve_style(style)  # a bundled painting's name (multistyle.samples) becomes its file
         key = (str(Path(style).resolve()), long_side) if isinstance(style, (str, Path)) else None
         if content is None and key in self._style_cache:
             return self._style_cache[key]
@@ -292,13 +296,13 @@ class AdaIN:
         also be statistics from `style_stats`, computed once for many contents (the frames of a clip).
 
         Overrides: alpha, style_blend, preserve_color, palette, degrid, size. The output is exactly `size` on its long side
-        (the content's own size with size 0), whatever the divisibility of its sides."""
+        (see AdaINConfig.size), whatever the divisibility of its sides."""
         cfg = with_overrides(self.config, overrides)
-        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        styles = [resolve_style(s) for s in (style if isinstance(style, (list, tuple)) else [style])]
         cfg.validate(len(styles), len(masks or []))
         start = time.perf_counter()
         image = load_image(content)
-        h, w = fit_long_side(*image.shape[-2:], cfg.size)
+        h, w = output_size(*image.shape[-2:], cfg.size)
         check_memory_for_vgg(h + 8, w + 8, backward=False, device=self.device)
         image = resize(image, (h, w))
         style_side = cfg.size or max(h, w)

@@ -24,7 +24,7 @@ from multistyle.core.vgg import check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
 from multistyle.image.degrid import remove_grid
-from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_image, pad_to_multiple, resize
+from multistyle.image.io import ImageLike, file_sources, load_image, output_size, pad_to_multiple, resize
 from multistyle.image.result import ImageResult
 
 SHIPPED = "fast"  # multistyle/image/weights/fast/NAME.safetensors + NAME.json
@@ -73,7 +73,9 @@ class TransformNet(nn.Module):
 class FastStyleConfig:
     """Inference settings of a per-style network."""
 
-    size: int = 512  # long side of the output in pixels; 0 keeps the content's size
+    # Long side of the output, pixels. None: the content's own size, shrunk to 512 when larger
+    # (multistyle.image.io.output_size); 0 keeps any size; a number is obeyed.
+    size: int | None = None
     strength: float = 1.0  # 1 = the network's output, 0 = the content; in between, a pixel blend
     preserve_color: bool = False  # keep the content's colours (the output's luminance with the content's chroma)
     # Recolour the output to the style's palette (RGB mean and covariance, kept in the model's JSON): the network's
@@ -88,7 +90,7 @@ class FastStyleConfig:
 
     def validate(self) -> None:
         check_precision(self.precision)
-        if self.size != 0 and self.size < 16:
+        if self.size is not None and self.size != 0 and self.size < 16:
             raise InputError(f"--size {self.size} is too small; use at least 16 pixels (or 0 for the content's own size)")
         if not 0.0 <= self.strength <= 1.0:
             raise InputError(f"--strength must be between 0 and 1, not {self.strength}")
@@ -202,7 +204,7 @@ class FastStyle:
         cfg.validate()
         start = time.perf_counter()
         image = load_image(content)
-        h, w = fit_long_side(*image.shape[-2:], cfg.size)
+        h, w = output_size(*image.shape[-2:], cfg.size)
         check_memory_for_vgg(h + MULTIPLE, w + MULTIPLE, backward=False, device=self.device)
         image = resize(image, (h, w))
         output = self.network(pad_to_multiple(image, MULTIPLE).to(self.device))[..., :h, :w].cpu()

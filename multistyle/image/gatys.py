@@ -23,7 +23,8 @@ from multistyle.core.runtime import check_precision, compute_dtype, seed_everyth
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError
 from multistyle.image import color
-from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_image, resize
+from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_image, output_size, resize
+from multistyle.samples import resolve_style
 from multistyle.image.result import ImageResult
 
 COLOR_METHODS = ("luminance", "histogram")
@@ -38,7 +39,9 @@ MIN_SIDE = 16  # relu5_1 sits after four 2x poolings
 
 @dataclass
 class GatysConfig:
-    size: int = 512  # long side of the output, pixels; 0 keeps the content's size
+    # Long side of the output, pixels. None: the content's own size, shrunk to 512 when larger
+    # (multistyle.image.io.output_size); 0 keeps any size; a number is obeyed.
+    size: int | None = None
     steps: int = 500  # iterations at the finest scale; each coarser scale gets twice its finer neighbour's
     scales: int = 1  # coarse-to-fine levels, each half the size of the next
     optimizer: str = "lbfgs"
@@ -68,7 +71,7 @@ class GatysConfig:
     precision: str = "auto"
 
     def validate(self, n_styles: int) -> None:
-        if self.size != 0 and self.size < 16:
+        if self.size is not None and self.size != 0 and self.size < 16:
             raise InputError(f"--size {self.size} is too small; use at least 16 pixels (or 0 for the content's own size)")
         if self.steps < 1 or self.scales < 1:
             raise InputError("--steps and --scales must be at least 1")
@@ -224,7 +227,7 @@ def stylize(
 ) -> ImageResult:
     """Stylise a (1, 3, H, W) content image with one or more style images (any sizes, RGB in [0, 1]).
 
-    The output has the content's aspect ratio and `config.size` as its long side (0: the content's size).
+    The output has the content's aspect ratio, at the size `config.size` gives (see GatysConfig.size).
     `on_snapshot(level, step, image, loss_terms)` is called after every evaluation (raise in it to stop). With `texture`, the content only
     sets the output's size: Gatys et al. (2015)'s texture synthesis from noise, style term alone. `init_image`
     (any size, resized) replaces `config.init` as the start; `extra_loss(image)` adds weighted terms to the
@@ -233,7 +236,7 @@ def stylize(
     config.validate(len(styles))
     device = select_device(config.device)
     generator = seed_everything(config.seed)
-    h, w = fit_long_side(*content.shape[-2:], config.size)
+    h, w = output_size(*content.shape[-2:], config.size)
     coarsest = min(h, w) / 2 ** (config.scales - 1)
     if coarsest < MIN_SIDE:
         raise InputError(f"the output would be {w}x{h} pixels; VGG-19 needs at least {MIN_SIDE} pixels on the short side "
@@ -307,7 +310,7 @@ class Gatys:
         """Stylise `content` with `style` (or a list of styles, blended by `style_blend`). `init_image` and
         `extra_loss` as in `stylize` (the video module's hooks)."""
         config = with_overrides(self.config, overrides)
-        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        styles = [resolve_style(s) for s in (style if isinstance(style, (list, tuple)) else [style])]
         config.validate(len(styles))
         content_tensor = load_image(content)
         style_tensors = [load_image(s) for s in styles]
@@ -323,7 +326,7 @@ class Gatys:
         if min(height, width) < MIN_SIDE:
             raise InputError(f"a texture needs at least {MIN_SIDE} pixels a side, not {width}x{height}")
         config = with_overrides(self.config, {**overrides, "size": max(height, width)})
-        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        styles = [resolve_style(s) for s in (style if isinstance(style, (list, tuple)) else [style])]
         config.validate(len(styles))
         check_memory_for_vgg(height, width, hint="use a smaller --size")  # before the canvas: 200000x200000 is 480 GB
         canvas = torch.zeros(1, 3, height, width)

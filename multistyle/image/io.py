@@ -161,6 +161,19 @@ def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
+DEFAULT_LONG_SIDE = 512  # what the image methods shrink larger photos to when no size is given
+SIZE_HELP = (f"Long side of the output in pixels. Default: the photo's own size, shrunk to {DEFAULT_LONG_SIDE} when "
+             f"larger; 0 keeps any size; a number is obeyed (smaller photos are enlarged).")
+
+
+def output_size(height: int, width: int, size: int | None) -> tuple[int, int]:
+    """The (H, W) an image method works at: `size` None (the default) keeps the photo's size when its long side is
+    within DEFAULT_LONG_SIDE and shrinks a larger one to it; 0 keeps any size; a number is the long side, obeyed."""
+    if size is None:
+        return fit_long_side(height, width, DEFAULT_LONG_SIDE if max(height, width) > DEFAULT_LONG_SIDE else 0)
+    return fit_long_side(height, width, size)
+
+
 def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(image.shape[-2:]) == tuple(size):
         return image

@@ -17,7 +17,7 @@ import torch
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.progress import make_progress
 from multistyle.errors import InputError
-from multistyle.image.io import ImageLike, fit_long_side, resize
+from multistyle.image.io import ImageLike, fit_long_side, output_size, resize
 from multistyle.video.blend import temporal_blend
 from multistyle.video.flow import FlowEstimator, reliability, warp
 from multistyle.video.io import VIDEO_SUFFIXES, Clip, open_clip, to_bytes, write_clip
@@ -34,7 +34,9 @@ class VideoConfig:
     keep_contrast: bool = True  # adain, fast: each band of the blend gets the stylised frame's contrast (video/blend.py)
     temporal_loss: float = 20.0  # gatys: weight of Ruder et al.'s temporal term (used unless temporal is 0)
     gatys_steps: int = 100  # gatys: L-BFGS evaluations per frame; the first frame gets twice as many
-    size: int = 436  # output height in pixels (Sintel's); 0 keeps the input's size
+    # Output size. None: the frames' own size, shrunk to a 512-px long side when larger (as the image methods,
+    # multistyle.image.io.output_size); 0 keeps any size; a number is the output's height in pixels, obeyed.
+    size: int | None = None
     alpha: float = 1.0  # AdaIN's alpha, or the per-style network's strength
     max_frames: int = 0  # 0: every frame
     fps: float = 24.0  # frame rate of a folder of frames (a video file keeps its own)
@@ -46,7 +48,7 @@ class VideoConfig:
             raise InputError("need temporal_loss >= 0 and gatys_steps >= 1")
         if not 0 <= self.temporal < 1:
             raise InputError(f"--temporal must be in [0, 1), not {self.temporal}")
-        if self.size != 0 and self.size < 32:
+        if self.size is not None and self.size != 0 and self.size < 32:
             raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0)")
         if not 0 <= self.alpha <= 1 or self.max_frames < 0 or not 0 < self.fps <= 240:
             raise InputError("need alpha in [0, 1], max_frames >= 0 and 0 < fps <= 240")
@@ -82,8 +84,11 @@ class VideoResult:
         return copy_output(self.path, Path(path))
 
 
-def frame_size(frame: torch.Tensor, height: int) -> tuple[int, int]:
+def frame_size(frame: torch.Tensor, height: int | None) -> tuple[int, int]:
+    """The output's (H, W): see VideoConfig.size."""
     h, w = frame.shape[-2:]
+    if height is None:
+        return output_size(h, w, None)
     return (h, w) if height == 0 else fit_long_side(h, w, round(max(h, w) * height / h))
 
 
@@ -129,8 +134,10 @@ class VideoTransfer:
         from multistyle.image.io import load_image
 
         cfg = self.config
+        from multistyle.samples import resolve_style
+
         gatys = Gatys(size=0, scales=1, patience=0)
-        style = load_image(style)
+        style = load_image(resolve_style(style))  # a file or a bundled painting's name
 
         frames_done = getattr(self, "_first_index", 0)  # a resumed job's finished frames
 

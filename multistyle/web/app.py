@@ -35,6 +35,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from multistyle import samples
 from multistyle.errors import InputError, MultistyleError
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -52,7 +53,7 @@ GATYS_KEPT = 32  # jobs remembered; finished ones go oldest first, and JOB_TTL s
 JOB_TTL = 600.0
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SAMPLE_PHOTOS = {"cat": "chelsea.png", "coffee": "coffee.png", "astronaut": "astronaut.png", "rocket": "rocket.jpg"}
-SAMPLE_STYLES = {"cells (ihc)": "ihc.png", "coffee": "coffee.png", "hubble": "hubble_deep_field.jpg", "retina": "retina.jpg"}
+SAMPLE_STYLES = {name: samples.painting(name) for name in samples.paintings()}  # the bundled public-domain paintings
 AUDIO_SECONDS = 4.0
 
 
@@ -155,10 +156,21 @@ async def read_upload(upload: UploadFile | None) -> bytes | None:
     return data
 
 
-def sample_path(name: str):
+def sample_path(name: str | Path) -> Path:
+    """A bundled painting's file (a Path already), or a scikit-image sample photo's by its file name."""
     from multistyle.demo import skimage_sample
 
-    return skimage_sample(name)
+    return name if isinstance(name, Path) else skimage_sample(name)
+
+
+@lru_cache(maxsize=16)
+def network_card(name: str) -> bytes:
+    """A shipped per-style network's thumbnail (PNG): its painting, where that ships, beside the sample photo in its style."""
+    from multistyle.image.figure import styles_sheet
+    from multistyle.image.io import encode_image, load_image
+
+    photo = load_image(sample_path(SAMPLE_PHOTOS["cat"]), 256)
+    return encode_image(styles_sheet([name], photo, columns=2, height=120, title=False), ".png")
 
 
 def check_sample(sample: str | None, table: dict[str, str], role: str) -> None:
@@ -369,13 +381,19 @@ def create_app(host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = ()) -> 
         from multistyle.image.fast import shipped_styles
 
         return {"photos": list(SAMPLE_PHOTOS), "styles": list(SAMPLE_STYLES), "fast_styles": list(shipped_styles()),
-                "max_size": MAX_SIZE}
+                "style_titles": {name: samples.title(name) for name in SAMPLE_STYLES}, "max_size": MAX_SIZE}
 
     @app.get("/api/sample/{kind}/{name}")
     def sample(kind: str, name: str):
         from multistyle.image.io import encode_image, load_image
 
         tables = {"photo": SAMPLE_PHOTOS, "style": SAMPLE_STYLES}
+        if kind == "network":  # a shipped network's painting beside the sample photo in its style (by shipped name only)
+            from multistyle.image.fast import shipped_styles
+
+            if name not in shipped_styles():
+                return JSONResponse({"error": f"no shipped network {name[:40]!r}"}, status_code=404)
+            return Response(network_card(name), media_type="image/png")
         if kind not in tables or name not in tables[kind]:
             return JSONResponse({"error": f"no sample {kind[:20]!r}/{name[:40]!r}"}, status_code=404)
         return Response(encode_image(load_image(sample_path(tables[kind][name]), 192), ".png"), media_type="image/png")

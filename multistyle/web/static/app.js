@@ -63,9 +63,21 @@ call("/api/info").then((info) => {
     if (select.dataset.empty !== undefined || !names.length) {
       select.append(new Option(select.dataset.empty || "(none trained yet)", ""));
     }
-    names.forEach((name) => select.append(new Option(name, name)));
+    const titles = select.dataset.samples === "styles" ? info.style_titles || {} : {};
+    names.forEach((name) => select.append(new Option(titles[name] || name, name)));
   });
+  // the studio opens on the cat and The Starry Night (bundled public-domain paintings are the styles)
+  if (info.styles.includes("starry_night")) imageForm.style_sample.value = "starry_night";
+  preview();
 });
+
+// before a result: the chosen inputs (for a per-style network, its painting beside the photo in its style)
+function preview() {
+  const target = $("#image-result");
+  target.innerHTML = "";
+  target.append(inputsRow(imageForm));
+}
+["content_sample", "style_sample", "fast_style", "method"].forEach((name) => imageForm[name].addEventListener("change", preview));
 
 function inputsRow(form) {
   const row = document.createElement("div");
@@ -74,7 +86,10 @@ function inputsRow(form) {
   row.append(figure(photo ? URL.createObjectURL(photo) : `/api/sample/photo/${form.content_sample.value}`, "photo"));
   if (form.method.value !== "fast") {
     const style = form.style.files[0];
-    row.append(figure(style ? URL.createObjectURL(style) : `/api/sample/style/${form.style_sample.value}`, "style"));
+    const title = form.style_sample.selectedOptions[0]?.textContent || "style";
+    row.append(figure(style ? URL.createObjectURL(style) : `/api/sample/style/${form.style_sample.value}`, style ? "style" : title));
+  } else if (form.fast_style.value) {
+    row.append(figure(`/api/sample/network/${form.fast_style.value}`, `network ${form.fast_style.value}: its painting, and the cat in its style`));
   }
   return row;
 }
