@@ -94,6 +94,7 @@ ROWS = {
     "gatys quality 101": (GATYS + ["-o", "{ws}/o.jpg", "--quality", "101"], "--quality must be"),
     "adain quality 1000": (ADAIN + ["-o", "{ws}/o.jpg", "--quality", "1000"], "--quality must be"),
     "gatys negative patience": (GATYS + ["-o", "{ws}/o.png", "--patience", "-5"], "--patience must be 0"),
+    "output name too long": (ADAIN + ["-o", "{ws}/" + "x" * 300 + ".png"], "File name too long"),
     "video report over the style": (["video", "{ws}/imgs", "{ws}/vo.mp4", "--style", "{ws}/vo.json", "--quiet"], "is also an input"),
     "--out is a file": (TRAIN + ["--out", "{ws}/a_file"], "is a file"),
     "--out inside the training images": (TRAIN + ["--out", "{ws}/imgs/run"], "which this job reads"),
