@@ -61,6 +61,14 @@ ERRORS = [
     (["image", "train-fast", "s.jpg", "--iterations", "1e3"], "invalid value for '--iterations'"),
     (["image", "grid", "a.png", "b.png"], "missing option '-o' / '--output'"),
     (["image", "grid", "a.png", "-o", "g.png", "--columns", "1.5"], "invalid value for '--columns'"),
+    (["image", "onnx", "m.onnx", "c.jpg"], "missing option '-o' / '--output'"),
+    (["image", "onnx", "m.onnx", "c.jpg", "-o", "o.png", "--threads", "many"], "invalid value for '--threads'"),
+    # export
+    (["export", "adian"], "no such command 'adian'"),
+    (["export", "adain"], "missing option '-o' / '--output'"),
+    (["export", "adain", "-o", "out", "--opset", "new"], "invalid value for '--opset'"),
+    (["export", "fast", "-o", "x.onnx"], "missing argument 'style"),
+    (["export", "fast", "wave", "x.onnx"], "missing option '-o' / '--output'"),
     # text
     (["text", "tranfser"], "no such command 'tranfser'"),
     (["text", "train", "--out", "run"], "missing option '--data'"),

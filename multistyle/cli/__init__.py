@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from multistyle import __version__
-from multistyle.cli import audio, image, text
+from multistyle.cli import audio, export, image, text
 from multistyle.errors import Interrupted, MultistyleError
 
 
@@ -46,6 +46,7 @@ def _root(
 app.add_typer(image.app, name="image")
 app.add_typer(text.app, name="text")
 app.add_typer(audio.app, name="audio")
+app.add_typer(export.app, name="export")
 
 
 @app.command("video")

@@ -11,7 +11,6 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.fft
-import torch
 
 
 @lru_cache(maxsize=8)
@@ -26,11 +25,19 @@ def _notch_gains(height: int, width: int, period: int, bandwidth: float) -> np.n
     return gains.astype(np.float32)
 
 
-def remove_grid(image: torch.Tensor, period: int = 8, bandwidth: float = 0.008) -> torch.Tensor:
-    """`image` (B, C, H, W) without its `period`-pixel periodic pattern, on the CPU. `bandwidth` (cycles per pixel)
-    is each notch's standard deviation: a grid whose strength changes over about 1 / (2 pi bandwidth) pixels (20 px
-    at 0.008) is still caught. Not clamped."""
-    pixels = image.detach().cpu().float().numpy()
-    transform = dict(type=2, axes=(-2, -1), norm="ortho", workers=torch.get_num_threads())
+def remove_grid_array(pixels: np.ndarray, period: int = 8, bandwidth: float = 0.008, workers: int = 1) -> np.ndarray:
+    """remove_grid on a float32 array (..., H, W), without torch (the onnxruntime path uses it)."""
+    transform = dict(type=2, axes=(-2, -1), norm="ortho", workers=workers)
     spectrum = scipy.fft.dctn(pixels, **transform) * _notch_gains(*pixels.shape[-2:], period, bandwidth)
-    return torch.from_numpy(scipy.fft.idctn(spectrum, **transform)).to(image.dtype)
+    return scipy.fft.idctn(spectrum, **transform)
+
+
+def remove_grid(image, period: int = 8, bandwidth: float = 0.008):
+    """`image` (B, C, H, W), a tensor, without its `period`-pixel periodic pattern, on the CPU. `bandwidth` (cycles
+    per pixel) is each notch's standard deviation: a grid whose strength changes over about 1 / (2 pi bandwidth)
+    pixels (20 px at 0.008) is still caught. Not clamped."""
+    import torch
+
+    pixels = image.detach().cpu().float().numpy()
+    filtered = remove_grid_array(pixels, period, bandwidth, workers=torch.get_num_threads())
+    return torch.from_numpy(filtered).to(image.dtype)

@@ -1,0 +1,313 @@
+"""Stylise with exported models (`multistyle export`, multistyle.image.export) through onnxruntime, without torch:
+NumPy, Pillow, SciPy and onnxruntime only (the `onnx` extra), so a command on this path starts in a fraction of the
+time torch's import takes.
+
+The steps around the graphs are the torch path's, written again in NumPy: the size rule (multistyle.image.io),
+bottom/right reflection padding to the graph's side multiple, the 8-px degrid notch filter (the same function,
+multistyle.image.degrid.remove_grid_array) and the palette recolouring (multistyle.image.color). For AdaIN, the style
+statistics (per-channel mean and sqrt(biased variance + 1e-5) at relu4_1) and the AdaIN step run in NumPy between
+encoder and decoder. Resizing is Pillow's bicubic (torch's is antialiased bicubic too; they differ by a few levels).
+
+    model = load_model("exported/adain")            # a folder from `multistyle export adain`, or a .onnx per-style net
+    rgb = model("photo.jpg", "starry_night")        # (H, W, 3) float32 in [0, 1]
+    save_rgb(rgb, "out.png")
+"""
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from multistyle.core.paths import write_error, write_target
+from multistyle.errors import InputError, MultistyleError, WeightsError
+from multistyle.image.degrid import remove_grid_array
+from multistyle.samples import resolve_style
+
+# The torch path's constants (multistyle.image.io, multistyle.image.adain), repeated to keep torch out:
+# tests/test_export.py checks they agree.
+DEFAULT_LONG_SIDE = 512
+MAX_PIXELS = 100_000_000
+ADAIN_EPS = 1e-5
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def _onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        raise MultistyleError("running exported models needs onnxruntime, which is not installed: "
+                              "pip install 'multistyle[onnx]'") from None
+    return onnxruntime
+
+
+def load_rgb(source: str | os.PathLike | Image.Image, name: str | None = None) -> np.ndarray:
+    """An image file (or PIL image) as (H, W, 3) float32 RGB in [0, 1], upright; bad files are one-line InputErrors."""
+    if isinstance(source, Image.Image):
+        return np.asarray(ImageOps.exif_transpose(source).convert("RGB"), dtype=np.float32) / 255.0
+    path = Path(source)
+    name = name or str(path)
+    if not path.exists():
+        raise InputError(f"{name}: file not found")
+    if path.is_dir():
+        raise InputError(f"{name}: is a folder, expected an image file")
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise InputError(f"{name}: {img.width}x{img.height} is too large to decode (at most {MAX_PIXELS / 1e6:g} megapixels)")
+            img.load()
+            rgb = ImageOps.exif_transpose(img).convert("RGB")
+    except MultistyleError:
+        raise
+    except UnidentifiedImageError:
+        raise InputError(f"{name}: not an image file PIL can read") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise InputError(f"{name}: corrupt or truncated image ({e})") from None
+    if rgb.width == 0 or rgb.height == 0:
+        raise InputError(f"{name}: image has zero size")
+    return np.asarray(rgb, dtype=np.float32) / 255.0
+
+
+def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
+    if long_side == 0:
+        return height, width
+    scale = long_side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def output_size(height: int, width: int, size: int | None) -> tuple[int, int]:
+    """multistyle.image.io.output_size: None keeps a photo up to 512 px and shrinks larger ones; 0 keeps any size."""
+    if size is None:
+        return fit_long_side(height, width, DEFAULT_LONG_SIDE if max(height, width) > DEFAULT_LONG_SIDE else 0)
+    return fit_long_side(height, width, size)
+
+
+def resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(H, W, 3) in [0, 1] to `size` (h, w), bicubic (Pillow antialiases when shrinking), per channel in float32."""
+    h, w = size
+    if rgb.shape[:2] == (h, w):
+        return rgb
+    channels = [np.asarray(Image.fromarray(rgb[..., c], mode="F").resize((w, h), Image.BICUBIC)) for c in range(3)]
+    return np.clip(np.stack(channels, -1), 0, 1)
+
+
+def to_nchw(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
+def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
+    """multistyle.image.io.pad_to_multiple: bottom and right, reflecting (or repeating edges too thin to reflect), to
+    sides divisible by `multiple` and at least 4 * `multiple` long."""
+    h, w = x.shape[-2:]
+    pad_h, pad_w = max(-h % multiple, 4 * multiple - h), max(-w % multiple, 4 * multiple - w)
+    if not (pad_h or pad_w):
+        return x
+    mode = "reflect" if pad_h < h and pad_w < w else "edge"
+    return np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
+
+
+def colour_moments(x: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """RGB mean (3, 1) and covariance (3, 3) of a (1, 3, H, W) image, with a small ridge (multistyle.image.color)."""
+    flat = x.reshape(3, -1).astype(np.float64)
+    mean = flat.mean(1, keepdims=True)
+    centred = flat - mean
+    return mean, centred @ centred.T / flat.shape[1] + eps * np.eye(3)
+
+
+def recolour(x: np.ndarray, mean: np.ndarray, cov: np.ndarray, amount: float = 1.0) -> np.ndarray:
+    """`x` moved `amount` of the way to its linear (Cholesky) recolouring to the RGB mean and covariance."""
+    own_mean, own_cov = colour_moments(x, 1e-4)
+    transform = np.linalg.cholesky(np.asarray(cov, np.float64)) @ np.linalg.inv(np.linalg.cholesky(own_cov))
+    matched = np.clip(transform @ (x.reshape(3, -1) - own_mean) + np.asarray(mean, np.float64).reshape(3, 1), 0, 1)
+    matched = matched.reshape(x.shape).astype(np.float32)
+    return x + amount * (matched - x)
+
+
+def _read_info(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise WeightsError(f"{path}: not found; an exported model has its JSON beside it (multistyle export)")
+    try:
+        info = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise WeightsError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(info, dict) or info.get("kind") not in ("fast", "adain"):
+        raise WeightsError(f"{path}: not the JSON of a model `multistyle export` wrote (no 'kind' fast or adain)")
+    return info
+
+
+class _Graph:
+    """One ONNX graph in an onnxruntime session on the CPU."""
+
+    def __init__(self, path: Path, threads: int = 0):
+        ort = _onnxruntime()
+        if not path.is_file():
+            raise WeightsError(f"{path}: model file not found")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: onnxruntime's choice, one per physical core
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types for a corrupt or foreign file
+            raise WeightsError(f"{path}: onnxruntime cannot load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+        self.input = self.session.get_inputs()[0].name
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+
+
+class OnnxFast:
+    """An exported per-style network: photo -> stylised photo, with the palette and degrid steps of FastStyle."""
+
+    def __init__(self, path: str | os.PathLike, threads: int = 0):
+        path = Path(path)
+        if path.suffix.lower() != ".onnx":
+            raise InputError(f"{path}: give the .onnx file of an exported per-style network")
+        self.info = _read_info(path.with_suffix(".json"))
+        if self.info["kind"] != "fast":
+            raise WeightsError(f"{path}: its JSON describes {self.info['kind']!r}, not a per-style network")
+        self.graph = _Graph(path, threads)
+        self.multiple = int(self.info["input"]["multiple"])
+        self.grid_period = int(self.info.get("grid_period", 8))
+        palette = self.info.get("palette")
+        self.palette = (np.array(palette["rgb_mean"]).reshape(3, 1), np.array(palette["rgb_cov"]).reshape(3, 3)) if palette else None
+
+    def __call__(self, content: str | os.PathLike | Image.Image, *, size: int | None = None, strength: float = 1.0,
+                 palette: bool = True, degrid: bool = True) -> np.ndarray:
+        """(H, W, 3) float32 RGB in [0, 1]."""
+        if not 0.0 <= strength <= 1.0:
+            raise InputError(f"--strength must be between 0 and 1, not {strength}")
+        if size is not None and size != 0 and size < 16:
+            raise InputError(f"--size {size} is too small; use at least 16 pixels (or 0 for the content's own size)")
+        rgb = load_rgb(content)
+        h, w = output_size(*rgb.shape[:2], size)
+        image = to_nchw(resize(rgb, (h, w)))
+        output = self.graph(pad_to_multiple(image, self.multiple))[..., :h, :w]
+        if degrid:
+            output = remove_grid_array(output, self.grid_period)
+        output = np.clip(output, 0, 1)
+        if palette and self.palette is not None:
+            output = recolour(output, *self.palette)
+        output = strength * output + (1 - strength) * image
+        return output[0].transpose(1, 2, 0)
+
+
+class OnnxAdaIN:
+    """Exported AdaIN: encoder graph, AdaIN statistics in NumPy, decoder graph; with AdaIN's palette and degrid steps."""
+
+    def __init__(self, folder: str | os.PathLike, threads: int = 0):
+        folder = Path(folder)
+        info_path = folder if folder.suffix == ".json" else folder / "adain.json"
+        self.info = _read_info(info_path)
+        if self.info["kind"] != "adain":
+            raise WeightsError(f"{info_path}: describes {self.info['kind']!r}, not AdaIN")
+        folder = info_path.parent
+        self.encoder = _Graph(folder / self.info["encoder"]["file"], threads)
+        self.decoder = _Graph(folder / self.info["decoder"]["file"], threads)
+        self.multiple = int(self.info["encoder"]["input"]["multiple"])
+        self.eps = float(self.info.get("adain", {}).get("eps", ADAIN_EPS))
+        self._styles: dict[tuple[str, int], tuple[np.ndarray, ...]] = {}
+
+    def stats(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel mean and sqrt(biased variance + eps), each (1, C, 1, 1), in float64."""
+        f = features.astype(np.float64)
+        mean = f.mean((2, 3), keepdims=True)
+        return mean, np.sqrt(f.var((2, 3), keepdims=True) + self.eps)
+
+    def style_stats(self, style: str | os.PathLike, long_side: int) -> tuple[np.ndarray, ...]:
+        """(mean, std, rgb_mean, rgb_cov) of a style image (or a bundled painting's name) at `long_side`, cached."""
+        style = resolve_style(style)
+        key = (str(Path(style).resolve()), long_side) if isinstance(style, (str, Path)) else None
+        if key in self._styles:
+            return self._styles[key]
+        rgb = load_rgb(style)
+        image = to_nchw(resize(rgb, fit_long_side(*rgb.shape[:2], long_side)))
+        stats = (*self.stats(self.encoder(image)), *colour_moments(image))  # unpadded, as the torch path encodes it
+        if key is not None:
+            self._styles[key] = stats
+        return stats
+
+    def __call__(self, content: str | os.PathLike | Image.Image, style: str | os.PathLike, *, alpha: float = 1.0,
+                 size: int | None = None, palette: bool = True, degrid: bool = True) -> np.ndarray:
+        """(H, W, 3) float32 RGB in [0, 1]."""
+        if not 0.0 <= alpha <= 1.0:
+            raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
+        if size is not None and size != 0 and size < 32:
+            raise InputError(f"--size {size} is too small; use at least 32 pixels (or 0 for the content's own size)")
+        rgb = load_rgb(content)
+        h, w = output_size(*rgb.shape[:2], size)
+        image = to_nchw(resize(rgb, (h, w)))
+        style_mean, style_std, rgb_mean, rgb_cov = self.style_stats(style, size or max(h, w))
+        if palette:
+            image = recolour(image, rgb_mean, rgb_cov, alpha)
+        features = self.encoder(pad_to_multiple(image, self.multiple)).astype(np.float64)
+        mean, std = self.stats(features)
+        target = (features - mean) * (style_std / std) + style_mean
+        target = features + alpha * (target - features)
+        output = self.decoder(target.astype(np.float32))[..., :h, :w]
+        if degrid:
+            output = remove_grid_array(output, int(self.info.get("grid_period", 8)))
+        output = np.clip(output, 0, 1)
+        if palette:
+            output = recolour(output, rgb_mean, rgb_cov, alpha)
+        return output[0].transpose(1, 2, 0)
+
+
+def load_model(path: str | os.PathLike, threads: int = 0) -> OnnxFast | OnnxAdaIN:
+    """An exported model: a folder (or its adain.json) from `multistyle export adain`, or a per-style network's .onnx."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: not found; give a folder from `multistyle export adain` or an .onnx file from `multistyle export fast`")
+    if path.is_dir() or path.suffix == ".json":
+        return OnnxAdaIN(path, threads)
+    return OnnxFast(path, threads)
+
+
+def save_rgb(rgb: np.ndarray, path: str | os.PathLike, quality: int = 95) -> Path:
+    """(H, W, 3) in [0, 1] written atomically in the format the suffix names (multistyle.core.paths guards the target)."""
+    path = Path(path)
+    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: unsupported output format; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
+    image = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8), "RGB")
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
+    write_bytes(path, buffer.getvalue())
+    return path
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """multistyle.core.checkpoint.atomic_write_bytes without its torch import: a temporary file beside the target, then
+    a rename; the target is checked first (core.paths.write_target), nothing partial is left behind."""
+    target = write_target(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:64]}.", suffix=".tmp")
+    except OSError as e:
+        raise write_error(path, e) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise write_error(path, e) from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_report(path: str | os.PathLike, report: dict[str, Any]) -> None:
+    write_bytes(path, (json.dumps(report, indent=2) + "\n").encode())
+

@@ -1,0 +1,174 @@
+"""Issue 41 item 2: `multistyle export` (ONNX) and the onnxruntime path (`multistyle image onnx`, no torch import).
+
+Tolerance: in float32, each exported graph's output, and the whole onnxruntime path's image (resizing, padding, AdaIN
+statistics, degrid and palette in NumPy), are within 1e-3 (max abs, images in [0, 1]) of torch's on 64-px inputs;
+measured 2e-6 to 6e-6 on torch 2.11 / onnxruntime 1.32. Encoder features (relu4_1, values up to ~1e3) are compared
+relative to their largest value."""
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed (pip install 'multistyle[onnx]')")
+pytest.importorskip("onnx", reason="exporting needs onnx (pip install 'multistyle[onnx]')")
+
+from multistyle.image import onnx_runtime  # noqa: E402
+
+TOLERANCE = 1e-3
+STYLE = "wave_small"  # the smallest shipped per-style network: the quickest export
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> dict[str, Path]:
+    from multistyle.image.export import export_adain, export_fast
+
+    folder = tmp_path_factory.mktemp("exported")
+    return {"fast": export_fast(STYLE, folder / f"{STYLE}.onnx"), "adain": export_adain(folder / "adain")}
+
+
+def _session(path: Path):
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def _run(session, x: torch.Tensor) -> np.ndarray:
+    return session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (48, 80)])
+def test_per_style_graph_matches_torch(exported, shape):
+    from multistyle.image.fast import load_network, resolve_style
+
+    network, _ = load_network(resolve_style(STYLE))
+    network = network.float().eval()
+    x = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = network(x).numpy()
+    got = _run(_session(exported["fast"]), x)
+    assert got.shape == expected.shape  # dynamic height and width
+    assert np.abs(got - expected).max() <= TOLERANCE
+
+
+def test_adain_graphs_match_torch(exported):
+    from multistyle.image.adain import AdaINNetwork, load_decoder
+
+    network = AdaINNetwork(load_decoder()).float().eval()
+    x = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        features = network.encode(x)
+        decoded = network.decoder(features).float()
+    got_features = _run(_session(exported["adain"] / "encoder.onnx"), x)
+    assert got_features.shape == tuple(features.shape) == (1, 512, 8, 12)
+    assert np.abs(got_features - features.numpy()).max() <= TOLERANCE * float(features.abs().max())
+    got = _run(_session(exported["adain"] / "decoder.onnx"), features)
+    assert got.shape == (1, 3, 64, 96)
+    assert np.abs(got - decoded.numpy()).max() <= TOLERANCE
+
+
+def test_whole_onnxruntime_path_matches_the_torch_commands(exported, sample_images):
+    """Size rule, padding (a 64 x 43 output is not a multiple of 4 or 8), degrid, palette, strength and alpha too."""
+    from multistyle.image.adain import AdaIN
+    from multistyle.image.fast import FastStyle
+
+    content, style = sample_images["content"], sample_images["style"]
+    fast = onnx_runtime.load_model(exported["fast"])(content, size=64, strength=0.9)
+    expected = FastStyle.from_pretrained(STYLE, precision="fp32", device="cpu")(content, size=64, strength=0.9).tensor
+    assert fast.shape == (43, 64, 3)
+    assert np.abs(fast - expected[0].permute(1, 2, 0).numpy()).max() <= TOLERANCE
+    adain = onnx_runtime.load_model(exported["adain"])(content, style, size=64, alpha=0.8)
+    expected = AdaIN.from_pretrained(precision="fp32", device="cpu")(content, style, size=64, alpha=0.8).tensor
+    assert np.abs(adain - expected[0].permute(1, 2, 0).numpy()).max() <= TOLERANCE
+    plain = onnx_runtime.load_model(exported["adain"])(content, style, size=64, alpha=0.8, palette=False, degrid=False)
+    assert np.abs(plain - adain).max() > 0.01  # the steps around the graphs do something, so the match above means something
+
+
+def test_json_beside_each_graph(exported):
+    from multistyle.core.vgg import weights_path
+    from multistyle.image.adain import shipped_decoder_path
+    from multistyle.image.export import sha256
+    from multistyle.image.fast import resolve_style
+
+    fast = json.loads(exported["fast"].with_suffix(".json").read_text())
+    assert fast["kind"] == "fast" and fast["name"] == STYLE and fast["opset"] == 17
+    assert fast["input"] == {"name": "image", "layout": "NCHW", "channels": "RGB", "dtype": "float32", "range": [0, 1], "multiple": 4}
+    source = resolve_style(STYLE)
+    assert fast["palette"] == json.loads(source.with_suffix(".json").read_text())["palette"]
+    assert fast["source"]["sha256"] == sha256(source)
+    adain = json.loads((exported["adain"] / "adain.json").read_text())
+    assert adain["kind"] == "adain" and adain["encoder"]["output"]["layer"] == "relu4_1"
+    assert adain["decoder"]["upsample"] in ("nearest", "bilinear")
+    assert adain["source"]["decoder_sha256"] == sha256(shipped_decoder_path())
+    assert adain["source"]["vgg19_sha256"] == sha256(weights_path())
+
+
+def test_runtime_constants_agree_with_the_torch_path():
+    from multistyle.image import io
+
+    assert onnx_runtime.DEFAULT_LONG_SIDE == io.DEFAULT_LONG_SIDE
+    assert onnx_runtime.MAX_PIXELS == io.MAX_PIXELS
+    assert onnx_runtime.OUTPUT_FORMATS == io.OUTPUT_SUFFIXES
+    for h, w, size in [(300, 451, None), (1000, 600, None), (300, 451, 0), (300, 451, 64), (3, 2000, None)]:
+        assert onnx_runtime.output_size(h, w, size) == io.output_size(h, w, size)
+    x = torch.rand(1, 3, 13, 30)
+    for multiple in (4, 8):
+        assert np.array_equal(onnx_runtime.pad_to_multiple(x.numpy(), multiple), io.pad_to_multiple(x, multiple).numpy())
+    thin = torch.rand(1, 3, 3, 40)  # too thin to reflect: edges repeated
+    assert np.array_equal(onnx_runtime.pad_to_multiple(thin.numpy(), 8), io.pad_to_multiple(thin, 8).numpy())
+
+
+NO_TORCH = textwrap.dedent("""
+    import sys
+    from multistyle.cli import _run
+    codes = [_run(args) for args in {runs!r}]
+    print(codes, sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
+""")
+
+
+def test_the_onnx_command_never_imports_torch(exported, sample_images, tmp_path):
+    content, style = str(sample_images["content"]), str(sample_images["style"])
+    runs = [["image", "onnx", str(exported["fast"]), content, "-o", str(tmp_path / "fast.png"), "--size", "64"],
+            ["image", "onnx", str(exported["adain"]), content, style, "-o", str(tmp_path / "adain.jpg"), "--size", "64"]]
+    done = subprocess.run([sys.executable, "-c", NO_TORCH.format(runs=runs)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[0, 0] []", done.stdout + done.stderr
+    from PIL import Image
+
+    assert Image.open(tmp_path / "fast.png").size == (64, 43)
+    assert Image.open(tmp_path / "adain.jpg").size == (64, 43)
+    report = json.loads((tmp_path / "adain.json").read_text())
+    assert report["method"] == "onnx-adain" and report["size"] == [64, 43]
+
+
+def test_bad_inputs_are_one_error_line(cli, exported, sample_images, tmp_path):
+    content, style = str(sample_images["content"]), str(sample_images["style"])
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a graph")
+    broken.with_suffix(".json").write_text(exported["fast"].with_suffix(".json").read_text())
+    lonely = tmp_path / "lonely.onnx"
+    lonely.write_bytes(exported["fast"].read_bytes())
+    out = str(tmp_path / "out.png")
+    cases = [
+        (["export", "fast", "no_such_style", "-o", str(tmp_path / "x.onnx")], "unknown style 'no_such_style'"),
+        (["export", "fast", STYLE, "-o", str(tmp_path / "x.txt")], "give an .onnx file name"),
+        (["export", "fast", STYLE, "-o", str(tmp_path / "x.onnx"), "--exporter", "jit"], "--exporter must be one of"),
+        (["export", "adain", "-o", str(tmp_path / "a"), "--decoder", str(tmp_path / "none.safetensors")], "decoder file not found"),
+        (["image", "onnx", str(tmp_path / "missing"), content, "-o", out], "not found"),
+        (["image", "onnx", str(exported["adain"]), content, "-o", out], "takes CONTENT and one STYLE"),
+        (["image", "onnx", str(exported["fast"]), content, style, "-o", out], "takes CONTENT only"),
+        (["image", "onnx", str(exported["fast"]), str(tmp_path / "nope.jpg"), "-o", out], "nope.jpg: file not found"),
+        (["image", "onnx", str(exported["fast"]), content, "-o", str(tmp_path / "o.xyz")], "unsupported output format"),
+        (["image", "onnx", str(exported["fast"]), content, "-o", out, "--strength", "2"], "--strength must be between 0 and 1"),
+        (["image", "onnx", str(exported["adain"]), content, style, "-o", out, "--alpha", "-1"], "--alpha must be between 0 and 1"),
+        (["image", "onnx", str(exported["fast"]), content, "-o", content], "is also an input"),
+        (["image", "onnx", str(broken), content, "-o", out], "onnxruntime cannot load it"),
+        (["image", "onnx", str(lonely), content, "-o", out], "lonely.json: not found"),
+    ]
+    for args, fragment in cases:
+        code, stdout, err = cli(*args)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], (args, err)
+    assert not (tmp_path / "out.png").exists() and not (tmp_path / "x.onnx").exists()
