@@ -98,6 +98,8 @@ def test_the_pipeline_never_holds_more_than_a_few_frames(tmp_path, monkeypatch, 
     result = VideoTransfer(size=0)(source, style, tmp_path / "out.mp4")
     assert result.frames is None and result.count == 16 and result.path == (tmp_path / "out.mp4").resolve()
     assert len(decoded(tmp_path / "out.mp4")) == 16
+    copy = result.save(tmp_path / "copy.mp4")  # a streamed result's save() copies what it wrote
+    assert copy.read_bytes() == (tmp_path / "out.mp4").read_bytes()
     assert 2 <= most[0] <= 4, f"{most[0]} frames alive at once"
 
 
@@ -169,3 +171,26 @@ def test_resume_mistakes_are_one_line(cli, tmp_path, style):
     (folder / "job.json").write_text('{"job": {"input": "other.mp4", "style": "x", "config": {}}}')
     code, _, err = cli("video", source, tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--resume", "--quiet")
     assert code == 2 and "input" in err and err.count("\n") == 1, err
+
+
+def test_ctrl_c_on_the_command_line_says_how_to_resume(cli, tmp_path, monkeypatch, style):
+    from multistyle.image.io import save_image
+
+    source = make_clip(tmp_path / "in.mp4", frames=4)
+    save_image(style, tmp_path / "style.png")
+    real_write = stream_module.VideoJob.write
+
+    def ctrl_c_after_frame_2(self, index, array):
+        real_write(self, index, array)
+        if index == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(stream_module.VideoJob, "write", ctrl_c_after_frame_2)
+    args = ("video", source, tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--size", "0", "--quiet")
+    code, _, err = cli(*args)
+    assert code == 130 and err.count("\n") == 1 and "2 frames finished" in err and "--resume" in err, err
+    assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out.json").exists()
+    monkeypatch.setattr(stream_module.VideoJob, "write", real_write)
+    code, out, err = cli(*args, "--resume")
+    assert code == 0 and "4 frames" in out, err
+    assert len(decoded(tmp_path / "out.mp4")) == 4 and not work_folder(tmp_path / "out.mp4").exists()
