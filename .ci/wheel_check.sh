@@ -24,7 +24,7 @@ echo "wheel: ${wheels[0]} ($(du -h "${wheels[0]}" | cut -f1)), installed alone i
 missing=0
 while IFS= read -r file; do
   [ -f "$SITE/$file" ] || { echo "error: not in the wheel: $file" >&2; missing=1; }
-done < <(find multistyle/configs -name '*.toml'; find multistyle/*/weights -maxdepth 1 -type f; find multistyle/image/paintings -type f; echo multistyle/py.typed)
+done < <(find multistyle/configs -name '*.toml'; find multistyle/*/weights -maxdepth 1 -type f; find multistyle/image/paintings -type f; echo multistyle/text/reviews.txt; echo multistyle/py.typed)
 [ "$missing" = 0 ]
 [ -f "$SITE/multistyle/configs/image/gatys.toml" ]
 echo "package data: $(find "$SITE/multistyle/configs" -name '*.toml' | wc -l) configs, $(find "$SITE"/multistyle/*/weights -type f | wc -l) weight files, $(find "$SITE/multistyle/image/paintings" -name '*.jpg' | wc -l) paintings, py.typed"
@@ -46,6 +46,9 @@ assert importlib.resources.files("multistyle").joinpath("configs", "image", "gat
 from multistyle import samples
 
 assert len(samples.paintings()) == 7 and samples.painting("starry_night").is_relative_to(site), samples.paintings()
+from multistyle.demo import review_sentences
+
+assert len(review_sentences()) == 20  # the demo's text line picks from these
 print(f"import: multistyle from {Path(multistyle.__file__).parent}")
 PYTHON
 help=$("$SITE/bin/multistyle" --help)
