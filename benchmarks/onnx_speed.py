@@ -1,0 +1,149 @@
+"""Torch against onnxruntime on this CPU (issue 41): a per-style network and AdaIN on a 512x512 photo, fp32.
+
+In process, model loaded: median of --repeats calls after one warm-up, each a whole stylisation (file in, image out,
+with the size rule, padding, degrid and palette; AdaIN's style statistics cached, as for many photos with one style).
+One-shot: the whole command's wall time, start-up included, median of --commands runs:
+`multistyle image fast|adain` against `multistyle image onnx` on models from `multistyle export`.
+Both sides get --threads threads (torch.set_num_threads / onnxruntime's intra-op threads).
+
+    python benchmarks/onnx_speed.py [--content PHOTO] [--style PAINTING] [--fast-style wave] [--repeats 5] [--commands 3]
+"""
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from multistyle.image import onnx_runtime
+from multistyle.image.adain import AdaIN
+from multistyle.image.export import export_adain, export_fast
+from multistyle.image.fast import FastStyle
+from multistyle.samples import photo, resolve_style
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+GOLDEN_GATE = ROOT.parent / "shared" / "data" / "images" / "content" / "golden_gate.jpg"
+SIDE = 512
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                flags = Path("/proc/cpuinfo").read_text()
+                amx = "with AMX" if "amx_tile" in flags else "without AMX"
+                avx512 = ", AVX-512" if "avx512f" in flags else ", AVX2" if "avx2" in flags else ""
+                return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores{avx512}, {amx})"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def square_photo(source: Path, folder: Path) -> Path:
+    """A 512x512 centre crop of `source`, as a PNG."""
+    image = Image.open(source).convert("RGB")
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    path = folder / "content_512.png"
+    image.crop((left, top, left + side, top + side)).resize((SIDE, SIDE), Image.BICUBIC).save(path)
+    return path
+
+
+def median_time(fn, repeats: int) -> tuple[float, object]:
+    result = fn()  # warm-up (and the style's statistics, cached)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def command_time(args: list[str], runs: int, env: dict) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "multistyle", *args], capture_output=True, text=True, env=env)
+        times.append(time.perf_counter() - start)
+        if done.returncode:
+            raise SystemExit(f"{' '.join(args)} failed: {done.stderr}")
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--content", type=Path, default=GOLDEN_GATE if GOLDEN_GATE.is_file() else photo())
+    parser.add_argument("--style", default="wave", help="AdaIN's style image (a file or a bundled painting's name)")
+    parser.add_argument("--fast-style", default="wave", help="the per-style network")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--commands", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--out", type=Path, default=RESULTS / "onnx_speed.md")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="onnx_speed_"))
+    content = square_photo(args.content, work)
+    style = str(resolve_style(args.style))
+
+    start = time.perf_counter()
+    fast_onnx = export_fast(args.fast_style, work / f"{args.fast_style}.onnx")
+    adain_onnx = export_adain(work / "adain")
+    export_seconds = time.perf_counter() - start
+
+    rows = []
+    fast_torch = FastStyle.from_pretrained(args.fast_style, precision="fp32", device="cpu")
+    fast_ort = onnx_runtime.OnnxFast(fast_onnx, args.threads)
+    adain_torch = AdaIN.from_pretrained(precision="fp32", device="cpu")
+    adain_ort = onnx_runtime.OnnxAdaIN(adain_onnx, args.threads)
+    t_fast, out_fast = median_time(lambda: fast_torch(content).tensor[0].permute(1, 2, 0).numpy(), args.repeats)
+    o_fast, ort_fast = median_time(lambda: fast_ort(content), args.repeats)
+    t_adain, out_adain = median_time(lambda: adain_torch(content, style).tensor[0].permute(1, 2, 0).numpy(), args.repeats)
+    o_adain, ort_adain = median_time(lambda: adain_ort(content, style), args.repeats)
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["OMP_NUM_THREADS"] = str(args.threads)
+    out = work / "out.png"
+    c_fast = command_time(["image", "fast", str(content), "--style", args.fast_style, "-o", str(out), "--precision", "fp32"], args.commands, env)
+    c_fast_ort = command_time(["image", "onnx", str(fast_onnx), str(content), "-o", str(out), "--threads", str(args.threads)], args.commands, env)
+    c_adain = command_time(["image", "adain", str(content), style, "-o", str(out), "--precision", "fp32"], args.commands, env)
+    c_adain_ort = command_time(["image", "onnx", str(adain_onnx), str(content), style, "-o", str(out), "--threads", str(args.threads)], args.commands, env)
+    load_after = os.getloadavg()
+
+    for name, torch_s, ort_s, cmd_torch, cmd_ort, a, b in [
+        (f"per-style network ({args.fast_style})", t_fast, o_fast, c_fast, c_fast_ort, out_fast, ort_fast),
+        ("AdaIN (VGG-19 to relu4_1 + decoder)", t_adain, o_adain, c_adain, c_adain_ort, out_adain, ort_adain),
+    ]:
+        diff = float(np.abs(np.asarray(a) - np.asarray(b)).max())
+        rows.append(f"| {name} | {torch_s:.2f} | {ort_s:.2f} | {torch_s / ort_s:.2f}x | {cmd_torch:.2f} | {cmd_ort:.2f} | "
+                    f"{cmd_torch / cmd_ort:.2f}x | {diff:.1e} |")
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    table = "\n".join([
+        f"{when}; {cpu_name()}; {args.threads} threads each; torch {torch.__version__}, onnxruntime "
+        f"{onnx_runtime._onnxruntime().__version__}; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
+        f"(shared host). Content: {args.content.name} cropped to {SIDE}x{SIDE}; AdaIN style: {Path(style).name}. "
+        f"Export of both models: {export_seconds:.1f} s.",
+        "",
+        f"| model, fp32, {SIDE}x{SIDE} | torch, loaded (s, median of {args.repeats}) | onnxruntime, loaded | speed-up | "
+        f"`image fast`/`adain` command (s, median of {args.commands}) | `image onnx` command | speed-up | max abs diff |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *rows,
+    ])
+    print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    from multistyle.core.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(args.out, (f"# ONNX vs torch speed\n\n`python benchmarks/onnx_speed.py`\n\n{table}\n").encode())
+
+
+if __name__ == "__main__":
+    main()
