@@ -41,6 +41,11 @@ class GrinsteinConfig:
     seed: int = 0
     device: str = "auto"
     wav_format: str = "pcm16"  # pcm16 | float
+    # A content clip longer than window_seconds is optimised in windows of that length overlapping by window_overlap
+    # seconds: each starts from the previous one's result where they overlap and is crossfaded into it, so memory
+    # stays bounded whatever the length; 0 optimises the whole spectrogram at once.
+    window_seconds: float = 30.0
+    window_overlap: float = 2.0
 
     def validate(self) -> None:
         choices = {"extractor": (self.extractor, EXTRACTORS), "optimizer": (self.optimizer, ("lbfgs", "adam")),
@@ -66,6 +71,9 @@ class GrinsteinConfig:
             raise InputError("--style-weight must be positive and --content-weight non-negative")
         if not 0 < self.auditory_compression <= 1:
             raise InputError("auditory_compression must be in (0, 1]")
+        if self.window_seconds < 0 or self.window_overlap < 0 or (
+                self.window_seconds and self.window_seconds < 2 * self.window_overlap + self.n_fft / self.sample_rate):
+            raise InputError("window_seconds must be 0 (no windows) or more than twice window_overlap (>= 0)")
         if not self.vgg_layers:
             raise InputError("vgg_layers must name at least one layer")
         unknown = sorted(set(self.vgg_layers) - set(LAYER_NAMES))

@@ -33,7 +33,7 @@ from multistyle.audio.spectral import (
 )
 from multistyle.core.checkpoint import write_json
 from multistyle.core.config import config_dict, with_overrides
-from multistyle.core.optimize import optimize_input
+from multistyle.core.optimize import OptimizationResult, optimize_input
 from multistyle.core.paths import check_output
 from multistyle.core.runtime import seed_everything, select_device
 from multistyle.errors import InputError
@@ -141,9 +141,15 @@ class SpectrogramStyleLoss:
 
     def __init__(self, extractor: SpectrogramExtractor, config: GrinsteinConfig, style: torch.Tensor, content: torch.Tensor | None = None):
         self.extractor, self.config = extractor, config
+        self.content_targets_source = content if content is not None and config.content_weight > 0 else None
         with torch.no_grad():
             self.style_targets = extractor.statistics(extractor.features(style))
-            self.content_targets = extractor.features(content) if content is not None and config.content_weight > 0 else None
+        self.set_content(self.content_targets_source)
+
+    def set_content(self, content: torch.Tensor | None) -> None:
+        """The content term's target: the features of `content` (a window's part of the clip), or none."""
+        with torch.no_grad():
+            self.content_targets = self.extractor.features(content) if content is not None and self.config.content_weight > 0 else None
 
     def __call__(self, log_spectrogram: torch.Tensor) -> dict[str, torch.Tensor]:
         features = self.extractor.features(log_spectrogram)
@@ -182,12 +188,9 @@ def _synthesise(
     init: torch.Tensor, loss: SpectrogramStyleLoss, phase: torch.Tensor | None, length: int,
     config: GrinsteinConfig, generator: torch.Generator, show_progress: bool, description: str,
 ) -> AudioResult:
-    """Optimise the log-spectrogram from `init`, then recover `length` samples by Griffin-Lim."""
-    result = optimize_input(
-        init.contiguous(), loss, config.evaluations,  # an STFT's output is strided; L-BFGS views gradients flat
-        optimizer=config.optimizer, lr=config.lr,
-        patience=config.patience, rel_tol=config.rel_tol, description=description, show_progress=show_progress,
-    )
+    """Optimise the log-spectrogram from `init` (in windows when it is long), then recover `length` samples by
+    Griffin-Lim."""
+    result = _optimise_in_windows(init, loss, config, show_progress, description)
     start = time.perf_counter()
     log_spectrogram = result.output.clamp_min(0)
     magnitude = magnitude_from_log(log_spectrogram)
@@ -201,6 +204,54 @@ def _synthesise(
     except ValueError:
         raise InputError("the result is silent; try more --steps or another --extractor") from None
     return AudioResult(audio.cpu(), log_spectrogram.cpu(), result.history, result.stopped_early, timings, convergence)
+
+
+def _optimise_in_windows(init: torch.Tensor, loss: "SpectrogramStyleLoss", config: GrinsteinConfig,
+                         show_progress: bool, description: str) -> OptimizationResult:
+    """The log-spectrogram optimised in windows of config.window_seconds overlapping by config.window_overlap (all at
+    once when it is shorter): each window starts from the previous window's result where they overlap, and its result
+    is crossfaded linearly into it there, so no edge is heard and only one window's features are in memory. Where the
+    loss has a content term, each window is compared with its own part of the content. The history is the sum of the
+    windows' terms, evaluation by evaluation."""
+    frames = init.shape[-1]
+    window = round(config.window_seconds * config.sample_rate / config.hop)
+    overlap = round(config.window_overlap * config.sample_rate / config.hop)
+
+    def optimise(x: torch.Tensor) -> OptimizationResult:
+        return optimize_input(
+            x.contiguous(), loss, config.evaluations,  # an STFT's output is strided; L-BFGS views gradients flat
+            optimizer=config.optimizer, lr=config.lr, patience=config.patience, rel_tol=config.rel_tol,
+            description=description if len(starts) == 1 else f"{description}, window {len(results) + 1}/{len(starts)}",
+            show_progress=show_progress,
+        )
+
+    results: list[OptimizationResult] = []
+    if not window or frames <= window:
+        starts = [0]
+        return optimise(init)
+    step = window - overlap
+    starts = list(range(0, frames - window, step)) + [frames - window]  # the last window ends with the clip
+    output, content = init.clone(), loss.content_targets_source
+    done = 0  # frames of `output` already optimised
+    for begin in starts:
+        end = begin + window
+        shared = done - begin  # frames this window shares with the previous one
+        piece = init[..., begin:end].clone()
+        if shared > 0:
+            piece[..., :shared] = output[..., begin:done]
+        loss.set_content(content[..., begin:end] if content is not None else None)
+        results.append(optimise(piece))
+        optimised = results[-1].output.detach()
+        if shared > 0:
+            ramp = torch.linspace(0, 1, shared + 2, device=optimised.device)[1:-1]
+            output[..., begin:done] = (1 - ramp) * output[..., begin:done] + ramp * optimised[..., :shared]
+        output[..., max(done, begin):end] = optimised[..., max(shared, 0):]
+        done = end
+    loss.set_content(content)
+    longest = max(len(r.history) for r in results)
+    history = [{key: sum(r.history[min(i, len(r.history) - 1)][key] for r in results) for key in results[0].history[0]}
+               for i in range(longest)]
+    return OptimizationResult(output, history, all(r.stopped_early for r in results), sum(r.seconds for r in results))
 
 
 def transfer(
