@@ -11,6 +11,7 @@ Both sides get --threads threads (torch.set_num_threads / onnxruntime's intra-op
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,25 +59,31 @@ def square_photo(source: Path, folder: Path) -> Path:
     return path
 
 
-def median_time(fn, repeats: int) -> tuple[float, object]:
+def median_time(fn, repeats: int) -> tuple[float, float, object]:
+    """Median wall and CPU seconds (all threads) of `fn()`, after a warm-up; and its last result."""
     result = fn()  # warm-up (and the style's statistics, cached)
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(times), statistics.median(cpu), result
 
 
-def command_time(args: list[str], runs: int, env: dict) -> float:
-    times = []
+def command_time(args: list[str], runs: int, env: dict) -> tuple[float, float]:
+    """Median wall and CPU seconds (user + system, all threads) of the command."""
+    times, cpu = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "multistyle", *args], capture_output=True, text=True, env=env)
         times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if done.returncode:
             raise SystemExit(f"{' '.join(args)} failed: {done.stderr}")
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def main() -> None:
@@ -105,10 +112,10 @@ def main() -> None:
     fast_ort = onnx_runtime.OnnxFast(fast_onnx, args.threads)
     adain_torch = AdaIN.from_pretrained(precision="fp32", device="cpu")
     adain_ort = onnx_runtime.OnnxAdaIN(adain_onnx, args.threads)
-    t_fast, out_fast = median_time(lambda: fast_torch(content).tensor[0].permute(1, 2, 0).numpy(), args.repeats)
-    o_fast, ort_fast = median_time(lambda: fast_ort(content), args.repeats)
-    t_adain, out_adain = median_time(lambda: adain_torch(content, style).tensor[0].permute(1, 2, 0).numpy(), args.repeats)
-    o_adain, ort_adain = median_time(lambda: adain_ort(content, style), args.repeats)
+    t_fast, u_fast, out_fast = median_time(lambda: fast_torch(content).tensor[0].permute(1, 2, 0).numpy(), args.repeats)
+    o_fast, v_fast, ort_fast = median_time(lambda: fast_ort(content), args.repeats)
+    t_adain, u_adain, out_adain = median_time(lambda: adain_torch(content, style).tensor[0].permute(1, 2, 0).numpy(), args.repeats)
+    o_adain, v_adain, ort_adain = median_time(lambda: adain_ort(content, style), args.repeats)
 
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["OMP_NUM_THREADS"] = str(args.threads)
@@ -120,12 +127,13 @@ def main() -> None:
     load_after = os.getloadavg()
 
     for name, torch_s, ort_s, cmd_torch, cmd_ort, a, b in [
-        (f"per-style network ({args.fast_style})", t_fast, o_fast, c_fast, c_fast_ort, out_fast, ort_fast),
-        ("AdaIN (VGG-19 to relu4_1 + decoder)", t_adain, o_adain, c_adain, c_adain_ort, out_adain, ort_adain),
+        (f"per-style network ({args.fast_style})", (t_fast, u_fast), (o_fast, v_fast), c_fast, c_fast_ort, out_fast, ort_fast),
+        ("AdaIN (VGG-19 to relu4_1 + decoder)", (t_adain, u_adain), (o_adain, v_adain), c_adain, c_adain_ort, out_adain, ort_adain),
     ]:
         diff = float(np.abs(np.asarray(a) - np.asarray(b)).max())
-        rows.append(f"| {name} | {torch_s:.2f} | {ort_s:.2f} | {torch_s / ort_s:.2f}x | {cmd_torch:.2f} | {cmd_ort:.2f} | "
-                    f"{cmd_torch / cmd_ort:.2f}x | {diff:.1e} |")
+        cells = [f"{x[0]:.2f} ({x[1]:.2f})" for x in (torch_s, ort_s, cmd_torch, cmd_ort)]
+        rows.append(f"| {name} | {cells[0]} | {cells[1]} | {torch_s[0] / ort_s[0]:.2f}x | {cells[2]} | {cells[3]} | "
+                    f"{cmd_torch[0] / cmd_ort[0]:.2f}x | {diff:.1e} |")
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     table = "\n".join([
         f"{when}; {cpu_name()}; {args.threads} threads each; torch {torch.__version__}, onnxruntime "
@@ -133,8 +141,10 @@ def main() -> None:
         f"(shared host). Content: {args.content.name} cropped to {SIDE}x{SIDE}; AdaIN style: {Path(style).name}. "
         f"Export of both models: {export_seconds:.1f} s.",
         "",
-        f"| model, fp32, {SIDE}x{SIDE} | torch, loaded (s, median of {args.repeats}) | onnxruntime, loaded | speed-up | "
-        f"`image fast`/`adain` command (s, median of {args.commands}) | `image onnx` command | speed-up | max abs diff |",
+        f"Seconds are wall (CPU, all threads, in brackets); speed-ups are of wall time.",
+        "",
+        f"| model, fp32, {SIDE}x{SIDE} | torch, loaded (median of {args.repeats}) | onnxruntime, loaded | speed-up | "
+        f"`image fast`/`adain` command (median of {args.commands}) | `image onnx` command | speed-up | max abs diff |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
     ])

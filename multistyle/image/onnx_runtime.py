@@ -89,7 +89,7 @@ def resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = size
     if rgb.shape[:2] == (h, w):
         return rgb
-    channels = [np.asarray(Image.fromarray(rgb[..., c], mode="F").resize((w, h), Image.BICUBIC)) for c in range(3)]
+    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(rgb[..., c])).resize((w, h), Image.BICUBIC)) for c in range(3)]
     return np.clip(np.stack(channels, -1), 0, 1)
 
 
@@ -154,7 +154,14 @@ class _Graph:
         self.input = self.session.get_inputs()[0].name
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+        try:
+            return self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+        except MemoryError:
+            raise
+        except Exception as e:  # onnxruntime's own exception types: an allocation that failed, mostly
+            shape = "x".join(map(str, x.shape[-2:][::-1]))
+            raise MultistyleError(f"onnxruntime failed on a {shape} input ({str(e).splitlines()[0][:200]}); "
+                                  "try a smaller --size") from None
 
 
 class OnnxFast:
@@ -270,7 +277,7 @@ def save_rgb(rgb: np.ndarray, path: str | os.PathLike, quality: int = 95) -> Pat
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"{path}: unsupported output format; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
-    image = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8), "RGB")
+    image = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))  # (H, W, 3) uint8: RGB
     import io
 
     buffer = io.BytesIO()
