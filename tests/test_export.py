@@ -120,11 +120,23 @@ def test_runtime_constants_agree_with_the_torch_path():
     assert np.array_equal(onnx_runtime.pad_to_multiple(thin.numpy(), 8), io.pad_to_multiple(thin, 8).numpy())
 
 
+
+@pytest.mark.parametrize("shape", [(1, 3, 43, 64), (2, 3, 17, 9)])
+def test_degrid_through_numpy_matches_scipy(shape):
+    from multistyle.image.degrid import remove_grid_array
+
+    pixels = np.random.default_rng(0).random(shape, dtype=np.float32)
+    scipy_way = remove_grid_array(pixels, 8)
+    numpy_way = remove_grid_array(pixels, 8, backend="numpy")
+    assert numpy_way.shape == shape and numpy_way.dtype == np.float32
+    assert np.abs(numpy_way - scipy_way).max() < 1e-5
+    assert np.abs(numpy_way - pixels).max() > 1e-3  # it filtered something
+
 NO_TORCH = textwrap.dedent("""
     import sys
     from multistyle.cli import _run
     codes = [_run(args) for args in {runs!r}]
-    print(codes, sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
+    print(codes, sorted(m for m in sys.modules if m in ("torch", "torchvision", "scipy.fft") or m.startswith("torch.")))
 """)
 
 

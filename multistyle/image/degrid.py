@@ -10,7 +10,6 @@ notches (no ringing at borders), at a quarter of the cost of transforming a mirr
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft
 
 
 @lru_cache(maxsize=8)
@@ -25,11 +24,43 @@ def _notch_gains(height: int, width: int, period: int, bandwidth: float) -> np.n
     return gains.astype(np.float32)
 
 
-def remove_grid_array(pixels: np.ndarray, period: int = 8, bandwidth: float = 0.008, workers: int = 1) -> np.ndarray:
-    """remove_grid on a float32 array (..., H, W), without torch (the onnxruntime path uses it)."""
+def _dct(x: np.ndarray, axis: int) -> np.ndarray:
+    """Orthonormal DCT-II along `axis` (scipy.fft.dct(type=2, norm="ortho")) through one NumPy FFT (Makhoul 1980)."""
+    x = np.moveaxis(x, axis, -1)
+    n = x.shape[-1]
+    v = np.concatenate([x[..., 0::2], x[..., 1::2][..., ::-1]], axis=-1)
+    out = (np.fft.fft(v, axis=-1) * np.exp(-0.5j * np.pi * np.arange(n) / n)).real * np.sqrt(2 / n)
+    out[..., 0] /= np.sqrt(2)
+    return np.moveaxis(out, -1, axis)
+
+
+def _idct(y: np.ndarray, axis: int) -> np.ndarray:
+    """The inverse of _dct: orthonormal DCT-III through one NumPy inverse FFT."""
+    y = np.moveaxis(y, axis, -1)
+    n = y.shape[-1]
+    c = (y * np.sqrt(n / 2)).astype(np.complex128)
+    c[..., 0] *= np.sqrt(2)
+    mirrored = np.concatenate([np.zeros_like(c[..., :1]), c[..., :0:-1]], axis=-1)  # c[N - k], with c[N] = 0
+    v = np.fft.ifft((c - 1j * mirrored) * np.exp(0.5j * np.pi * np.arange(n) / n), axis=-1).real
+    x = np.empty_like(v)
+    half = (n + 1) // 2
+    x[..., 0::2], x[..., 1::2] = v[..., :half], v[..., half:][..., ::-1]
+    return np.moveaxis(x, -1, axis)
+
+
+def remove_grid_array(pixels: np.ndarray, period: int = 8, bandwidth: float = 0.008, workers: int = 1,
+                      backend: str = "scipy") -> np.ndarray:
+    """remove_grid on a float32 array (..., H, W), without torch. backend "scipy": scipy.fft's DCTs on `workers`
+    threads; "numpy": the same transforms through NumPy's FFT (within 1e-6), sparing the 0.3 s that importing
+    scipy.fft costs a one-shot command (the onnxruntime path)."""
+    gains = _notch_gains(*pixels.shape[-2:], period, bandwidth)
+    if backend == "numpy":
+        spectrum = _dct(_dct(pixels, -1), -2) * gains
+        return _idct(_idct(spectrum, -1), -2).astype(np.float32)
+    import scipy.fft
+
     transform = dict(type=2, axes=(-2, -1), norm="ortho", workers=workers)
-    spectrum = scipy.fft.dctn(pixels, **transform) * _notch_gains(*pixels.shape[-2:], period, bandwidth)
-    return scipy.fft.idctn(spectrum, **transform)
+    return scipy.fft.idctn(scipy.fft.dctn(pixels, **transform) * gains, **transform)
 
 
 def remove_grid(image, period: int = 8, bandwidth: float = 0.008):

@@ -1,12 +1,13 @@
 """Stylise with exported models (`multistyle export`, multistyle.image.export) through onnxruntime, without torch:
-NumPy, Pillow, SciPy and onnxruntime only (the `onnx` extra), so a command on this path starts in a fraction of the
+NumPy, Pillow and onnxruntime only (the `onnx` extra), so a command on this path starts in a fraction of the
 time torch's import takes.
 
 The steps around the graphs are the torch path's, written again in NumPy: the size rule (multistyle.image.io),
 bottom/right reflection padding to the graph's side multiple, the 8-px degrid notch filter (the same function,
-multistyle.image.degrid.remove_grid_array) and the palette recolouring (multistyle.image.color). For AdaIN, the style
-statistics (per-channel mean and sqrt(biased variance + 1e-5) at relu4_1) and the AdaIN step run in NumPy between
-encoder and decoder. Resizing is Pillow's bicubic (torch's is antialiased bicubic too; they differ by a few levels).
+multistyle.image.degrid.remove_grid_array, its DCTs through NumPy's FFT: importing scipy.fft would cost 0.3 s) and
+the palette recolouring (multistyle.image.color). For AdaIN, the style statistics (per-channel mean and
+sqrt(biased variance + 1e-5) at relu4_1) and the AdaIN step run in NumPy between encoder and decoder.
+Resizing is Pillow's bicubic, which torch's antialiased bicubic follows (the whole path is within 1e-5 of torch's).
 
     model = load_model("exported/adain")            # a folder from `multistyle export adain`, or a .onnx per-style net
     rgb = model("photo.jpg", "starry_night")        # (H, W, 3) float32 in [0, 1]
@@ -192,7 +193,7 @@ class OnnxFast:
         image = to_nchw(resize(rgb, (h, w)))
         output = self.graph(pad_to_multiple(image, self.multiple))[..., :h, :w]
         if degrid:
-            output = remove_grid_array(output, self.grid_period)
+            output = remove_grid_array(output, self.grid_period, backend="numpy")
         output = np.clip(output, 0, 1)
         if palette and self.palette is not None:
             output = recolour(output, *self.palette)
@@ -254,7 +255,7 @@ class OnnxAdaIN:
         target = features + alpha * (target - features)
         output = self.decoder(target.astype(np.float32))[..., :h, :w]
         if degrid:
-            output = remove_grid_array(output, int(self.info.get("grid_period", 8)))
+            output = remove_grid_array(output, int(self.info.get("grid_period", 8)), backend="numpy")
         output = np.clip(output, 0, 1)
         if palette:
             output = recolour(output, rgb_mean, rgb_cov, alpha)
