@@ -155,6 +155,23 @@ def test_the_onnx_command_never_imports_torch(exported, sample_images, tmp_path)
     assert report["method"] == "onnx-adain" and report["size"] == [64, 43]
 
 
+
+def test_a_folder_of_photos_is_one_batch_with_images_per_second(cli, exported, sample_images, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("content", "style2"):
+        (photos / f"{name}.png").write_bytes(sample_images[name].read_bytes())
+    (photos / "notes.txt").write_text("not an image")
+    for model, extra in ((exported["fast"], []), (exported["adain"], [str(sample_images["style"])])):
+        out = tmp_path / f"out_{model.stem}"
+        code, stdout, err = cli("image", "onnx", model, photos, *extra, "-o", out, "--size", "32")
+        assert code == 0, err
+        assert sorted(p.name for p in out.iterdir()) == ["content.png", "onnx.json", "style2.png"]
+        report = json.loads((out / "onnx.json").read_text())
+        assert report["images"] == 2 and report["images_per_second"] > 0 and "images/s" in stdout
+    code, _, err = cli("image", "onnx", exported["fast"], photos, "-o", photos / "inside")
+    assert code == 2 and "inside" in err and not (photos / "inside").exists()
+
 def test_bad_inputs_are_one_error_line(cli, exported, sample_images, tmp_path):
     content, style = str(sample_images["content"]), str(sample_images["style"])
     broken = tmp_path / "broken.onnx"
@@ -167,6 +184,8 @@ def test_bad_inputs_are_one_error_line(cli, exported, sample_images, tmp_path):
         (["export", "fast", "no_such_style", "-o", str(tmp_path / "x.onnx")], "unknown style 'no_such_style'"),
         (["export", "fast", STYLE, "-o", str(tmp_path / "x.txt")], "give an .onnx file name"),
         (["export", "fast", STYLE, "-o", str(tmp_path / "x.onnx"), "--exporter", "jit"], "--exporter must be one of"),
+        (["export", "fast", STYLE, "-o", str(tmp_path / "x.onnx"), "--opset", "9"], "--opset must be from 13 to 20"),
+        (["export", "adain", "-o", str(tmp_path / "a"), "--exporter", "dynamo", "--opset", "17"], "from 18 to 23 with the dynamo"),
         (["export", "adain", "-o", str(tmp_path / "a"), "--decoder", str(tmp_path / "none.safetensors")], "decoder file not found"),
         (["image", "onnx", str(tmp_path / "missing"), content, "-o", out], "not found"),
         (["image", "onnx", str(exported["adain"]), content, "-o", out], "takes CONTENT and one STYLE"),

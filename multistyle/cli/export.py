@@ -11,7 +11,7 @@ from multistyle.cli.defaults import constant
 app = typer.Typer(no_args_is_help=True, help="Export models as ONNX, to run with onnxruntime (the onnx extra) without torch.")
 OPSET = constant("multistyle.image.export", "OPSET")
 EXPORTERS = constant("multistyle.image.export", "EXPORTERS")
-Opset = Annotated[int, typer.Option(help="ONNX opset (the dynamo exporter uses at least 18).")]
+Opset = Annotated[Optional[int], typer.Option(help=f"ONNX opset: 13-20 with torchscript, 18-23 with dynamo (default: {OPSET}; 18 with dynamo).")]
 Exporter = Annotated[str, typer.Option(help=f"{' or '.join(EXPORTERS)} (torch.export; needs onnxscript).")]
 
 
@@ -19,7 +19,7 @@ Exporter = Annotated[str, typer.Option(help=f"{' or '.join(EXPORTERS)} (torch.ex
 def adain(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for encoder.onnx, decoder.onnx and adain.json.")],
     decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights (.safetensors) (default: the shipped one).")] = None,
-    opset: Opset = OPSET,
+    opset: Opset = None,
     exporter: Exporter = EXPORTERS[0],
 ):
     """AdaIN as two graphs with dynamic height and width: the VGG-19 encoder to relu4_1 and the decoder."""
@@ -39,7 +39,7 @@ def adain(
 def fast(
     style: Annotated[str, typer.Argument(help="A shipped style's name (multistyle image styles) or a .safetensors file from train-fast.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .onnx file; its .json is written beside it.")],
-    opset: Opset = OPSET,
+    opset: Opset = None,
     exporter: Exporter = EXPORTERS[0],
 ):
     """A per-style network as one graph with dynamic height and width."""

@@ -447,8 +447,8 @@ def grid(
 @app.command("onnx")
 def onnx(
     model: Annotated[Path, typer.Argument(help="An exported model: a folder from `multistyle export adain`, or an .onnx file from `multistyle export fast`.")],
-    images: Annotated[list[Path], typer.Argument(help="CONTENT, then for AdaIN a STYLE image (a file, or a bundled painting's name: " + PAINTINGS + ").")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output image (.png, .jpg, ...); a .json report is written beside it.")],
+    images: Annotated[list[Path], typer.Argument(help="CONTENT (an image, or a folder of them: batch), then for AdaIN a STYLE image (a file, or a bundled painting's name: " + PAINTINGS + ").")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image (.png, .jpg, ...) with a .json report beside it; in batch mode a folder (PNGs and onnx.json, with images/s).")],
     alpha: Annotated[float, typer.Option(help="AdaIN: content-style trade-off, 0 = content, 1 = full style.")] = 1.0,
     strength: Annotated[float, typer.Option(help="Per-style network: 1 = the network's output, 0 = the content.")] = 1.0,
     palette: Annotated[bool, typer.Option("--palette/--no-palette", help="Recolour to the style's palette, as the torch path does.")] = True,
@@ -468,28 +468,41 @@ def onnx(
     for name, value in (("--alpha", alpha), ("--strength", strength)):
         if not 0.0 <= value <= 1.0:
             raise InputError(f"{name} must be between 0 and 1, not {value}")
-    guard([output, output.with_suffix(".json")], [model, *images])
+    batch = images[0].is_dir()
+    if batch:  # a folder of photos: the model and the style's statistics stay loaded; images/s reported
+        guard([output], [model, *images[1:]], read_folders=[images[0]], folder=True)
+        guard([output / "onnx.json"], [model, *images[1:]])
+    else:
+        guard([output, output.with_suffix(".json")], [model, *images])
     from multistyle.image.onnx_runtime import OUTPUT_FORMATS, OnnxAdaIN, load_model, save_rgb, write_report
 
-    if output.suffix.lower() not in OUTPUT_FORMATS:
+    if not batch and output.suffix.lower() not in OUTPUT_FORMATS:
         raise InputError(f"{output}: unsupported output format; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
+    photos = sorted(p for p in images[0].iterdir() if p.suffix.lower() in OUTPUT_FORMATS) if batch else [images[0]]
+    if not photos:
+        raise InputError(f"{images[0]}: no images ({', '.join(sorted(OUTPUT_FORMATS))}) in this folder")
     runner = load_model(model, threads)
     is_adain = isinstance(runner, OnnxAdaIN)
     if len(images) != (2 if is_adain else 1):
         raise InputError("an exported AdaIN takes CONTENT and one STYLE image" if is_adain else
                          "an exported per-style network takes CONTENT only (its style is built in)")
     loaded = time.perf_counter()
-    if is_adain:
-        rgb = runner(images[0], images[1], alpha=alpha, size=size, palette=palette, degrid=degrid)
-    else:
-        rgb = runner(images[0], size=size, strength=strength, palette=palette, degrid=degrid)
+    for photo in photos:
+        if is_adain:
+            rgb = runner(photo, images[1], alpha=alpha, size=size, palette=palette, degrid=degrid)
+        else:
+            rgb = runner(photo, size=size, strength=strength, palette=palette, degrid=degrid)
+        save_rgb(rgb, output / f"{photo.stem}.png" if batch else output, quality)
     done = time.perf_counter()
-    save_rgb(rgb, output, quality)
-    write_report(output.with_suffix(".json"), {
+    write_report(output / "onnx.json" if batch else output.with_suffix(".json"), {
         "method": f"onnx-{runner.info['kind']}", "model": str(model), "content": str(images[0]),
         "style": str(images[1]) if is_adain else runner.info.get("name"),
         "config": {"alpha": alpha, "strength": strength, "palette": palette, "degrid": degrid, "size": size, "threads": threads},
-        "size": [int(rgb.shape[1]), int(rgb.shape[0])],
+        **({"images": len(photos), "images_per_second": round(len(photos) / (done - loaded), 3)} if batch else
+           {"size": [int(rgb.shape[1]), int(rgb.shape[0])]}),
         "timings_s": {"load": round(loaded - start, 3), "stylise": round(done - loaded, 3)},
     })
-    typer.echo(f"wrote {output} ({done - loaded:.2f} s)")
+    if batch:
+        typer.echo(f"wrote {len(photos)} images to {output}/ ({len(photos) / (done - loaded):.2f} images/s)")
+    else:
+        typer.echo(f"wrote {output} ({done - loaded:.2f} s)")

@@ -52,15 +52,24 @@ class _Encoder(nn.Module):
         return self.layers(caffe_preprocess(rgb))
 
 
-def _check_requirements(exporter: str) -> None:
+OPSETS = {"torchscript": (13, 20), "dynamo": (18, 23)}  # what torch 2.11's two exporters write
+
+
+def _check_requirements(exporter: str, opset: int | None) -> int:
+    """The opset to write (None: OPSET, or 18 with dynamo), once the exporter, the opset and the packages are right."""
     if exporter not in EXPORTERS:
         raise InputError(f"--exporter must be one of {', '.join(EXPORTERS)}, not {exporter!r}")
+    low, high = OPSETS[exporter]
+    opset = max(OPSET, low) if opset is None else opset
+    if not low <= opset <= high:
+        raise InputError(f"--opset must be from {low} to {high} with the {exporter} exporter, not {opset}")
     needed = ["onnx"] + (["onnxscript"] if exporter == "dynamo" else [])
     import importlib.util
 
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise MultistyleError(f"exporting needs {' and '.join(missing)}, which is not installed: pip install 'multistyle[onnx]'")
+    return opset
 
 
 def _export_graph(module: nn.Module, example: torch.Tensor, path: Path, input_name: str, output_name: str,
@@ -80,7 +89,7 @@ def _export_graph(module: nn.Module, example: torch.Tensor, path: Path, input_na
             if exporter == "dynamo":
                 dim = torch.export.Dim.DYNAMIC
                 torch.onnx.export(module, (example,), tmp, input_names=[input_name], output_names=[output_name],
-                                  opset_version=max(opset, 18), dynamo=True, external_data=False, verbose=False,
+                                  opset_version=opset, dynamo=True, external_data=False, verbose=False,
                                   dynamic_shapes=({0: dim, 2: dim, 3: dim},))
             else:
                 torch.onnx.export(module, (example,), tmp, input_names=[input_name], output_names=[output_name],
@@ -100,7 +109,7 @@ def _info(kind: str, **fields: Any) -> dict[str, Any]:
     return {"format": FORMAT, "kind": kind, "multistyle": __version__, "torch": torch.__version__, **fields}
 
 
-def export_fast(style: str | os.PathLike, output: str | os.PathLike, *, opset: int = OPSET,
+def export_fast(style: str | os.PathLike, output: str | os.PathLike, *, opset: int | None = None,
                 exporter: str = "torchscript") -> Path:
     """A per-style network (a shipped style's name or a .safetensors file) as OUTPUT.onnx + OUTPUT.json."""
     from multistyle.image.fast import GRID_PERIOD, MULTIPLE, load_network, resolve_style
@@ -108,7 +117,7 @@ def export_fast(style: str | os.PathLike, output: str | os.PathLike, *, opset: i
     output = Path(output)
     if output.suffix.lower() != ".onnx":
         raise InputError(f"{output}: give an .onnx file name")
-    _check_requirements(exporter)
+    opset = _check_requirements(exporter, opset)
     source = resolve_style(style)
     network, info = load_network(source)
     network = network.float().eval()
@@ -124,14 +133,14 @@ def export_fast(style: str | os.PathLike, output: str | os.PathLike, *, opset: i
     return output
 
 
-def export_adain(folder: str | os.PathLike, *, decoder: str | os.PathLike | None = None, opset: int = OPSET,
+def export_adain(folder: str | os.PathLike, *, decoder: str | os.PathLike | None = None, opset: int | None = None,
                  exporter: str = "torchscript") -> Path:
     """AdaIN's encoder and decoder as FOLDER/encoder.onnx and FOLDER/decoder.onnx, described by FOLDER/adain.json."""
     from multistyle.image.adain import ENCODER_LAYER, MULTIPLE, STYLE_LAYERS, load_decoder, shipped_decoder_path
     from multistyle.core.vgg import VGGFeatures
 
     folder = Path(folder)
-    _check_requirements(exporter)
+    opset = _check_requirements(exporter, opset)
     decoder_path = Path(decoder) if decoder is not None else shipped_decoder_path()
     net = load_decoder(decoder_path).float().eval()
     vgg = VGGFeatures(STYLE_LAYERS).encoder.truncated(ENCODER_LAYER)
