@@ -203,3 +203,15 @@ def test_bad_inputs_are_one_error_line(cli, exported, sample_images, tmp_path):
         lines = err.strip().splitlines()
         assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], (args, err)
     assert not (tmp_path / "out.png").exists() and not (tmp_path / "x.onnx").exists()
+
+
+
+def test_without_the_extra_it_says_what_to_install(cli, exported, sample_images, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed: importing it raises ImportError
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    code, _, err = cli("image", "onnx", exported["fast"], sample_images["content"], "-o", tmp_path / "o.png")
+    assert code == 2 and err.strip() == "error: running exported models needs onnxruntime, which is not installed: " \
+        "pip install 'multistyle[onnx]'"
+    code, _, err = cli("export", "fast", STYLE, "-o", tmp_path / "x.onnx")
+    assert code == 2 and "exporting needs onnx, which is not installed" in err and len(err.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
