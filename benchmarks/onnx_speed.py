@@ -7,6 +7,7 @@ One-shot: the whole command's wall time, start-up included, median of --commands
 Both sides get --threads threads (torch.set_num_threads / onnxruntime's intra-op threads).
 
     python benchmarks/onnx_speed.py [--content PHOTO] [--style PAINTING] [--fast-style wave] [--repeats 5] [--commands 3]
+    python benchmarks/onnx_speed.py --folder 8      # images/s over a folder instead
 """
 import argparse
 import os
@@ -95,7 +96,11 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--out", type=Path, default=RESULTS / "onnx_speed.md")
+    parser.add_argument("--folder", type=int, default=0, help="only the folder rows: N photos of ../shared/data "
+                        "(512x512 crops), each command once; written to benchmarks/results/onnx_folder.md")
     args = parser.parse_args()
+    if args.folder:
+        return folder_rows(args)
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="onnx_speed_"))
@@ -153,6 +158,53 @@ def main() -> None:
     from multistyle.core.checkpoint import atomic_write_bytes
 
     atomic_write_bytes(args.out, (f"# ONNX vs torch speed\n\n`python benchmarks/onnx_speed.py`\n\n{table}\n").encode())
+
+
+def folder_rows(args) -> None:
+    """Images/s over a folder: `image fast|adain FOLDER` against `image onnx MODEL FOLDER` (model loaded once each)."""
+    torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="onnx_folder_"))
+    photos, styles = work / "photos", work / "styles"
+    photos.mkdir()
+    styles.mkdir()
+    sources = sorted((ROOT.parent / "shared" / "data" / "images" / "content").glob("*.jpg"))[: args.folder]
+    if len(sources) < args.folder:
+        raise SystemExit(f"--folder {args.folder}: ../shared/data/images/content has {len(sources)} photos")
+    for source in sources:
+        square_photo(source, photos).rename(photos / f"{source.stem}.png")
+    style = Path(str(resolve_style(args.style)))
+    (styles / style.name).write_bytes(style.read_bytes())
+    fast_onnx = export_fast(args.fast_style, work / f"{args.fast_style}.onnx")
+    adain_onnx = export_adain(work / "adain")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["OMP_NUM_THREADS"] = str(args.threads)
+    runs = [
+        (f"per-style network ({args.fast_style})", "torch", ["image", "fast", str(photos), "--style", args.fast_style, "-o", str(work / "a"), "--precision", "fp32", "--quiet"]),
+        (f"per-style network ({args.fast_style})", "onnxruntime", ["image", "onnx", str(fast_onnx), str(photos), "-o", str(work / "b"), "--threads", str(args.threads)]),
+        ("AdaIN", "torch", ["image", "adain", str(photos), str(styles), "-o", str(work / "c"), "--precision", "fp32", "--quiet"]),
+        ("AdaIN", "onnxruntime", ["image", "onnx", str(adain_onnx), str(photos), str(style), "-o", str(work / "d"), "--threads", str(args.threads)]),
+    ]
+    rows = []
+    for model, path, command in runs:
+        wall, cpu = command_time(command, 1, env)
+        rows.append(f"| {model} | {path} | {wall:.1f} ({cpu:.1f}) | {args.folder / wall:.3f} |")
+    load_after = os.getloadavg()
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    table = "\n".join([
+        f"{when}; {cpu_name()}; {args.threads} threads; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
+        f"(shared host). {args.folder} photos of ../shared/data/images/content cropped to {SIDE}x{SIDE}; AdaIN style: "
+        f"{style.name}; each whole command once, start-up included (AdaIN's torch command also draws its grid.png).",
+        "",
+        "| model, fp32 | path | command: s (CPU s) | images/s |",
+        "| --- | --- | ---: | ---: |",
+        *rows,
+    ])
+    print(table)
+    from multistyle.core.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(RESULTS / "onnx_folder.md", (f"# Folder throughput, torch against onnxruntime\n\n"
+                                                    f"`python benchmarks/onnx_speed.py --folder {args.folder}`\n\n{table}\n").encode())
 
 
 if __name__ == "__main__":
