@@ -47,7 +47,7 @@ def provenance(evaluator: Path, model: Path | None, strength: float | None) -> l
         else:
             lines.append("Style strength 0 (the model as trained; not calibrated).")
     else:
-        lines.append("Ours: no trained model yet (the full run needs a GPU; see the README's text section).")
+        lines.append("Ours: no trained model yet (the full run needs a GPU; see docs/text.md).")
     return lines
 
 

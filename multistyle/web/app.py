@@ -5,7 +5,7 @@ web fonts from a CDN), the install stays small, and the queueing is ours to choo
 (AdaIN, per-style networks, text) run in the request thread pool with at most IMAGE_SLOTS at a time, while
 Gatys runs as a cancellable job on its own single worker, so one slow optimisation never blocks them.
 
-What guards it (README, "Security"): a `Host` header that is not this machine's name or an address is refused (400:
+What guards it (docs/studio.md, "Security"): a `Host` header that is not this machine's name or an address is refused (400:
 DNS rebinding), and so is a state-changing request that another site's page sends (its `Origin`/`Referer`: 403);
 no CORS headers are ever sent. Bodies are capped in bytes before they are parsed, uploads are decoded on the
 workers with the decode guard of multistyle.image.io (pixels and memory, from the header), every queue is bounded
