@@ -183,7 +183,12 @@ def score(runs: list[Run], contents: dict[str, Path], styles: dict[str, Path], j
 
     for run in runs:
         for (content, style), path in sorted(run.outputs.items(), key=lambda item: item[0][1]):
+            saved = path.with_suffix(".scores.json")  # beside the output, valid while the output is unchanged
+            if saved.is_file() and saved.stat().st_mtime_ns >= path.stat().st_mtime_ns:
+                run.scores[(content, style)] = json.loads(saved.read_text())
+                continue
             run.scores[(content, style)] = judge(load_image(path, SIZE), image(contents[content]), image(styles[style]))
+            saved.write_text(json.dumps(run.scores[(content, style)]))
         print(f"  scored {run.label}", flush=True)
 
 
@@ -229,7 +234,8 @@ def check_measures(networks: dict[str, Path]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--systems", default="networks,adain")
-    parser.add_argument("--network", action="append", default=[], metavar="NAME=PATH")
+    parser.add_argument("--network", action="append", default=[], metavar="NAME=PATH",
+                        help="judge this network instead of the shipped ones (repeatable; one per painting)")
     parser.add_argument("--decoder", type=Path, default=None)
     parser.add_argument("--contents", type=int, default=0, help="only the first N held-out photos (0: all)")
     parser.add_argument("--styles", type=int, default=0, help="only the first N held-out paintings for AdaIN (0: all)")
@@ -243,7 +249,7 @@ def main() -> None:
     systems = set(args.systems.split(","))
     if systems - {"networks", "adain"}:
         fail(f"--systems takes networks and/or adain, not {args.systems}")
-    networks = dict(shipped_styles())
+    networks = {} if args.network else dict(shipped_styles())  # --network: judge these instead of the shipped ones
     for option in args.network:
         name, sep, path = option.partition("=")
         if not sep or not Path(path).is_file():
@@ -323,9 +329,10 @@ def main() -> None:
         rows = [[load_image(run.outputs[(stem(c), s)], 128) if (stem(c), s) in run.outputs else None for s in styles_of]
                 for c in contents]
         rows = [[load_image(DATA / c, 128)] + row for c, row in zip(contents, rows)]
-        figure = ROOT / "docs" / f"image_quality_{run.label.split()[0].lower().replace('-', '_')}_{run.mode.replace(' ', '_')}.jpg"
+        system = run.label.split()[0].lower().replace('-', '_')
+        figure = ROOT / "docs" / f"image_quality{'_' + args.tag if args.tag else ''}_{system}_{run.mode.replace(' ', '_')}.jpg"
         save_jpeg(titled_grid(rows, ["photo"] + [s[:14] for s in styles_of], height=110), figure, max_bytes=600_000)
-        lines.append(f"![{run.label}]({figure.relative_to(ROOT / 'benchmarks' / 'results', walk_up=True)})")
+        lines.append(f"![{run.label}](../../docs/{figure.name})")
     name = f"image_quality{'_' + args.tag if args.tag else ''}"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
