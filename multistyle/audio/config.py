@@ -71,9 +71,6 @@ class GrinsteinConfig:
             raise InputError("--style-weight must be positive and --content-weight non-negative")
         if not 0 < self.auditory_compression <= 1:
             raise InputError("auditory_compression must be in (0, 1]")
-        if self.window_seconds < 0 or self.window_overlap < 0 or (
-                self.window_seconds and self.window_seconds < 2 * self.window_overlap + self.n_fft / self.sample_rate):
-            raise InputError("window_seconds must be 0 (no windows) or more than twice window_overlap (>= 0)")
         if not self.vgg_layers:
             raise InputError("vgg_layers must name at least one layer")
         unknown = sorted(set(self.vgg_layers) - set(LAYER_NAMES))
@@ -86,6 +83,10 @@ class GrinsteinConfig:
         for name, (value, high) in at_most.items():
             if value > high:
                 raise InputError(f"--{name.replace('_', '-')} must be at most {high}, not {value}")
+        # after the bounds: a window must hold a whole STFT frame, so a huge --n-fft is named as such first
+        if self.window_seconds < 0 or self.window_overlap < 0 or (
+                self.window_seconds and self.window_seconds < 2 * self.window_overlap + self.n_fft / self.sample_rate):
+            raise InputError("window_seconds must be 0 (no windows) or more than twice window_overlap (>= 0)")
 
     @property
     def evaluations(self) -> int:

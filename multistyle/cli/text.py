@@ -129,7 +129,8 @@ def transfer(
     elif texts:
         lines = texts
     elif not sys.stdin.isatty():  # piped text: one sentence (or one review) a line
-        lines = [line for line in decode_lines(sys.stdin.buffer.read(), "stdin") if line.strip()]
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()  # a test's StringIO has no bytes
+        lines = [line for line in decode_lines(raw, "stdin") if line.strip()]
     else:
         lines = []
     if not lines:
