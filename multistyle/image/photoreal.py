@@ -39,7 +39,7 @@ class PhotorealConfig:
     size: int | None = None
     # Evaluations of stage 2 (the photorealism term in the optimisation), at the full size. 0 (the default): stage 2 is
     # the closed-form solve of `postprocess` alone, which on pair 01 at 160 px kept more structure and moved the colours
-    # further than 60 L-BFGS evaluations with the term at any weight from 1e5 to 1e9 (see README, Photorealistic transfer).
+    # further than 60 L-BFGS evaluations with the term at any weight from 1e5 to 1e9 (see docs/image.md, Photorealistic transfer).
     steps: int = 0
     stage1_steps: int = 150  # evaluations of stage 1 (segmented Gatys, no photorealism term)
     stage1_scale: float = 1.0  # stage 1's size relative to the output's (0.5 is cheaper but much more painterly)
