@@ -19,15 +19,14 @@ kept in out/bench/image_quality/ and reused when their inputs and settings match
 import argparse
 import hashlib
 import json
-import statistics
+import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import torch
-from fast_quality import lite_interpreter, machine_line
+from fast_quality import lite_interpreter, machine_line, median_seconds
 from figures import save_jpeg, titled_grid
 from measures import Judge, gradient_map, structure_kept
 
@@ -43,6 +42,7 @@ DATA = ROOT.parent / "shared" / "data" / "images"
 WORK = ROOT / "out" / "bench" / "image_quality"
 RESULTS = ROOT / "benchmarks" / "results"
 SIZE = 512
+CPU = torch.device("cpu")
 
 CONTENTS = [  # (file under DATA, kind)
     ("photoreal/11_content.jpg", "portrait"), ("photoreal/01_content.jpg", "skyline"), ("photoreal/03_content.jpg", "night"),
@@ -95,16 +95,6 @@ def cached(run: Run, key: tuple[str, str], tag: str, make, fresh: bool) -> None:
     run.outputs[key] = path
 
 
-def median_seconds(call, repeats: int = 3) -> float:
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def network_runs(networks: dict[str, Path], contents: list[str], fresh: bool) -> list[Run]:
     runs = []
     for mode, steps in (("raw", {"palette": False, "degrid": False}), ("defaults", {})):
@@ -117,7 +107,7 @@ def network_runs(networks: dict[str, Path], contents: list[str], fresh: bool) ->
                 cached(run, (stem(content), stem(painting)), tag, lambda: model(DATA / content).tensor, fresh)
             print(f"  {run.label}: {name}", flush=True)
         photo = load_image(DATA / contents[0], SIZE)
-        run.seconds = median_seconds(lambda: model(photo))
+        run.seconds = median_seconds(lambda: model(photo), 3, CPU)
         runs.append(run)
     return runs
 
@@ -133,7 +123,7 @@ def adain_runs(decoder: Path | None, contents: list[str], styles: list[str], fre
                 cached(run, (stem(content), stem(style)), tag, lambda: model(DATA / content, DATA / style).tensor, fresh)
             print(f"  {run.label}: {stem(style)}", flush=True)
         photo = load_image(DATA / contents[0], SIZE)
-        run.seconds = median_seconds(lambda: model(photo, DATA / styles[0]))
+        run.seconds = median_seconds(lambda: model(photo, DATA / styles[0]), 3, CPU)
         runs.append(run)
     return runs
 
@@ -164,7 +154,6 @@ def lite_runs(python: Path, pairs: list[tuple[str, str]], fresh: bool) -> list[R
         script, job = WORK / "lite_run.py", WORK / "lite_job.json"
         script.write_text(LITE_SCRIPT)
         job.write_text(json.dumps({"pairs": todo, "max_size": SIZE, "threads": torch.get_num_threads()}))
-        import subprocess
         subprocess.run([str(python), str(script), str(job)], check=True)
     for content, style in pairs:
         key = (stem(content), stem(style))
