@@ -12,7 +12,8 @@ holds, and the 3 photos every training config holds out), STYLES (the shipped ne
 AdaIN's training, and six more paintings of other periods; the shipped decoder has seen those six, see ADAIN_SEEN).
 
 Usage: OMP_NUM_THREADS=2 python benchmarks/image_quality.py [--systems networks,adain] [--network NAME=PATH ...]
-    [--decoder PATH] [--contents N] [--lite-python PATH] [--tag TAG] [--check-measures]
+    [--decoder PATH] [--photos held-out|validation] [--raw-only] [--contents N] [--lite-python PATH] [--tag TAG]
+    [--check-measures]
 Writes benchmarks/results/image_quality{_TAG}.md and .json, docs/image_quality_*.jpg (one grid per system); outputs are
 kept in out/bench/image_quality/ and reused when their inputs and settings match (--fresh recomputes).
 """
@@ -51,6 +52,11 @@ CONTENTS = [  # (file under DATA, kind)
     ("photoreal/34_content.jpg", "interior"), ("photoreal/29_content.jpg", "object"), ("photoreal/45_content.jpg", "object"),
     ("content/tubingen.jpg", "street"), ("content/golden_gate.jpg", "landscape"), ("content/sailboat.jpg", "object"),
 ]
+# Photos for choosing training settings, never for reporting: ../shared's other content photos, which the network
+# fine-tunes hold out (recipes/image_fast_train.sh); the held-out CONTENTS above stay unseen until the final run.
+VALIDATION = [("content/chicago.jpg", "skyline"), ("content/cornell.jpg", "street"), ("content/hoovertowernight.jpg", "night"),
+              ("content/venice-boat.jpg", "street"), ("content/modern.jpg", "interior"), ("content/newyork.jpg", "skyline"),
+              ("content/brad_pitt.jpg", "portrait"), ("content/flowers.jpg", "flower")]
 NETWORK_PAINTINGS = ["candy.jpg", "la_muse.jpg", "the_scream.jpg", "udnie.jpg", "wave.jpg", "woman-with-hat-matisse.jpg"]
 MORE_PAINTINGS = ["starry_night.jpg", "shipwreck.jpg", "composition_vii.jpg", "picasso_selfport1907.jpg",
                   "the_resevoir_at_poitiers.jpg", "woman_in_peasant_dress.jpg"]
@@ -95,9 +101,12 @@ def cached(run: Run, key: tuple[str, str], tag: str, make, fresh: bool) -> None:
     run.outputs[key] = path
 
 
-def network_runs(networks: dict[str, Path], contents: list[str], fresh: bool) -> list[Run]:
+MODES = {"raw": {"palette": False, "degrid": False}, "defaults": {}}
+
+
+def network_runs(networks: dict[str, Path], contents: list[str], fresh: bool, modes: list[str]) -> list[Run]:
     runs = []
-    for mode, steps in (("raw", {"palette": False, "degrid": False}), ("defaults", {})):
+    for mode, steps in ((m, MODES[m]) for m in modes):
         run = Run("per-style networks", mode)
         for name, path in networks.items():
             model = FastStyle.from_file(path, size=SIZE, **steps)
@@ -112,9 +121,9 @@ def network_runs(networks: dict[str, Path], contents: list[str], fresh: bool) ->
     return runs
 
 
-def adain_runs(decoder: Path | None, contents: list[str], styles: list[str], fresh: bool) -> list[Run]:
+def adain_runs(decoder: Path | None, contents: list[str], styles: list[str], fresh: bool, modes: list[str]) -> list[Run]:
     runs = []
-    for mode, steps in (("raw", {"palette": False, "degrid": False}), ("defaults", {})):
+    for mode, steps in ((m, MODES[m]) for m in modes):
         model = AdaIN.from_file(decoder, size=SIZE, **steps) if decoder else AdaIN.from_pretrained(size=SIZE, **steps)
         run = Run("AdaIN", mode)
         tag = digest(decoder and decoder.stat().st_mtime_ns, steps)
@@ -226,6 +235,9 @@ def main() -> None:
     parser.add_argument("--network", action="append", default=[], metavar="NAME=PATH",
                         help="judge this network instead of the shipped ones (repeatable; one per painting)")
     parser.add_argument("--decoder", type=Path, default=None)
+    parser.add_argument("--photos", choices=["held-out", "validation"], default="held-out",
+                        help="validation: the photos for choosing settings (VALIDATION), not the held-out ones")
+    parser.add_argument("--raw-only", action="store_true", help="skip the defaults rows (quicker, for choosing settings)")
     parser.add_argument("--contents", type=int, default=0, help="only the first N held-out photos (0: all)")
     parser.add_argument("--styles", type=int, default=0, help="only the first N held-out paintings for AdaIN (0: all)")
     parser.add_argument("--lite-python", default=None)
@@ -248,18 +260,20 @@ def main() -> None:
     if args.check_measures:
         print("\n".join(check_measures(networks)))
         return
-    contents = [c for c, _ in CONTENTS][: args.contents or None]
+    photos = CONTENTS if args.photos == "held-out" else VALIDATION
+    contents = [c for c, _ in photos][: args.contents or None]
     styles = STYLES[: args.styles or None]
-    kinds = {stem(c): k for c, k in CONTENTS}
+    kinds = {stem(c): k for c, k in photos}
     runs: list[Run] = []
+    modes = ["raw"] if args.raw_only else list(MODES)
     net_pairs = []
     if "networks" in systems:
-        runs += network_runs(networks, contents, args.fresh)
+        runs += network_runs(networks, contents, args.fresh, modes)
         paintings = {Path(model_info(p)["style"]).name for p in networks.values()}
         net_pairs = [(c, f"style/{p}") for p in sorted(paintings) for c in contents]
     adain_pairs = [(c, s) for s in styles for c in contents] if "adain" in systems else []
     if "adain" in systems:
-        runs += adain_runs(args.decoder, contents, styles, args.fresh)
+        runs += adain_runs(args.decoder, contents, styles, args.fresh, modes)
     lite = lite_runs(lite_interpreter(args.lite_python), sorted(set(net_pairs + adain_pairs)), args.fresh)
     runs += lite
     judge = Judge()
@@ -278,9 +292,9 @@ def main() -> None:
                            f"{mean(p['structure'] for p in picked):.3f} | {mean(p['colour'] for p in picked):.2f} | {secs} |")
         return out + [""]
 
-    lines = [f"# Image quality, every side: {len(contents)} held-out photos, {SIZE} px", "",
-             f"{date.today()}; {machine_line(select_device('cpu'))}. Command: `OMP_NUM_THREADS=2 python benchmarks/image_quality.py"
-             f" --systems {args.systems}{' --tag ' + args.tag if args.tag else ''}`.", "",
+    lines = [f"# Image quality, every side: {len(contents)} {args.photos} photos, {SIZE} px", "",
+             f"{date.today()}; {machine_line(select_device('cpu'))}. Command: `OMP_NUM_THREADS={torch.get_num_threads()} python "
+             f"benchmarks/image_quality.py {' '.join(sys.argv[1:])}`.", "",
              "Measures (benchmarks/measures.py): style = scale-free style distance ↓; structure kept = correlation of the photo's "
              "and the output's blurred luminance gradient magnitude at 256 px ↑ (the photo itself: 1); colour = sliced "
              "Wasserstein distance of CIELAB colours to the painting's ↓. raw = no palette, no degrid; lite's palette-step "
@@ -313,19 +327,21 @@ def main() -> None:
             lines.append(f"| {run.name} | " + " | ".join(f"{x:.3f}" for x in by_kind) + " |")
     lines += ["", f"The photo scored as its own output: structure {photo_scores[stem(contents[0])]['structure']:.3f}.", ""]
 
+    # Validation runs choose settings; they stay in out/, the published tables and grids are the held-out ones.
+    figures_dir, results_dir = (ROOT / "docs", RESULTS) if args.photos == "held-out" else (WORK / "validation",) * 2
+    results_dir.mkdir(parents=True, exist_ok=True)
     for run in runs:
         styles_of = sorted({s for _, s in run.outputs})
         rows = [[load_image(run.outputs[(stem(c), s)], 128) if (stem(c), s) in run.outputs else None for s in styles_of]
                 for c in contents]
         rows = [[load_image(DATA / c, 128)] + row for c, row in zip(contents, rows)]
         system = run.label.split()[0].lower().replace('-', '_')
-        figure = ROOT / "docs" / f"image_quality{'_' + args.tag if args.tag else ''}_{system}_{run.mode.replace(' ', '_')}.jpg"
+        figure = figures_dir / f"image_quality{'_' + args.tag if args.tag else ''}_{system}_{run.mode.replace(' ', '_')}.jpg"
         save_jpeg(titled_grid(rows, ["photo"] + [s[:14] for s in styles_of], height=110), figure, max_bytes=600_000)
-        lines.append(f"![{run.label}](../../docs/{figure.name})")
+        lines.append(f"![{run.label}]({Path('../../docs') / figure.name if args.photos == 'held-out' else figure})")
     name = f"image_quality{'_' + args.tag if args.tag else ''}"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / f"{name}.json").write_text(json.dumps(
+    (results_dir / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (results_dir / f"{name}.json").write_text(json.dumps(
         {run.label: {"seconds": run.seconds, "pairs": [{"content": c, "style": s, **v} for (c, s), v in run.scores.items()]}
          for run in runs}, indent=1))
     print("\n".join(lines))

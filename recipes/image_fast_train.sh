@@ -4,20 +4,24 @@
 # (multistyle/image/weights/fast/STYLE.safetensors) but has no run here is continued from the shipped weights
 # (--init-weights) at lr FINE_LR (default 3e-4: at the config's 1e-3 a trained network's style distance swung by
 # 0.3 between checkpoints; at 3e-4 udnie went 0.515 -> 0.482 and woman_with_hat 0.405 -> 0.313).
+# A style given as STYLE_IMAGE:WEIGHT trains with that content weight (issue 35: the networks trained at 1 painted
+# over the photo; choose the weight on benchmarks/image_quality.py --photos validation, which the config holds out).
 # recipes/ship_fast_style.py copies a finished run into multistyle/image/weights/fast/.
-# Usage: MINUTES=120 recipes/image_fast_train.sh STYLE_IMAGE [STYLE_IMAGE ...]
+# Usage: MINUTES=120 recipes/image_fast_train.sh STYLE_IMAGE[:CONTENT_WEIGHT] [...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 [ -d out/adain_corpus/content ] || "$PY" recipes/build_adain_corpus.py out/adain_corpus --shared "${IMAGES:-../shared/data/images}"
 export OMP_NUM_THREADS=${THREADS:-1}
-for style in "$@"; do
+for spec in "$@"; do
+  style=${spec%%:*}
+  weight=$( [ "$spec" != "$style" ] && echo --set "content_weight=${spec#*:}" || true)
   out="out/fast/$(basename "${style%.*}")"
   if [ -f "$out/checkpoint/state.safetensors" ]; then
     nice "$PY" -m multistyle image train-fast --out "$out" --resume --max-minutes "${MINUTES:-120}" --quiet || echo "$style: stopped"
   else
     shipped="multistyle/image/weights/fast/$(basename "${style%.*}").safetensors"
-    nice "$PY" -m multistyle image train-fast "$style" --config configs/image/fast_cpu.toml --out "$out" --max-minutes "${MINUTES:-120}" \
+    nice "$PY" -m multistyle image train-fast "$style" --config configs/image/fast_cpu.toml --out "$out" --max-minutes "${MINUTES:-120}" $weight \
       $( [ -f "$shipped" ] && echo --init-weights "$shipped" --set "lr=${FINE_LR:-3e-4}") --quiet || echo "$style: stopped"
   fi
 done
