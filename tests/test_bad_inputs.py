@@ -96,6 +96,7 @@ ROWS = {
     "gatys negative patience": (GATYS + ["-o", "{ws}/o.png", "--patience", "-5"], "--patience must be 0"),
     "output name too long": (ADAIN + ["-o", "{ws}/" + "x" * 300 + ".png"], "File name too long"),
     "video report over the style": (["video", "{ws}/imgs", "{ws}/vo.mp4", "--style", "{ws}/vo.json", "--quiet"], "is also an input"),
+    "demo --out is a file": (["demo", "--out", "{ws}/a_file", "--quiet"], "the demo writes a folder"),
     "--out is a file": (TRAIN + ["--out", "{ws}/a_file"], "is a file"),
     "--out inside the training images": (TRAIN + ["--out", "{ws}/imgs/run"], "which this job reads"),
     "gatys inf style weight": (GATYS + ["-o", "{ws}/o.png", "--style-weight", "inf"], "finite"),

@@ -98,6 +98,9 @@ def demo(
     """Every modality on built-in samples: no network, no ../shared data, minutes on a laptop CPU."""
     from multistyle.demo import run_demo
 
+    if out.exists() and not out.is_dir():
+        raise MultistyleError(f"--out {out} is a file; the demo writes a folder of outputs there: name a new or existing folder")
+
     for line in run_demo(out, show_progress=not quiet):
         typer.echo(line)
 
