@@ -183,10 +183,14 @@ def score(runs: list[Run], contents: dict[str, Path], styles: dict[str, Path], j
         for (content, style), path in sorted(run.outputs.items(), key=lambda item: item[0][1]):
             saved = path.with_suffix(".scores.json")  # beside the output, valid while the output is unchanged
             if saved.is_file() and saved.stat().st_mtime_ns >= path.stat().st_mtime_ns:
-                run.scores[(content, style)] = json.loads(saved.read_text())
-                continue
-            run.scores[(content, style)] = judge(load_image(path, SIZE), image(contents[content]), image(styles[style]))
-            saved.write_text(json.dumps(run.scores[(content, style)]))
+                scores = json.loads(saved.read_text())
+                if "content" not in scores:  # saved before the content measure joined
+                    scores["content"] = judge.content_kept(load_image(path, SIZE), image(contents[content]))
+                    saved.write_text(json.dumps(scores))
+            else:
+                scores = judge(load_image(path, SIZE), image(contents[content]), image(styles[style]))
+                saved.write_text(json.dumps(scores))
+            run.scores[(content, style)] = scores
         print(f"  scored {run.label}", flush=True)
 
 
@@ -282,49 +286,56 @@ def main() -> None:
                     for c in contents[:1]}
 
     def table(keys: set, title: str) -> list[str]:
-        out = [f"### {title}", "", "| system | pairs | style ↓ | structure kept ↑ | colour ↓ | s / 512 px photo |",
-               "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        out = [f"### {title}", "", "| system | pairs | style ↓ | structure kept ↑ | content kept ↑ | colour ↓ | s / 512 px photo |",
+               "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for run in runs:
             picked = [v for k, v in run.scores.items() if k in keys]
             if picked:
                 secs = f"{run.seconds:.2f}" if run.seconds else "–"
                 out.append(f"| {run.label} | {len(picked)} | {mean(p['style'] for p in picked):.3f} | "
-                           f"{mean(p['structure'] for p in picked):.3f} | {mean(p['colour'] for p in picked):.2f} | {secs} |")
+                           f"{mean(p['structure'] for p in picked):.3f} | {mean(p['content'] for p in picked):.3f} | "
+                           f"{mean(p['colour'] for p in picked):.2f} | {secs} |")
         return out + [""]
 
     lines = [f"# Image quality, every side: {len(contents)} {args.photos} photos, {SIZE} px", "",
              f"{date.today()}; {machine_line(select_device('cpu'))}. Command: `OMP_NUM_THREADS={torch.get_num_threads()} python "
              f"benchmarks/image_quality.py {' '.join(sys.argv[1:])}`.", "",
              "Measures (benchmarks/measures.py): style = scale-free style distance ↓; structure kept = correlation of the photo's "
-             "and the output's blurred luminance gradient magnitude at 256 px ↑ (the photo itself: 1); colour = sliced "
+             "and the output's blurred luminance gradient magnitude at 256 px ↑ (the photo itself: 1); content kept = "
+             "correlation of their channel-centred VGG-19 relu4_1 features, position by position, at 256 px ↑ (the photo: 1; "
+             "benchmarks/results/measure_labels.md shows why both); colour = sliced "
              "Wasserstein distance of CIELAB colours to the painting's ↓. raw = no palette, no degrid; lite's palette-step "
-             "row is its output through our palette step. Means are over pairs.", ""]
+             "row is its output through our palette step. Means are over pairs. A painting passes when its network's style is "
+             "at most lite's and both kept measures at least lite's.", ""]
     key_sets = {}
     if net_pairs:
         key_sets["networks"] = {(stem(c), stem(s)) for c, s in net_pairs}
         lines += table(key_sets["networks"], "Per-style networks and lite on the networks' paintings")
-        lines += ["| painting | network raw: style / structure / colour | lite raw | structure ÷ lite's |", "| --- | --- | --- | ---: |"]
+        lines += ["| painting | network raw: style / structure / content / colour | lite raw | style, structure, content ÷ lite's | passes |",
+                  "| --- | --- | --- | --- | --- |"]
         network_raw = next(r for r in runs if r.name == "per-style networks" and r.mode == "raw")
         for painting in sorted({s for _, s in key_sets["networks"]}):
             ours = [v for (c, s), v in network_raw.scores.items() if s == painting]
             theirs = [v for (c, s), v in lite[0].scores.items() if s == painting and (c, s) in key_sets["networks"]]
-            cell = lambda vs: " / ".join(f"{mean(v[m] for v in vs):.3f}" for m in ("style", "structure", "colour"))
-            ratio = mean(v["structure"] for v in ours) / mean(v["structure"] for v in theirs)
-            lines.append(f"| {painting} | {cell(ours)} | {cell(theirs)} | {ratio:.2f} |")
+            cell = lambda vs: " / ".join(f"{mean(v[m] for v in vs):.3f}" for m in ("style", "structure", "content", "colour"))
+            ratios = {m: mean(v[m] for v in ours) / mean(v[m] for v in theirs) for m in ("style", "structure", "content")}
+            passes = ratios["style"] <= 1 and ratios["structure"] >= 1 and ratios["content"] >= 1
+            lines.append(f"| {painting} | {cell(ours)} | {cell(theirs)} | {', '.join(f'{r:.2f}' for r in ratios.values())} | "
+                         f"{'yes' if passes else 'no'} |")
         lines.append("")
     if adain_pairs:
         key_sets["adain"] = {(stem(c), stem(s)) for c, s in adain_pairs}
         lines += table(key_sets["adain"], f"AdaIN and lite, {len(contents)} photos x {len(styles)} paintings")
         unseen = {k for k in key_sets["adain"] if f"{k[1]}.jpg" not in ADAIN_SEEN}
         lines += table(unseen, "The same, only the paintings the shipped decoder never saw")
-    lines += ["### Structure kept by kind of photo (raw)", "",
+    lines += ["### Structure kept / content kept by kind of photo (raw)", "",
               "| system | " + " | ".join(sorted(set(kinds[stem(c)] for c in contents))) + " |",
               "| --- |" + " ---: |" * len(set(kinds[stem(c)] for c in contents))]
     for run in runs:
         if run.mode in ("raw",):
-            by_kind = [mean(v["structure"] for (c, _), v in run.scores.items() if kinds[c] == kind)
-                       for kind in sorted(set(kinds[stem(c)] for c in contents))]
-            lines.append(f"| {run.name} | " + " | ".join(f"{x:.3f}" for x in by_kind) + " |")
+            by_kind = [[v for (c, _), v in run.scores.items() if kinds[c] == kind] for kind in sorted(set(kinds[stem(c)] for c in contents))]
+            lines.append(f"| {run.name} | " + " | ".join(f"{mean(v['structure'] for v in vs):.2f} / {mean(v['content'] for v in vs):.2f}"
+                                                          for vs in by_kind) + " |")
     lines += ["", f"The photo scored as its own output: structure {photo_scores[stem(contents[0])]['structure']:.3f}.", ""]
 
     # Validation runs choose settings; they stay in out/, the published tables and grids are the held-out ones.

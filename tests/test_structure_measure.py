@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from measures import colour_distance, structure_kept  # noqa: E402
+from measures import Judge, colour_distance, structure_kept  # noqa: E402
 
 from multistyle import FastStyle  # noqa: E402
 from multistyle.image.io import load_image, resize  # noqa: E402
@@ -45,3 +45,15 @@ def test_the_colour_distance_is_zero_for_the_painting_and_a_palette_recolour_can
     recoloured = color.recolour(photo, *color.colour_moments(painting)).clamp(0, 1)
     assert colour_distance(recoloured, painting) < colour_distance(photo, painting)
     assert colour_distance(recoloured, painting) > 1.0  # Lab units: the distributions' shapes still differ
+
+
+@torch.no_grad()
+def test_content_kept_scores_the_photo_one_and_ranks_a_stylisation_above_a_blurred_out_or_texture_only_image():
+    judge = Judge()
+    photo = load_image(data.astronaut(), SIZE)
+    assert judge.content_kept(photo, photo) == pytest.approx(1.0, abs=1e-4)
+    model = FastStyle.from_pretrained("candy", size=SIZE, palette=False, degrid=False)
+    stylised = judge.content_kept(model(photo).tensor, photo)
+    texture_only = judge.content_kept(resize(model(data.rocket()).tensor, tuple(photo.shape[-2:])), photo)
+    unrelated = judge.content_kept(resize(load_image(data.coffee(), SIZE), tuple(photo.shape[-2:])), photo)
+    assert stylised > max(judge.content_kept(blurred_out(photo), photo), texture_only, unrelated) + 0.05, (stylised, texture_only)
