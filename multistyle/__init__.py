@@ -20,6 +20,7 @@ _API = {
     "AdaIN": "multistyle.image.adain",
     "AdaINConfig": "multistyle.image.adain",
     "FastStyle": "multistyle.image.fast",
+    "FastStyleConfig": "multistyle.image.fast",
     "Photoreal": "multistyle.image.photoreal",
     "PhotorealConfig": "multistyle.image.photoreal",
     "ImageResult": "multistyle.image.result",
@@ -29,6 +30,8 @@ _API = {
     "AudioResult": "multistyle.audio.transfer",
     "GrinsteinConfig": "multistyle.audio.config",
     "VideoTransfer": "multistyle.video.stylize",
+    "VideoConfig": "multistyle.video.stylize",
+    "VideoResult": "multistyle.video.stylize",
 }
 
 __all__ = [*_API, "MultistyleError", "InputError", "ConfigError", "WeightsError", "ResourceError", "OptimizationError", "WriteError"]
@@ -37,12 +40,12 @@ if TYPE_CHECKING:
     from multistyle.audio.config import GrinsteinConfig
     from multistyle.audio.transfer import AudioResult, AudioTransfer
     from multistyle.image.adain import AdaIN, AdaINConfig
-    from multistyle.image.fast import FastStyle
+    from multistyle.image.fast import FastStyle, FastStyleConfig
     from multistyle.image.gatys import Gatys, GatysConfig
     from multistyle.image.photoreal import Photoreal, PhotorealConfig
     from multistyle.image.result import ImageResult
     from multistyle.text.transfer import TextResult, TextTransfer
-    from multistyle.video.stylize import VideoTransfer
+    from multistyle.video.stylize import VideoConfig, VideoResult, VideoTransfer
 
 
 def __getattr__(name: str):
