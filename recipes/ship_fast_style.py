@@ -2,7 +2,7 @@
 
 The JSON is the run's model.json; a run written before the palette was recorded gets it here, from its style image
 (style_palette). --name ships it under another name than its painting's (a second network of one painting, such as
-the small architecture). Usage: python recipes/ship_fast_style.py out/fast/the_scream [--style PATH] [--name NAME]
+the small architecture). Usage: python recipes/ship_fast_style.py out/fast/the_scream [--style PATH] [--name NAME] [--note TEXT]
 """
 import argparse
 import shutil
@@ -14,8 +14,10 @@ from multistyle.errors import MultistyleError
 from multistyle.image.fast import load_network, shipped_folder, style_palette
 
 
-def ship(run: Path, style: Path | None, name: str | None = None) -> str:
+def ship(run: Path, style: Path | None, name: str | None = None, note: str = "") -> str:
     info = read_json(run / "model.json")
+    if note:  # how the run came to be (the chain of warm starts and settings, the validation figures that chose it)
+        info["note"] = note
     if name:
         if not name.replace("_", "").replace("-", "").isalnum():
             raise MultistyleError(f"--name {name!r}: use letters, digits, '_' and '-'")
@@ -34,9 +36,10 @@ if __name__ == "__main__":
     parser.add_argument("run", type=Path, help="a train-fast output folder (model.safetensors, model.json)")
     parser.add_argument("--style", type=Path, default=None, help="the style image, when the path in model.json has moved")
     parser.add_argument("--name", default=None, help="the shipped name (default: the painting's file name)")
+    parser.add_argument("--note", default="", help="kept in the JSON: the run's history and what chose it")
     args = parser.parse_args()
     try:
-        print(ship(args.run, args.style, args.name))
+        print(ship(args.run, args.style, args.name, args.note))
     except MultistyleError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
