@@ -116,3 +116,12 @@ def test_weights_errors_are_typed(tmp_path):
 def test_import_is_light():
     code = "import multistyle, sys; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_an_image_results_repr_is_one_short_line():
+    import torch
+
+    from multistyle import ImageResult
+
+    text = repr(ImageResult(torch.rand(1, 3, 64, 80), "adain", {}, {"style": 0.123456}))
+    assert text == "ImageResult(method='adain', size=80x64, seconds=0.00, losses={'style': 0.1235})"

@@ -27,6 +27,10 @@ class ImageResult:
     history: list = field(default_factory=list, repr=False)  # optimisation methods: loss terms per evaluation, per scale
     sources: list[Path] = field(default_factory=list, repr=False)  # the input files, which `save` never overwrites
 
+    def __repr__(self) -> str:  # the dataclass's would print the whole tensor
+        losses = f", losses={ {k: round(v, 4) for k, v in self.losses.items()} }" if self.losses else ""
+        return f"ImageResult(method={self.method!r}, size={self.size[0]}x{self.size[1]}, seconds={self.seconds:.2f}{losses})"
+
     @property
     def image(self) -> Image.Image:
         return tensor_to_pil(self.tensor)
