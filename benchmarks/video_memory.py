@@ -2,9 +2,9 @@
 every frame in memory (read_clip, outputs kept to the end: the pipeline before issue 38, and the API without an output).
 
 The clip: Sintel ambush_3 (41 frames, 1024x436) played forwards and backwards until it is --frames long, written once
-as H.264 into out/video_memory/. The job: the shipped `wave` network, blending 0.7, --size px high. The process's
+as H.264 into out/video_memory/. The job: the shipped `wave` network, blending 0.7, --size px on the long side. The process's
 resident memory (VmRSS) and its peak so far (VmHWM) are sampled every --every frames, from inside the stylisation.
-Usage: python benchmarks/video_memory.py --mode stream|memory [--frames 300] [--size 272] [--every 50] [--tag NAME]
+Usage: python benchmarks/video_memory.py --mode stream|memory [--frames 300] [--size 640] [--every 50] [--tag NAME]
 Prints a markdown table and writes benchmarks/results/video_memory_MODE[_TAG].md. Run it against the code before
 issue 38 with PYTHONPATH pointing at that tree and --mode memory (the only mode it had).
 """
@@ -56,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mode", choices=("stream", "memory"), required=True)
     parser.add_argument("--frames", type=int, default=300)
-    parser.add_argument("--size", type=int, default=272, help="output height (272: 640x272 from Sintel's 1024x436)")
+    parser.add_argument("--size", type=int, default=640, help="output long side (640: 640x272 from Sintel's 1024x436)")
     parser.add_argument("--every", type=int, default=50)
     parser.add_argument("--style", default="wave")
     parser.add_argument("--tag", default="")

@@ -8,7 +8,7 @@ included, and the share spent on flow and warping.
 For gatys "temporal blending" means Ruder et al.'s run: each frame starts from the warped previous output, with
 the temporal loss; frame by frame starts each frame from its photo.
 Usage: python benchmarks/video_temporal.py [--style the_scream.jpg] [--max-frames 0] [--methods adain]
-    [--size 436] [--gatys-steps 100] [--fast-style wave] [--plain-blend] [--tag NAME]
+    [--size 1024] [--gatys-steps 100] [--fast-style wave] [--plain-blend] [--tag NAME]
 Writes benchmarks/results/video_temporal[_TAG].md and docs/video_temporal[_TAG].jpg (frames of both runs, one row each).
 """
 import argparse
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--temporal", type=float, default=0.7)
     parser.add_argument("--methods", default="adain", help="comma-separated: adain, fast, gatys")
     parser.add_argument("--fast-style", default=None, help="fast: the shipped network (default: --style's name, e.g. wave)")
-    parser.add_argument("--size", type=int, default=436, help="frame height in pixels")
+    parser.add_argument("--size", type=int, default=1024, help="output long side in pixels (1024: Sintel's own 1024x436)")
     parser.add_argument("--gatys-steps", type=int, default=100, help="gatys: evaluations per frame (first frame: twice)")
     parser.add_argument("--plain-blend", action="store_true", help="blend without restoring each band's contrast")
     parser.add_argument("--tag", default="", help="suffix of the result files, so runs of other methods or sizes sit beside")

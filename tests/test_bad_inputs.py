@@ -95,7 +95,7 @@ ROWS = {
     "adain quality 1000": (ADAIN + ["-o", "{ws}/o.jpg", "--quality", "1000"], "--quality must be"),
     "gatys negative patience": (GATYS + ["-o", "{ws}/o.png", "--patience", "-5"], "--patience must be 0"),
     "output name too long": (ADAIN + ["-o", "{ws}/" + "x" * 300 + ".png"], "File name too long"),
-    "video report over the style": (["video", "{ws}/imgs", "{ws}/vo.mp4", "--style", "{ws}/vo.json", "--quiet"], "is also an input"),
+    "video report over the style": (["video", "{ws}/imgs", "-o", "{ws}/vo.mp4", "--style", "{ws}/vo.json", "--quiet"], "is also an input"),
     "demo --out is a file": (["demo", "--out", "{ws}/a_file", "--quiet"], "the demo writes a folder"),
     "--out is a file": (TRAIN + ["--out", "{ws}/a_file"], "is a file"),
     "--out inside the training images": (TRAIN + ["--out", "{ws}/imgs/run"], "which this job reads"),
@@ -206,8 +206,8 @@ def test_a_full_disk_is_one_line_and_leaves_the_previous_output(ws, tmp_path, sa
         ["image", "gatys", str(sample_images["content"]), str(sample_images["style"]), "--size", "32", "--steps", "1",
          "--quiet", "-o", str(out / "g.png")],
         [a.format(ws=ws) for a in AUDIO] + ["-o", str(out / "w.wav")],
-        ["video", str(frames), str(out / "v.mp4"), "--style", str(sample_images["style"]), "--size", "32", "--quiet"],
-        ["video", str(frames), str(out / "frames"), "--style", str(sample_images["style"]), "--size", "32", "--quiet"],
+        ["video", str(frames), "-o", str(out / "v.mp4"), "--style", str(sample_images["style"]), "--size", "32", "--quiet"],
+        ["video", str(frames), "-o", str(out / "frames"), "--style", str(sample_images["style"]), "--size", "32", "--quiet"],
         ["text", "transfer", "the food was cold .", "--output", str(out / "t.txt")],
     ]
     import json

@@ -21,11 +21,11 @@ ERRORS = [
     (["--szie", "3"], "no such option: --szie"),
     (["--version=3"], "does not take a value"),
     # video
-    (["video", "clip.mp4", "-o", "x.mp4", "--style", "s.jpg"], "no such option: -o"),
-    (["video", "clip.mp4", "out.mp4"], "missing option '--style'"),
-    (["video", "clip.mp4", "--style", "s.jpg"], "missing argument 'output"),
-    (["video", "clip.mp4", "out.mp4", "--style", "s.jpg", "--max-frames", "many"], "invalid value for '--max-frames'"),
-    (["video", "clip.mp4", "out.mp4", "--style", "s.jpg", "--temporal", "high"], "invalid value for '--temporal'"),
+    (["video", "clip.mp4", "out.mp4", "--style", "s.jpg"], "missing option '-o'"),  # the output is -o, as everywhere
+    (["video", "clip.mp4", "-o", "out.mp4"], "missing option '--style'"),
+    (["video", "clip.mp4", "--style", "s.jpg"], "missing option '-o'"),
+    (["video", "clip.mp4", "-o", "out.mp4", "--style", "s.jpg", "--max-frames", "many"], "invalid value for '--max-frames'"),
+    (["video", "clip.mp4", "-o", "out.mp4", "--style", "s.jpg", "--temporal", "high"], "invalid value for '--temporal'"),
     # demo, serve
     (["demo", "--out"], "option '--out' requires an argument"),
     (["demo", "--quick"], "no such option: --quick"),

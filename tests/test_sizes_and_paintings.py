@@ -55,7 +55,7 @@ def test_video_frames_follow_the_same_rule():
     assert frame_size(torch.zeros(1, 3, 130, 97), None) == (130, 97)
     assert frame_size(torch.zeros(1, 3, 436, 1024), None) == (218, 512)
     assert frame_size(torch.zeros(1, 3, 436, 1024), 0) == (436, 1024)
-    assert frame_size(torch.zeros(1, 3, 436, 1024), 218) == (218, 512)  # an explicit size is the height
+    assert frame_size(torch.zeros(1, 3, 436, 1024), 512) == (218, 512)  # an explicit size is the long side, as for images
 
 
 def test_the_seven_paintings_ship_with_their_sources():

@@ -100,14 +100,14 @@ def test_cli_keeps_the_audio_track_and_frame_rate(cli, pan, tmp_path):
     from multistyle.image.io import save_image
 
     save_image(torch.rand(1, 3, 48, 48), style)
-    code, out, err = cli("video", source, tmp_path / "out.mp4", "--style", style, "--size", "64", "--quiet")
+    code, out, err = cli("video", source, "-o", tmp_path / "out.mp4", "--style", style, "--size", "64", "--quiet")
     assert code == 0, err
     with av.open(str(tmp_path / "out.mp4")) as result:
         assert [s.type for s in result.streams] == ["video", "audio"]
         assert float(result.streams.video[0].average_rate) == 12
     assert json.loads((tmp_path / "out.json").read_text())["frames"] == 8
     frames = tmp_path / "frames"
-    code, _, err = cli("video", source, frames, "--style", style, "--size", "64", "--max-frames", "3", "--quiet")
+    code, _, err = cli("video", source, "-o", frames, "--style", style, "--size", "64", "--max-frames", "3", "--quiet")
     assert code == 0 and len(list(frames.glob("frame_*.png"))) == 3, err
 
 
@@ -130,7 +130,7 @@ def test_bad_video_input_is_one_line_and_leaves_nothing(cli, pan, tmp_path, case
     else:
         output = source
     before = sorted(p.name for p in tmp_path.iterdir())
-    code, _, err = cli("video", source, output, "--style", style, "--size", "32", "--quiet")
+    code, _, err = cli("video", source, "-o", output, "--style", style, "--size", "32", "--quiet")
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 

@@ -108,7 +108,7 @@ def test_max_frames_cuts_the_audio_to_the_video(cli, tmp_path, style):
 
     source = make_clip(tmp_path / "in.mp4", frames=12, audio_seconds=1.0)
     save_image(style, tmp_path / "style.png")
-    code, _, err = cli("video", source, tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--max-frames", "4",
+    code, _, err = cli("video", source, "-o", tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--max-frames", "4",
                        "--size", "0", "--quiet")
     assert code == 0, err
     with av.open(str(tmp_path / "out.mp4")) as container:
@@ -163,13 +163,13 @@ def test_resume_mistakes_are_one_line(cli, tmp_path, style):
     source = make_clip(tmp_path / "in.mp4", frames=3)
     save_image(style, tmp_path / "style.png")
     before = sorted(p.name for p in tmp_path.iterdir())
-    code, _, err = cli("video", source, tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--resume", "--quiet")
+    code, _, err = cli("video", source, "-o", tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--resume", "--quiet")
     assert code == 2 and err.startswith("error: ") and "nothing to resume" in err and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     folder = work_folder(tmp_path / "out.mp4")
     folder.mkdir()
     (folder / "job.json").write_text('{"job": {"input": "other.mp4", "style": "x", "config": {}}}')
-    code, _, err = cli("video", source, tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--resume", "--quiet")
+    code, _, err = cli("video", source, "-o", tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--resume", "--quiet")
     assert code == 2 and "input" in err and err.count("\n") == 1, err
 
 
@@ -186,7 +186,7 @@ def test_ctrl_c_on_the_command_line_says_how_to_resume(cli, tmp_path, monkeypatc
             raise KeyboardInterrupt
 
     monkeypatch.setattr(stream_module.VideoJob, "write", ctrl_c_after_frame_2)
-    args = ("video", source, tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--size", "0", "--quiet")
+    args = ("video", source, "-o", tmp_path / "out.mp4", "--style", tmp_path / "style.png", "--size", "0", "--quiet")
     code, _, err = cli(*args)
     assert code == 130 and err.count("\n") == 1 and "2 frames finished" in err and "--resume" in err, err
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out.json").exists()

@@ -52,13 +52,13 @@ app.add_typer(export.app, name="export")
 @app.command("video")
 def video(
     clip: Path = typer.Argument(..., help="Input video (any container FFmpeg reads) or a folder of frames."),
-    output: Path = typer.Argument(..., help="Output .mp4 (H.264, the input's frame rate and audio) or a folder for PNG frames."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output .mp4 (H.264, the input's frame rate and audio) or a folder for PNG frames."),
     style: str = typer.Option(..., "--style", help="adain, gatys: a style image. fast: a shipped style's name or a .safetensors file."),
     config: image.ConfigFile = None,
     set_: image.Sets = None,
     method: str = typer.Option(None, help="adain, fast or gatys (Ruder et al.: optimisation with a temporal loss, minutes a frame) (default: adain)."),
     temporal: float = typer.Option(None, help="Weight of the warped previous output where the flow is reliable; 0 = frame by frame (default: 0.7)."),
-    size: int = typer.Option(None, help="Output height in pixels, obeyed; 0 keeps the input's size (default: the input's size, shrunk to a 512-px long side when larger)."),
+    size: int = typer.Option(None, help="Long side of the output in pixels, as for images, obeyed; 0 keeps the input's size (default: the input's size, shrunk to a 512-px long side when larger)."),
     alpha: float = typer.Option(None, help="AdaIN's alpha or the network's strength (default: 1.0)."),
     max_frames: int = typer.Option(None, "--max-frames", help="Only the first N frames; 0 all (default: 0)."),
     fps: float = typer.Option(None, help="Frame rate of a folder of frames (default: 24)."),

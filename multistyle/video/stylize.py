@@ -17,7 +17,7 @@ import torch
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.progress import make_progress
 from multistyle.errors import InputError
-from multistyle.image.io import ImageLike, fit_long_side, output_size, resize
+from multistyle.image.io import ImageLike, output_size, resize
 from multistyle.video.blend import temporal_blend
 from multistyle.video.flow import FlowEstimator, reliability, warp
 from multistyle.video.io import VIDEO_SUFFIXES, Clip, open_clip, to_bytes, write_clip
@@ -34,8 +34,8 @@ class VideoConfig:
     keep_contrast: bool = True  # adain, fast: each band of the blend gets the stylised frame's contrast (video/blend.py)
     temporal_loss: float = 20.0  # gatys: weight of Ruder et al.'s temporal term (used unless temporal is 0)
     gatys_steps: int = 100  # gatys: L-BFGS evaluations per frame; the first frame gets twice as many
-    # Output size. None: the frames' own size, shrunk to a 512-px long side when larger (as the image methods,
-    # multistyle.image.io.output_size); 0 keeps any size; a number is the output's height in pixels, obeyed.
+    # Output size, as for the image methods (multistyle.image.io.output_size): None, the frames' own size shrunk to a
+    # 512-px long side when larger; 0 keeps any size; a number is the output's long side in pixels, obeyed.
     size: int | None = None
     alpha: float = 1.0  # AdaIN's alpha, or the per-style network's strength
     max_frames: int = 0  # 0: every frame
@@ -84,12 +84,9 @@ class VideoResult:
         return copy_output(self.path, Path(path))
 
 
-def frame_size(frame: torch.Tensor, height: int | None) -> tuple[int, int]:
+def frame_size(frame: torch.Tensor, size: int | None) -> tuple[int, int]:
     """The output's (H, W): see VideoConfig.size."""
-    h, w = frame.shape[-2:]
-    if height is None:
-        return output_size(h, w, None)
-    return (h, w) if height == 0 else fit_long_side(h, w, round(max(h, w) * height / h))
+    return output_size(*frame.shape[-2:], size)
 
 
 class VideoTransfer:
