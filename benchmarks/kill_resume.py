@@ -47,7 +47,7 @@ def prepare(work: Path) -> None:
         img = Image.fromarray(array)
         img.thumbnail((96, 96))
         img.save(work / "images" / f"{name}.png")
-    subprocess.run([sys.executable, "-m", "multistyle", "text", "toy-corpus", str(work / "toy")], check=True, env=ENV, capture_output=True)
+    subprocess.run([sys.executable, "-m", "multistyle", "text", "toy-corpus", "-o", str(work / "toy")], check=True, env=ENV, capture_output=True)
 
 
 def final_state(out: Path) -> dict[str, torch.Tensor]:

@@ -82,8 +82,8 @@ ERRORS = [
     (["text", "evaluate", "--data", "d", "--beam", "wide"], "invalid value for '--beam'"),
     (["text", "calibrate", "--model", "m"], "missing option '--data'"),
     (["text", "calibrate", "--model", "m", "--data", "d", "--accuracy", "high"], "invalid value for '--accuracy'"),
-    (["text", "toy-corpus"], "missing argument 'out"),
-    (["text", "toy-corpus", "a", "b"], "unexpected extra argument"),
+    (["text", "toy-corpus"], "missing option '-o'"),
+    (["text", "toy-corpus", "-o", "a", "b"], "unexpected extra argument"),
     # audio
     (["audio", "transfer", "a.wav", "b.wav"], "missing option '-o' / '--output'"),
     (["audio", "transfer", "a.wav", "b.wav", "c.wav", "-o", "o.wav"], "unexpected extra argument"),

@@ -105,7 +105,7 @@ def transfer(
     to: Annotated[Optional[str], typer.Option(help=default(TC, "to", "positive, negative, or flip (each sentence to the style it lacks)."))] = None,
     model: Annotated[Optional[Path], typer.Option(help="Trained model folder (default: the shipped model).")] = None,
     input: Annotated[Optional[Path], typer.Option("--input", help="UTF-8 file, one sentence a line.")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", help="Write here, one sentence a line, instead of printing.")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write here, one sentence a line, instead of printing.")] = None,
     config: ConfigFile = None,
     set_: Sets = None,
     beam: Annotated[Optional[int], typer.Option(help=default(TC, "beam", "Beam width; 1 is greedy decoding."))] = None,
@@ -218,7 +218,7 @@ def calibrate(
 
 
 @app.command("toy-corpus")
-def toy_corpus(out: Annotated[Path, typer.Argument(help="Folder to write the toy corpus to.")]):
+def toy_corpus(out: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the toy corpus to.")]):
     """Write a small templated corpus in Shen's format, for a quick end-to-end run without data."""
     from multistyle.text.toy import write_toy_corpus
 
