@@ -77,7 +77,7 @@ ERRORS = [
     (["text", "train-selector", "--data", "d"], "missing option '--model'"),
     (["text", "transfer", "--beam"], "option '--beam' requires an argument"),
     (["text", "transfer", "--strength", "x", "hello"], "invalid value for '--strength'"),
-    (["text", "transfer", "-o", "out.txt", "hello"], "no such option: -o"),
+    (["text", "transfer", "hello", "-o"], "option '-o' requires an argument"),
     (["text", "evaluate"], "missing option '--data'"),
     (["text", "evaluate", "--data", "d", "--beam", "wide"], "invalid value for '--beam'"),
     (["text", "calibrate", "--model", "m"], "missing option '--data'"),
