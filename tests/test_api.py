@@ -78,6 +78,23 @@ def test_gatys_refuses_a_diverging_configuration_with_one_clear_error(sample_ima
         Gatys(size=48, steps=3, style_weight=-1.0)(sample_images["content"], sample_images["style"])
 
 
+def test_image_methods_share_one_name_for_the_content_style_mix(sample_images):
+    """AdaIN and the per-style networks both take `alpha` (0 = content, 1 = full style); `strength` is text's."""
+    from multistyle import ConfigError, FastStyle, FastStyleConfig
+
+    assert FastStyleConfig().alpha == 1.0 and not hasattr(FastStyleConfig(), "strength")
+    model = FastStyle.from_pretrained("wave", precision="fp32", device="cpu", size=32)
+    plain = model(sample_images["content"], alpha=0.0)
+    from multistyle.image.io import load_image
+
+    assert torch.allclose(plain.tensor, load_image(sample_images["content"], 32), atol=1e-6)
+    assert plain.config["alpha"] == 0.0
+    with pytest.raises(InputError, match="--alpha"):
+        model(sample_images["content"], alpha=1.5)
+    with pytest.raises(ConfigError, match="known: alpha"):
+        model(sample_images["content"], strength=0.5)
+
+
 def test_text_accepts_one_sentence_or_many():
     model = TextTransfer.from_pretrained()
     one = model("the food was cold .", to="positive")

@@ -70,13 +70,13 @@ def test_adain_graphs_match_torch(exported):
 
 
 def test_whole_onnxruntime_path_matches_the_torch_commands(exported, sample_images):
-    """Size rule, padding (a 64 x 43 output is not a multiple of 4 or 8), degrid, palette, strength and alpha too."""
+    """Size rule, padding (a 64 x 43 output is not a multiple of 4 or 8), degrid, palette and alpha, for both kinds."""
     from multistyle.image.adain import AdaIN
     from multistyle.image.fast import FastStyle
 
     content, style = sample_images["content"], sample_images["style"]
-    fast = onnx_runtime.load_model(exported["fast"])(content, size=64, strength=0.9)
-    expected = FastStyle.from_pretrained(STYLE, precision="fp32", device="cpu")(content, size=64, strength=0.9).tensor
+    fast = onnx_runtime.load_model(exported["fast"])(content, size=64, alpha=0.9)
+    expected = FastStyle.from_pretrained(STYLE, precision="fp32", device="cpu")(content, size=64, alpha=0.9).tensor
     assert fast.shape == (43, 64, 3)
     assert np.abs(fast - expected[0].permute(1, 2, 0).numpy()).max() <= TOLERANCE
     adain = onnx_runtime.load_model(exported["adain"])(content, style, size=64, alpha=0.8)
@@ -192,7 +192,7 @@ def test_bad_inputs_are_one_error_line(cli, exported, sample_images, tmp_path):
         (["image", "onnx", str(exported["fast"]), content, style, "-o", out], "takes CONTENT only"),
         (["image", "onnx", str(exported["fast"]), str(tmp_path / "nope.jpg"), "-o", out], "nope.jpg: file not found"),
         (["image", "onnx", str(exported["fast"]), content, "-o", str(tmp_path / "o.xyz")], "unsupported output format"),
-        (["image", "onnx", str(exported["fast"]), content, "-o", out, "--strength", "2"], "--strength must be between 0 and 1"),
+        (["image", "onnx", str(exported["fast"]), content, "-o", out, "--alpha", "2"], "--alpha must be between 0 and 1"),
         (["image", "onnx", str(exported["adain"]), content, style, "-o", out, "--alpha", "-1"], "--alpha must be between 0 and 1"),
         (["image", "onnx", str(exported["fast"]), content, "-o", content], "is also an input"),
         (["image", "onnx", str(broken), content, "-o", out], "onnxruntime cannot load it"),

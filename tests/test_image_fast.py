@@ -36,18 +36,18 @@ def test_a_short_training_halves_the_loss(trained):
     assert (out / "loss.png").stat().st_size > 1000
 
 
-def test_model_file_stylises_at_the_requested_size_and_strength(trained, sample_images):
+def test_model_file_stylises_at_the_requested_size_and_alpha(trained, sample_images):
     out, _ = trained
     model = FastStyle.from_file(out / "model.safetensors", size=64)
     styled = model(sample_images["content"])
-    plain = model(sample_images["content"], strength=0.0)
-    content = model(sample_images["content"], strength=1.0, preserve_color=True)
+    plain = model(sample_images["content"], alpha=0.0)
+    content = model(sample_images["content"], alpha=1.0, preserve_color=True)
     assert max(styled.size) == 64 and styled.size == plain.size
     from multistyle.image.io import load_image
 
     photo = load_image(sample_images["content"], 64)
-    assert torch.allclose(plain.tensor, photo, atol=1e-6), "strength 0 is the content"
-    assert (styled.tensor - photo).abs().mean() > 0.02, "strength 1 changes the photo"
+    assert torch.allclose(plain.tensor, photo, atol=1e-6), "alpha 0 is the content"
+    assert (styled.tensor - photo).abs().mean() > 0.02, "alpha 1 changes the photo"
     assert content.tensor.shape == styled.tensor.shape
 
 

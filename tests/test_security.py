@@ -366,7 +366,7 @@ def api_rows():
         "audio(bogus=1)": lambda m: m["audio"](np.zeros(800), np.zeros(800), sample_rate=8000, bogus=1),
         "video(None)": lambda m: m["video"](None, PICTURE), "video(5)": lambda m: m["video"](5, PICTURE),
         "video(bogus=1)": lambda m: m["video"]("clip.mp4", PICTURE, bogus=1),
-        "fast(bogus=1)": lambda m: m["fast"](PICTURE, bogus=1), "fast(strength=nan)": lambda m: m["fast"](PICTURE, strength=float("nan")),
+        "fast(bogus=1)": lambda m: m["fast"](PICTURE, bogus=1), "fast(alpha=nan)": lambda m: m["fast"](PICTURE, alpha=float("nan")),
         "adain(bogus=1)": lambda m: m["adain"](PICTURE, PICTURE, bogus=1),
         "gatys(bogus=1)": lambda m: m["gatys"](PICTURE, PICTURE, bogus=1),
     }

@@ -59,7 +59,7 @@ def video(
     method: str = typer.Option(None, help="adain, fast or gatys (Ruder et al.: optimisation with a temporal loss, minutes a frame) (default: adain)."),
     temporal: float = typer.Option(None, help="Weight of the warped previous output where the flow is reliable; 0 = frame by frame (default: 0.7)."),
     size: int = typer.Option(None, help="Long side of the output in pixels, as for images, obeyed; 0 keeps the input's size (default: the input's size, shrunk to a 512-px long side when larger)."),
-    alpha: float = typer.Option(None, help="AdaIN's alpha or the network's strength (default: 1.0)."),
+    alpha: float = typer.Option(None, help="Content-style trade-off: 0 = content, 1 = full style (AdaIN or a per-style network) (default: 1.0)."),
     max_frames: int = typer.Option(None, "--max-frames", help="Only the first N frames; 0 all (default: 0)."),
     fps: float = typer.Option(None, help="Frame rate of a folder of frames (default: 24)."),
     steps: int = typer.Option(None, help="gatys: L-BFGS evaluations per frame, twice that for the first (default: 100; at most 100,000)."),

@@ -328,7 +328,7 @@ def fast(
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image, or output folder in batch mode.")],
     config: ConfigFile = None,
     set_: Sets = None,
-    strength: Annotated[Optional[float], typer.Option(help=default(F, "strength", "1 = the network's output, 0 = the content."))] = None,
+    alpha: Annotated[Optional[float], typer.Option(help=default(F, "alpha", "Content-style trade-off: 0 = content, 1 = full style (the network's output)."))] = None,
     preserve_color: Annotated[Optional[bool], typer.Option("--preserve-color", help="Keep the content's colours.")] = None,
     palette: Annotated[Optional[bool], typer.Option("--palette/--no-palette", help=default(F, "palette", "Recolour the output to the style's palette (kept with the model)."))] = None,
     degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help=default(F, "degrid", "Filter the faint 8-px grid out of the output."))] = None,
@@ -343,7 +343,7 @@ def fast(
     from multistyle.image.fast import FastStyle, FastStyleConfig
     from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
 
-    cfg = load_config(FastStyleConfig, config, sets(set_), strength=strength, preserve_color=preserve_color, palette=palette,
+    cfg = load_config(FastStyleConfig, config, sets(set_), alpha=alpha, preserve_color=preserve_color, palette=palette,
                       degrid=degrid, size=size, device=device, precision=precision)
     cfg.validate()
     model = FastStyle.from_pretrained(style, cfg)
@@ -449,8 +449,7 @@ def onnx(
     model: Annotated[Path, typer.Argument(help="An exported model: a folder from `multistyle export adain`, or an .onnx file from `multistyle export fast`.")],
     images: Annotated[list[Path], typer.Argument(help="CONTENT (an image, or a folder of them: batch), then for AdaIN a STYLE image (a file, or a bundled painting's name: " + PAINTINGS + ").")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image (.png, .jpg, ...) with a .json report beside it; in batch mode a folder (PNGs and onnx.json, with images/s).")],
-    alpha: Annotated[float, typer.Option(help="AdaIN: content-style trade-off, 0 = content, 1 = full style.")] = 1.0,
-    strength: Annotated[float, typer.Option(help="Per-style network: 1 = the network's output, 0 = the content.")] = 1.0,
+    alpha: Annotated[float, typer.Option(help="Content-style trade-off: 0 = content, 1 = full style (AdaIN or a per-style network).")] = 1.0,
     palette: Annotated[bool, typer.Option("--palette/--no-palette", help="Recolour to the style's palette, as the torch path does.")] = True,
     degrid: Annotated[bool, typer.Option("--degrid/--no-degrid", help="Filter the faint 8-px grid out of the output.")] = True,
     size: Annotated[Optional[int], typer.Option(help=SIZE_HELP)] = None,
@@ -465,9 +464,8 @@ def onnx(
         raise InputError(f"--threads must be 0 or more, not {threads}")
     if not 1 <= quality <= 100:
         raise InputError(f"--quality must be a whole number from 1 to 100, not {quality}")
-    for name, value in (("--alpha", alpha), ("--strength", strength)):
-        if not 0.0 <= value <= 1.0:
-            raise InputError(f"{name} must be between 0 and 1, not {value}")
+    if not 0.0 <= alpha <= 1.0:
+        raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
     batch = images[0].is_dir()
     if batch:  # a folder of photos: the model and the style's statistics stay loaded; images/s reported
         guard([output], [model, *images[1:]], read_folders=[images[0]], folder=True)
@@ -491,13 +489,13 @@ def onnx(
         if is_adain:
             rgb = runner(photo, images[1], alpha=alpha, size=size, palette=palette, degrid=degrid)
         else:
-            rgb = runner(photo, size=size, strength=strength, palette=palette, degrid=degrid)
+            rgb = runner(photo, size=size, alpha=alpha, palette=palette, degrid=degrid)
         save_rgb(rgb, output / f"{photo.stem}.png" if batch else output, quality)
     done = time.perf_counter()
     write_report(output / "onnx.json" if batch else output.with_suffix(".json"), {
         "method": f"onnx-{runner.info['kind']}", "model": str(model), "content": str(images[0]),
         "style": str(images[1]) if is_adain else runner.info.get("name"),
-        "config": {"alpha": alpha, "strength": strength, "palette": palette, "degrid": degrid, "size": size, "threads": threads},
+        "config": {"alpha": alpha, "palette": palette, "degrid": degrid, "size": size, "threads": threads},
         **({"images": len(photos), "images_per_second": round(len(photos) / (done - loaded), 3)} if batch else
            {"size": [int(rgb.shape[1]), int(rgb.shape[0])]}),
         "timings_s": {"load": round(loaded - start, 3), "stylise": round(done - loaded, 3)},

@@ -76,7 +76,7 @@ class FastStyleConfig:
     # Long side of the output, pixels. None: the content's own size, shrunk to 512 when larger
     # (multistyle.image.io.output_size); 0 keeps any size; a number is obeyed.
     size: int | None = None
-    strength: float = 1.0  # 1 = the network's output, 0 = the content; in between, a pixel blend
+    alpha: float = 1.0  # content-style trade-off: 0 = the content, 1 = the network's output; in between, a pixel blend
     preserve_color: bool = False  # keep the content's colours (the output's luminance with the content's chroma)
     # Recolour the output to the style's palette (RGB mean and covariance, kept in the model's JSON): the network's
     # colours drift from the painting's, by 0.018 in colour distance for wave against 0.0002 after this.
@@ -92,8 +92,8 @@ class FastStyleConfig:
         check_precision(self.precision)
         if self.size is not None and self.size != 0 and self.size < 16:
             raise InputError(f"--size {self.size} is too small; use at least 16 pixels (or 0 for the content's own size)")
-        if not 0.0 <= self.strength <= 1.0:
-            raise InputError(f"--strength must be between 0 and 1, not {self.strength}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise InputError(f"--alpha must be between 0 and 1, not {self.alpha}")
 
 
 def shipped_folder() -> Path:
@@ -170,7 +170,7 @@ class FastStyle:
     """One trained network per style (Johnson et al. 2016 with instance norm): any photo in one pass.
 
     >>> model = FastStyle.from_pretrained("the_scream")      # FastStyle.styles() lists the shipped ones
-    >>> model("photo.jpg", strength=0.8).image.save("out.png")
+    >>> model("photo.jpg", alpha=0.8).image.save("out.png")
     """
 
     def __init__(self, network: TransformNet, info: dict[str, Any] | None = None, config: FastStyleConfig | None = None,
@@ -199,7 +199,7 @@ class FastStyle:
 
     @torch.no_grad()
     def __call__(self, content: ImageLike, **overrides: Any) -> ImageResult:
-        """Stylise `content`; overrides: size, strength, preserve_color, palette, degrid."""
+        """Stylise `content`; overrides: size, alpha, preserve_color, palette, degrid."""
         cfg = with_overrides(self.config, overrides)
         cfg.validate()
         start = time.perf_counter()
@@ -215,7 +215,7 @@ class FastStyle:
             output = color.with_chroma_of(output, image)
         elif cfg.palette and self.palette is not None:
             output = color.recolour(output, *self.palette)
-        output = cfg.strength * output + (1 - cfg.strength) * image
+        output = cfg.alpha * output + (1 - cfg.alpha) * image
         seconds = time.perf_counter() - start
         return ImageResult(output, "fast", {**config_dict(cfg), "style": self.info.get("name")}, seconds=seconds,
                            timings={"stylise": seconds}, sources=file_sources(content))

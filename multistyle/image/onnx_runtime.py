@@ -181,11 +181,11 @@ class OnnxFast:
         palette = self.info.get("palette")
         self.palette = (np.array(palette["rgb_mean"]).reshape(3, 1), np.array(palette["rgb_cov"]).reshape(3, 3)) if palette else None
 
-    def __call__(self, content: str | os.PathLike | Image.Image, *, size: int | None = None, strength: float = 1.0,
+    def __call__(self, content: str | os.PathLike | Image.Image, *, size: int | None = None, alpha: float = 1.0,
                  palette: bool = True, degrid: bool = True) -> np.ndarray:
         """(H, W, 3) float32 RGB in [0, 1]."""
-        if not 0.0 <= strength <= 1.0:
-            raise InputError(f"--strength must be between 0 and 1, not {strength}")
+        if not 0.0 <= alpha <= 1.0:
+            raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
         if size is not None and size != 0 and size < 16:
             raise InputError(f"--size {size} is too small; use at least 16 pixels (or 0 for the content's own size)")
         rgb = load_rgb(content)
@@ -197,7 +197,7 @@ class OnnxFast:
         output = np.clip(output, 0, 1)
         if palette and self.palette is not None:
             output = recolour(output, *self.palette)
-        output = strength * output + (1 - strength) * image
+        output = alpha * output + (1 - alpha) * image
         return output[0].transpose(1, 2, 0)
 
 

@@ -37,7 +37,7 @@ class VideoConfig:
     # Output size, as for the image methods (multistyle.image.io.output_size): None, the frames' own size shrunk to a
     # 512-px long side when larger; 0 keeps any size; a number is the output's long side in pixels, obeyed.
     size: int | None = None
-    alpha: float = 1.0  # AdaIN's alpha, or the per-style network's strength
+    alpha: float = 1.0  # content-style trade-off of AdaIN or the per-style network: 0 = content, 1 = full style
     max_frames: int = 0  # 0: every frame
     fps: float = 24.0  # frame rate of a folder of frames (a video file keeps its own)
 
@@ -115,7 +115,7 @@ class VideoTransfer:
         else:
             from multistyle.image.fast import FastStyle
 
-            model = FastStyle.from_pretrained(str(style), size=0, strength=cfg.alpha)
+            model = FastStyle.from_pretrained(str(style), size=0, alpha=cfg.alpha)
             stylise = lambda frame: model(frame).tensor  # noqa: E731
 
         def blended(frame: torch.Tensor, prior: Prior | None) -> torch.Tensor:

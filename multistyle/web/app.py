@@ -405,7 +405,7 @@ def create_app(host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = ()) -> 
         blend: float = Form(0.0), size: int = Form(512), preserve_color: bool = Form(False),
         content: UploadFile | None = File(None), style: UploadFile | None = File(None), style2: UploadFile | None = File(None),
     ):
-        """AdaIN (alpha, a second style blended in) or a per-style network (alpha is its strength)."""
+        """AdaIN (alpha, a second style blended in) or a per-style network (alpha, its content-style mix too)."""
         size = checked_size(size)
         alpha = number(alpha, "alpha", 0.0, 1.0)
         blend = number(blend, "blend", 0.0, 1.0)
@@ -435,7 +435,7 @@ def create_app(host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = ()) -> 
         def compute():
             content_image = image_input(data[0], content_sample, SAMPLE_PHOTOS, "content")
             if method == "fast":
-                return fast_model(fast_style)(content_image, size=size, strength=alpha, preserve_color=preserve_color)
+                return fast_model(fast_style)(content_image, size=size, alpha=alpha, preserve_color=preserve_color)
             styles = [image_input(data[1], style_sample, SAMPLE_STYLES, "style")]
             if (data[2] is not None or style2_sample) and blend > 0:
                 styles.append(image_input(data[2], style2_sample, SAMPLE_STYLES, "second style"))
