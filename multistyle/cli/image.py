@@ -404,7 +404,9 @@ def train_fast(
     texture: Annotated[Optional[bool], typer.Option("--texture", help="Ulyanov et al.'s texture network: noise in, no content term.")] = None,
     max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes, checkpointed (default: 0, no limit).")] = None,
     init_weights: Annotated[Optional[Path], typer.Option(help="Continue a trained network (e.g. a shipped style's .safetensors) in a new run: its iterations count on.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help=default(FT, "seed", "Seed of the network's initial weights, the crops and the batches."))] = None,
     device: Device = None,
+    precision: Annotated[Optional[str], typer.Option(help=default(FT, "precision", "The loss network's precision: fp32, bf16, or auto (bf16 on CPUs with AMX; the trained network stays fp32)."))] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue OUT's run with its own config (only the schedule may change).")] = False,
     quiet: Quiet = False,
 ):
@@ -415,7 +417,7 @@ def train_fast(
     cfg = run_config(FastTrainConfig, out, resume, RESUMABLE, config, sets(set_), style=str(style) if style else None,
                      content_dirs=tuple(map(str, content_dir)) if content_dir else None, iterations=iterations,
                      batch_size=batch_size, crop=crop, texture=texture, max_minutes=max_minutes,
-                     init_weights=str(init_weights) if init_weights else None, device=device)
+                     init_weights=str(init_weights) if init_weights else None, seed=seed, device=device, precision=precision)
     cfg.validate()
     for needed in (cfg.style, cfg.init_weights):  # before guard makes the run folder
         if needed and not Path(needed).is_file():
