@@ -260,6 +260,15 @@ def main() -> None:
         if not sep or not Path(path).is_file():
             fail(f"--network wants NAME=PATH to a .safetensors file, not {option!r}")
         networks[name] = Path(path)
+    by_painting: dict[str, str] = {}
+    for name, path in list(networks.items()):  # one network per painting: the outputs are keyed by (photo, painting)
+        painting = Path(model_info(path)["style"]).name
+        if painting in by_painting:
+            print(f"  {name} paints {painting} too, as {by_painting[painting]} does: judge it alone with --network "
+                  f"{name}={path}", flush=True)
+            del networks[name]
+        else:
+            by_painting[painting] = name
     torch.set_grad_enabled(False)
     if args.check_measures:
         print("\n".join(check_measures(networks)))
