@@ -182,12 +182,8 @@ def score(runs: list[Run], contents: dict[str, Path], styles: dict[str, Path], j
     for run in runs:
         for (content, style), path in sorted(run.outputs.items(), key=lambda item: item[0][1]):
             saved = path.with_suffix(".scores.json")  # beside the output, valid while the output is unchanged
-            if saved.is_file() and saved.stat().st_mtime_ns >= path.stat().st_mtime_ns:
-                scores = json.loads(saved.read_text())
-                if "content" not in scores:  # saved before the content measure joined
-                    scores["content"] = judge.content_kept(load_image(path, SIZE), image(contents[content]))
-                    saved.write_text(json.dumps(scores))
-            else:
+            scores = json.loads(saved.read_text()) if saved.is_file() and saved.stat().st_mtime_ns >= path.stat().st_mtime_ns else {}
+            if set(scores) != set(Judge.MEASURES):  # none saved, or saved before a measure joined
                 scores = judge(load_image(path, SIZE), image(contents[content]), image(styles[style]))
                 saved.write_text(json.dumps(scores))
             run.scores[(content, style)] = scores

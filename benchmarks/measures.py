@@ -23,10 +23,9 @@ import torch
 import torch.nn.functional as F
 from skimage.color import rgb2lab
 
-from multistyle.image.measures import ImageMeasures
+from multistyle.image.measures import CONTENT_LAYER, ImageMeasures
 
 STRUCTURE_SIZE = 256
-CONTENT_LAYER = "relu4_1"
 STRUCTURE_SIGMA = 2.0
 COLOUR_DIRECTIONS, COLOUR_QUANTILES = 64, 256
 
@@ -93,6 +92,8 @@ def colour_distance(output: torch.Tensor, style: torch.Tensor) -> float:
 
 class Judge:
     """Every measure of one output against its photo and painting; VGG-19 features of the painting kept."""
+
+    MEASURES = ("style", "structure", "content", "colour")  # the keys of every score; saved scores lacking one are stale
 
     def __init__(self, device: str = "cpu"):
         self.vgg = ImageMeasures(device)

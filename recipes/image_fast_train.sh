@@ -7,6 +7,8 @@
 # A style given as STYLE_IMAGE:WEIGHT trains with that content weight (issue 35: the networks trained at 1 painted
 # over the photo; choose the weight on benchmarks/image_quality.py --photos validation, which the config holds out).
 # recipes/ship_fast_style.py copies a finished run into multistyle/image/weights/fast/.
+# SETS passes further config overrides to new runs, e.g. SETS='--set content_layers=["relu3_1","relu4_1"]' (the shipped
+# wave and udnie; each model's JSON keeps its whole config and history).
 # Usage: MINUTES=120 recipes/image_fast_train.sh STYLE_IMAGE[:CONTENT_WEIGHT] [...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ for spec in "$@"; do
     nice "$PY" -m multistyle image train-fast --out "$out" --resume --max-minutes "${MINUTES:-120}" --quiet || echo "$style: stopped"
   else
     shipped="multistyle/image/weights/fast/$(basename "${style%.*}").safetensors"
-    nice "$PY" -m multistyle image train-fast "$style" --config configs/image/fast_cpu.toml --out "$out" --max-minutes "${MINUTES:-120}" $weight \
+    nice "$PY" -m multistyle image train-fast "$style" --config configs/image/fast_cpu.toml --out "$out" --max-minutes "${MINUTES:-120}" $weight ${SETS:-} \
       $( [ -f "$shipped" ] && echo --init-weights "$shipped" --set "lr=${FINE_LR:-3e-4}") --quiet || echo "$style: stopped"
   fi
 done
