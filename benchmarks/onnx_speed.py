@@ -146,7 +146,7 @@ def main() -> None:
         f"(shared host). Content: {args.content.name} cropped to {SIDE}x{SIDE}; AdaIN style: {Path(style).name}. "
         f"Export of both models: {export_seconds:.1f} s.",
         "",
-        f"Seconds are wall (CPU, all threads, in brackets); speed-ups are of wall time.",
+        "Seconds are wall (CPU, all threads, in brackets); speed-ups are of wall time.",
         "",
         f"| model, fp32, {SIDE}x{SIDE} | torch, loaded (median of {args.repeats}) | onnxruntime, loaded | speed-up | "
         f"`image fast`/`adain` command (median of {args.commands}) | `image onnx` command | speed-up | max abs diff |",

@@ -59,3 +59,19 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+BOMB_SIDE = 9950  # 99 megapixels, one bit each: 12 KB as a PNG, 3+ GB decoded
+
+
+@pytest.fixture(scope="session")
+def bomb() -> bytes:
+    """A decompression bomb: a tiny PNG whose decoded pixels would take gigabytes (test_security, test_web)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (BOMB_SIDE, BOMB_SIDE)).save(buffer, format="PNG")
+    assert len(buffer.getvalue()) < 20_000, "a tiny file"
+    return buffer.getvalue()

@@ -1,8 +1,8 @@
 """The bad-input table: every row must end with exit status 2, one `error:` line, no traceback, no new
 file, and every input byte-for-byte unchanged."""
 import hashlib
-import os
 import json
+import os
 
 import numpy as np
 import pytest
@@ -246,3 +246,37 @@ def test_images_thinner_than_the_networks_stride_are_padded(one_thread):
     strip = np.full((3, 120, 3), 0.5, np.float32)
     assert FastStyle.from_pretrained(FastStyle.styles()[0])(strip, size=0).image.size == (120, 3)
     assert AdaIN.from_pretrained()(strip, np.full((32, 32, 3), 0.2, np.float32), size=0).image.size == (120, 3)
+
+
+def test_a_full_disk_while_training_keeps_the_last_checkpoint(ws, cli, tmp_path, sample_images):
+    """Issue 37: each trainer, resumed under a 20 kB file-size limit (its config fits, its checkpoint does not), stops
+    with one `error:` line and exit 2; the checkpoint and model from before are intact and no temporary file is left.
+    (safetensors' own file writer raised a SafetensorError, not an OSError, and the CLI printed its traceback.)"""
+    import subprocess
+    import sys
+
+    tiny_fast = ["--crop", "32", "--set", "style_size=64", "--set", "min_short=32", "--set", "resize_short=48",
+                 "--set", "batch_size=1", "--set", "channels=[8,16,16]", "--set", "blocks=1", "--set", "checkpoint_every=1",
+                 "--set", "workers=0", "--set", "holdout_contents=[]"]
+    runs = {
+        "fast": (["image", "train-fast", f"{ws}/style.png", "--content-dir", f"{ws}/imgs", *tiny_fast, "--quiet"], "--iterations"),
+        "adain": ([a.format(ws=ws) for a in TRAIN] + ["--checkpoint-every", "1"], "--iterations"),
+        "text": (["text", "train", "--data", f"{ws}/yelp", "--checkpoint-every", "1", "--quiet"], "--max-steps"),
+    }
+    for name, (args, length) in runs.items():
+        code, _, err = cli(*args, "--out", tmp_path / name, length, "2")
+        assert code == 0, (name, err)
+    before = snapshot(tmp_path)
+    resumed = [[*args[:2], "--out", str(tmp_path / name), "--resume", length, "4", "--quiet"]
+               + (["--data", f"{ws}/yelp"] if name == "text" else []) for name, (args, length) in runs.items()]
+    run = subprocess.run([sys.executable, "-c", DISK_FULL, "20000", json.dumps(resumed)], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    results = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("[")]
+    assert len(results) == len(resumed), run.stderr[-2000:]
+    for args, (code, err) in zip(resumed, results):
+        assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, (args[:2], code, err)
+        assert "state.safetensors: cannot be written (File too large)" in err, err
+    after = snapshot(tmp_path)
+    changed = {path for path in before if after.get(path) != before[path]}
+    assert changed <= {f"{name}/config.json" for name in runs}, f"only the configs (new length) change: {changed}"
+    assert set(after) == set(before), "no file added, none removed"

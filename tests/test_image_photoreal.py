@@ -6,8 +6,7 @@ from PIL import Image
 
 from multistyle.errors import InputError
 from multistyle.image.matting import affine_smooth, matting_laplacian, photorealism_loss, tensor_laplacian
-from multistyle.image.semantic import (RegionMRFTarget, check_map, masked_gram_loss, masked_grams, region_colours,
-                                       regions)
+from multistyle.image.semantic import RegionMRFTarget, check_map, masked_gram_loss, masked_grams, region_colours, regions
 
 
 @pytest.fixture
@@ -176,8 +175,8 @@ def doodle_files(tmp_path):
 
 
 def test_doodle_paints_each_region_from_its_own_style_region(doodle_files, one_thread):
-    from multistyle.core.vgg import VGGFeatures
     from multistyle.core.losses import MRFTarget
+    from multistyle.core.vgg import VGGFeatures
     from multistyle.image.io import load_image
     from multistyle.image.semantic import semantic_gatys
 
@@ -245,7 +244,6 @@ def _write(path, tensor):
 def test_bad_maps_are_one_error_line(cli, tmp_path, sample_images, case, command):
     content = sample_images["content"]
     w, h = Image.open(content).size
-    good = _write(tmp_path / "good.png", two_region_map(h, w))
     style_map = _write(tmp_path / "style_map.png", two_region_map(*Image.open(sample_images["style"]).size[::-1]))
     bad = {"wrong_size": _write(tmp_path / "bad.png", two_region_map(h, h * 3)),
            "no_shared": _write(tmp_path / "bad.png", two_region_map(h, w, left=(1, 0, 0), right=(1, 1, 0))),

@@ -4,8 +4,8 @@ Every MultistyleError becomes one `error:` line and exit status 2, and so does e
 option or command, a missing or malformed value), after one `usage:` line; an interrupted training run prints
 what it saved and exits with 130. `multistyle` or a command group alone prints its help and exits with 0.
 """
-import os
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+
 @lru_cache(maxsize=None)
 def _source(module: str) -> list[str] | None:
     spec = importlib.util.find_spec(module)

@@ -371,7 +371,7 @@ def styles(
     sheet: Annotated[Optional[Path], typer.Option(help="Also write a labelled sheet: each network's painting (where it ships) beside a photo in its style.")] = None,
 ):
     """List the per-style networks that ship with multistyle."""
-    from multistyle.image.fast import FastStyle, model_info, shipped_styles
+    from multistyle.image.fast import model_info, shipped_styles
 
     found = shipped_styles()
     if not found:

@@ -1,54 +1,15 @@
 """Checkpoints: tensors in safetensors, everything else in JSON, every write atomic. Never pickle."""
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
-from multistyle.core.paths import write_error, write_target
+from multistyle.core.paths import atomic_write_bytes
 from multistyle.errors import InputError, WeightsError
-
-
-def _publish(tmp: str, path: Path) -> None:
-    """Give the temporary file normal permissions (mkstemp makes it 0600), then rename it over `path`."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
-def _temporary(path: Path) -> tuple[int, str]:
-    """A new temporary file beside `path` (its name kept short: `path`'s own may be near the file system's limit)."""
-    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over `path`: readers never see half a file.
-
-    A symlink's target is what is replaced; a device, pipe or read-only file is refused (core.paths.write_target),
-    never swapped for a regular file. OS errors (a full disk, a name too long, no permission) are WriteErrors
-    with one line, and the temporary file is removed, so nothing partial is left and an old `path` stays intact."""
-    path = write_target(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = _temporary(path)
-    except OSError as e:
-        raise write_error(path, e) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        _publish(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise write_error(path, e) from None
-        raise
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
@@ -65,22 +26,10 @@ def read_json(path: str | os.PathLike) -> Any:
 
 
 def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
-    """Atomically save a flat dict of tensors as safetensors."""
-    path = write_target(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = _temporary(path)
-        os.close(fd)
-    except OSError as e:
-        raise write_error(path, e) from None
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
-        _publish(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise write_error(path, e) from None
-        raise
+    """Atomically save a flat dict of tensors as safetensors. The file is serialised in memory and written by
+    atomic_write_bytes, so a full disk is a one-line WriteError like any other output's (safetensors' own file
+    writer raises a SafetensorError, not an OSError, and the CLI printed its traceback)."""
+    atomic_write_bytes(path, save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata=metadata))
 
 
 def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:

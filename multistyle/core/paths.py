@@ -5,6 +5,7 @@ regular file (a device, pipe or socket is never replaced by one) and writable, u
 import errno
 import os
 import stat
+import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -116,3 +117,38 @@ def check_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
     if not folder:
         write_target(path)  # not a device, a pipe or a read-only file
     return path
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike):
+    """Yield a temporary file name beside `path` for the caller to write; on success it is renamed over `path`, so
+    readers never see half a file. The target is checked first (write_target: a device, pipe or read-only file is
+    refused, a symlink's target is what is replaced). OS errors (a full disk, a name too long, no permission) are
+    WriteErrors with one line, and the temporary file is removed, so nothing partial is left and an old `path`
+    stays intact."""
+    target = write_target(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:64]}.", suffix=".tmp")  # short: the
+        os.close(fd)                                                           # target's own name may be near the limit
+    except OSError as e:
+        raise write_error(target, e) from None
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600
+        os.replace(tmp, target)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, WriteError):
+            raise write_error(target, e) from None
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` through atomic_file, synced to disk before the rename."""
+    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())

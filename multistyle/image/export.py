@@ -14,7 +14,6 @@ against 22 s for the torch.export-based one (`exporter="dynamo"`, needs `onnxscr
 """
 import hashlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from torch import nn
 
 from multistyle import __version__
 from multistyle.core.checkpoint import write_json
-from multistyle.core.paths import write_error, write_target
+from multistyle.core.paths import atomic_file
 from multistyle.core.vgg import caffe_preprocess, weights_path
 from multistyle.errors import InputError, MultistyleError
 
@@ -75,34 +74,17 @@ def _check_requirements(exporter: str, opset: int | None) -> int:
 def _export_graph(module: nn.Module, example: torch.Tensor, path: Path, input_name: str, output_name: str,
                   opset: int, exporter: str) -> None:
     """Trace `module` on `example` into `path` (atomically) with dynamic batch, height and width."""
-    path = write_target(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
-        os.close(fd)
-    except OSError as e:
-        raise write_error(path, e) from None
     axes = {0: "batch", 2: "height", 3: "width"}
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and constant-folding notes
-            if exporter == "dynamo":
-                dim = torch.export.Dim.DYNAMIC
-                torch.onnx.export(module, (example,), tmp, input_names=[input_name], output_names=[output_name],
-                                  opset_version=opset, dynamo=True, external_data=False, verbose=False,
-                                  dynamic_shapes=({0: dim, 2: dim, 3: dim},))
-            else:
-                torch.onnx.export(module, (example,), tmp, input_names=[input_name], output_names=[output_name],
-                                  opset_version=opset, dynamo=False, dynamic_axes={input_name: axes, output_name: axes})
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 -> the usual permissions
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise write_error(path, e) from None
-        raise
+    with atomic_file(path) as tmp, warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and constant-folding notes
+        if exporter == "dynamo":
+            dim = torch.export.Dim.DYNAMIC
+            torch.onnx.export(module, (example,), tmp, input_names=[input_name], output_names=[output_name],
+                              opset_version=opset, dynamo=True, external_data=False, verbose=False,
+                              dynamic_shapes=({0: dim, 2: dim, 3: dim},))
+        else:
+            torch.onnx.export(module, (example,), tmp, input_names=[input_name], output_names=[output_name],
+                              opset_version=opset, dynamo=False, dynamic_axes={input_name: axes, output_name: axes})
 
 
 def _info(kind: str, **fields: Any) -> dict[str, Any]:
@@ -136,8 +118,8 @@ def export_fast(style: str | os.PathLike, output: str | os.PathLike, *, opset: i
 def export_adain(folder: str | os.PathLike, *, decoder: str | os.PathLike | None = None, opset: int | None = None,
                  exporter: str = "torchscript") -> Path:
     """AdaIN's encoder and decoder as FOLDER/encoder.onnx and FOLDER/decoder.onnx, described by FOLDER/adain.json."""
-    from multistyle.image.adain import ENCODER_LAYER, MULTIPLE, STYLE_LAYERS, load_decoder, shipped_decoder_path
     from multistyle.core.vgg import VGGFeatures
+    from multistyle.image.adain import ENCODER_LAYER, MULTIPLE, STYLE_LAYERS, load_decoder, shipped_decoder_path
 
     folder = Path(folder)
     opset = _check_requirements(exporter, opset)

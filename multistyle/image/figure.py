@@ -1,5 +1,6 @@
 """Labelled figures: a grid of images, each with a caption under it (the demo's overview, `image styles --sheet`)."""
 import textwrap
+from pathlib import Path
 
 import torch
 from PIL import Image, ImageDraw, ImageFont
@@ -49,10 +50,9 @@ def labelled_grid(cells: list[Cell], columns: int, height: int = 256, title: str
     return pil_to_tensor(canvas)
 
 
-def network_painting(name: str, info: dict) -> "Path | None":
+def network_painting(name: str, info: dict) -> Path | None:
     """The bundled painting a shipped per-style network was trained on (by its name or its style file's name:
     `wave_small` and `woman-with-hat-matisse.jpg` find theirs), or None when that painting does not ship."""
-    from pathlib import Path
 
     from multistyle import samples
 

@@ -24,8 +24,8 @@ from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError
 from multistyle.image import color
 from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_image, output_size, resize
-from multistyle.samples import resolve_style
 from multistyle.image.result import ImageResult
+from multistyle.samples import resolve_style
 
 COLOR_METHODS = ("luminance", "histogram")
 STYLE_LOSSES = ("gram", "mrf", "meanstd")

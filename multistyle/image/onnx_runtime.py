@@ -15,14 +15,13 @@ Resizing is Pillow's bicubic, which torch's antialiased bicubic follows (the who
 """
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from multistyle.core.paths import write_error, write_target
+from multistyle.core.paths import atomic_write_bytes
 from multistyle.errors import InputError, MultistyleError, WeightsError
 from multistyle.image.degrid import remove_grid_array
 from multistyle.samples import resolve_style
@@ -283,39 +282,10 @@ def save_rgb(rgb: np.ndarray, path: str | os.PathLike, quality: int = 95) -> Pat
 
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
-    write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """multistyle.core.checkpoint.atomic_write_bytes without its torch import: a temporary file beside the target, then
-    a rename; the target is checked first (core.paths.write_target), nothing partial is left behind."""
-    target = write_target(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:64]}.", suffix=".tmp")
-    except OSError as e:
-        raise write_error(path, e) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise write_error(path, e) from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_report(path: str | os.PathLike, report: dict[str, Any]) -> None:
-    write_bytes(path, (json.dumps(report, indent=2) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(report, indent=2) + "\n").encode())
 
