@@ -209,6 +209,9 @@ def test_a_full_disk_is_one_line_and_leaves_the_previous_output(ws, tmp_path, sa
         ["video", str(frames), "-o", str(out / "v.mp4"), "--style", str(sample_images["style"]), "--size", "32", "--quiet"],
         ["video", str(frames), "-o", str(out / "frames"), "--style", str(sample_images["style"]), "--size", "32", "--quiet"],
         ["text", "transfer", "the food was cold .", "--output", str(out / "t.txt")],
+        ["image", "fast", str(frames), "--style", "wave", "--size", "32", "-o", str(out / "batch")],  # a folder batch
+        ["image", "texture", str(sample_images["style"]), "--size", "32", "--steps", "1", "--quiet", "-o", str(out / "x.png")],
+        ["image", "grid", str(sample_images["content"]), str(sample_images["style"]), "--height", "32", "-o", str(out / "x.png")],
     ]
     import json
 
@@ -225,7 +228,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_previous_output(ws, tmp_path, sa
     # video keeps its finished frames in .OUT.parts/ for --resume (multistyle/video/stream.py): work, not an output
     left = [p for p in out.rglob("*") if not any(part.endswith(".parts") for part in p.parts)]
     assert not [p for p in left if p.name.startswith(".") or p.name.endswith(".tmp")], "no temporary file left"
-    assert not any((out / "frames").glob("*")), "no partial frames"
+    assert not any((out / "frames").glob("*")) and not any((out / "batch").glob("*")), "no partial frames or batch outputs"
     assert snapshot(ws) == before
 
 
