@@ -116,6 +116,7 @@ ROWS = {
     "unknown layer": (GATYS + ["-o", "{ws}/o.png", "--set", 'content_layers=["relu9_9"]', "--set", "content_layer_weights=[1]"],
                       "unknown VGG-19 layer relu9_9"),
     "gatys negative style scale": (GATYS + ["-o", "{ws}/o.png", "--style-scale", "-1"], "--style-scale must be between"),
+    "gatys --set value a flag replaces": (GATYS + ["-o", "{ws}/o.png", "--set", "steps=abc"], "--set: steps: expected a whole number"),
     "gatys unknown style loss": (GATYS + ["-o", "{ws}/o.png", "--style-loss", "patches"], "--style-loss must be one of"),
     "gatys unknown style layer": (GATYS + ["-o", "{ws}/o.png", "--style-layers", "relu1_1,relu9_9"], "unknown VGG-19 layer relu9_9"),
     "texture size 0x0": (["image", "texture", S, "-o", "{ws}/o.png", "--size", "0x0"], "at least 16 pixels"),

@@ -119,9 +119,9 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
     return value
 
 
-def from_dict(cls: type[T], values: dict[str, Any], source: str | dict[str, str] = "config") -> T:
-    """Build `cls` from its defaults and `values`, checking every key and value. `source` names where the
-    values came from (one name, or one per key) for the error messages."""
+def _checked(cls: type, values: dict[str, Any], source: str | dict[str, str]) -> dict[str, Any]:
+    """`values` with every key known to `cls` and every value coerced to its field's type and within its limit.
+    `source` names where the values came from (one name, or one per key) for the error messages."""
     def origin(key: str) -> str:
         return source.get(key, cls.__name__) if isinstance(source, dict) else source
 
@@ -131,6 +131,7 @@ def from_dict(cls: type[T], values: dict[str, Any], source: str | dict[str, str]
     if unknown:
         raise ConfigError(f"{origin(unknown[0])}: unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)} for "
                           f"{cls.__name__} (known: {', '.join(sorted(known))})")
+
     def label(key: str) -> str:  # "--alpha", or "file.toml: alpha"
         where = origin(key)
         return where if where == f"--{key.replace('_', '-')}" else f"{where}: {key}"
@@ -139,17 +140,25 @@ def from_dict(cls: type[T], values: dict[str, Any], source: str | dict[str, str]
     for key, value in checked.items():
         if key in COUNT_LIMITS and isinstance(value, int) and value > COUNT_LIMITS[key]:
             raise ConfigError(f"{label(key)}: at most {COUNT_LIMITS[key]:,}, not {value:,}")
-    return cls(**checked)
+    return checked
+
+
+def from_dict(cls: type[T], values: dict[str, Any], source: str | dict[str, str] = "config") -> T:
+    """Build `cls` from its defaults and `values`, checking every key and value. `source` names where the
+    values came from (one name, or one per key) for the error messages."""
+    return cls(**_checked(cls, values, source))
 
 
 def load_config(cls: type[T], file: str | Path | None = None, sets: list[str] | tuple[str, ...] = (), **flags: Any) -> T:
-    """Defaults, then a config file (path or packaged name), then `--set` pairs, then non-None flags."""
+    """Defaults, then a config file (path or packaged name), then `--set` pairs, then non-None flags. Each layer is
+    checked on its own, so a bad value is refused even where a later layer replaces it."""
     values: dict[str, Any] = read_config_file(file) if file is not None else {}
-    sources = dict.fromkeys(values, str(file))
     assigned = parse_assignments(sets)
     given = {k: v for k, v in flags.items() if v is not None}
-    sources.update(dict.fromkeys(assigned, "--set"))
-    sources.update({k: f"--{k.replace('_', '-')}" for k in given})
+    _checked(cls, values, str(file))
+    _checked(cls, assigned, "--set")
+    sources = {**dict.fromkeys(values, str(file)), **dict.fromkeys(assigned, "--set"),
+               **{k: f"--{k.replace('_', '-')}" for k in given}}
     return from_dict(cls, {**values, **assigned, **given}, sources)
 
 
