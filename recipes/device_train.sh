@@ -42,7 +42,7 @@ done
 if [ -n "$ADAIN" ]; then
   "$PY" -m multistyle image train-adain --config configs/image/adain.toml --content-dir "$D/adain_corpus/content" \
     --style-dir "$D/adain_corpus/style" --out "$W/adain" --init-decoder multistyle/image/weights/adain_decoder.safetensors \
-    --seed 7 --bf16 --workers "${WORKERS:-10}" --max-minutes "$MINUTES" --checkpoint-every 5000 --quiet > "$W/adain.log" 2>&1 &
+    --seed 7 --precision bf16 --workers "${WORKERS:-10}" --max-minutes "$MINUTES" --checkpoint-every 5000 --quiet > "$W/adain.log" 2>&1 &
   timeout "$(( ${MINUTES%.*} * 60 + 60 ))" "$PY" benchmarks/adain_quality.py --gatys-only --data "$D/heldout" \
     --gatys-cache "$W/gatys_cache" > "$W/gatys.log" 2>&1 &
 fi

@@ -110,6 +110,7 @@ ROWS = {
     "train-adain checkpoint-every 0": (TRAIN + ["--out", "{ws}/run", "--checkpoint-every", "0"], "checkpoint-every must be at least 1"),
     "train-adain workers -1": (TRAIN + ["--out", "{ws}/run", "--workers", "-1"], "workers must be at least 0"),
     "train-adain crop 0": (TRAIN + ["--out", "{ws}/run", "--crop", "0"], "crop must be at least 16"),
+    "train-adain precision fp16": (TRAIN + ["--out", "{ws}/run", "--precision", "fp16"], "precision must be one of"),
     "config size big": (["image", "gatys", C, S, "-o", "{ws}/o.png", "--config", "{ws}/big.toml"], "size: expected a whole number"),
     "config lr nan": (GATYS + ["-o", "{ws}/o.png", "--config", "{ws}/nan_lr.toml"], "lr: expected a finite number"),
     "--config is a folder": (GATYS + ["-o", "{ws}/o.png", "--config", "{ws}"], "is a folder"),

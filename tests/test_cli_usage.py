@@ -59,6 +59,7 @@ ERRORS = [
     (["image", "styles", "extra"], "unexpected extra argument"),
     (["image", "styles", "--sheet"], "option '--sheet' requires an argument"),
     (["image", "train-fast", "s.jpg", "--bf16"], "no such option: --bf16"),
+    (["image", "train-adain", "--out", "run", "--bf16"], "no such option: --bf16"),
     (["image", "train-fast", "s.jpg", "--iterations", "1e3"], "invalid value for '--iterations'"),
     (["image", "grid", "a.png", "b.png"], "missing option '-o' / '--output'"),
     (["image", "grid", "a.png", "-o", "g.png", "--columns", "1.5"], "invalid value for '--columns'"),

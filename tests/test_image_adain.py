@@ -142,9 +142,9 @@ def test_ema_decoder_is_the_running_average_and_resumes_exactly(sample_images, t
     states, _ = load_training_state(tmp_path / "straight" / "checkpoint")
     shipped = load_decoder(tmp_path / "straight" / "decoder.safetensors").state_dict()
     name = "net.0.1.weight"
-    assert torch.equal(shipped[name], states["ema"]["module." + name].half().float())
+    assert torch.equal(shipped[name], states["ema"][name].half().float())  # one format: the decoder's own state dict
     assert not torch.allclose(shipped[name], states["decoder"][name].half().float())
-    assert int(states["ema"]["n_averaged"]) == 4
+    assert states["ema"].keys() == states["decoder"].keys()
 
     train(_tiny_config(sample_images, **{**kw, "iterations": 2}), tmp_path / "resumed", show_progress=False)
     train(_tiny_config(sample_images, **kw), tmp_path / "resumed", resume=True, show_progress=False)

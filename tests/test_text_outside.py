@@ -21,7 +21,7 @@ def read_reviews() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def flipped():
     reviews = read_reviews()
-    return reviews, TextTransfer.from_pretrained("cpu")([text for _, text in reviews], to="flip").texts
+    return reviews, TextTransfer.from_pretrained(device="cpu")([text for _, text in reviews], to="flip").texts
 
 
 def test_the_sixty_reviews_are_varied():

@@ -62,7 +62,7 @@ def test_rewrites_are_joined_with_their_marks_and_final_punctuation():
 @pytest.fixture(scope="module")
 def model():
     torch.set_num_threads(1)
-    return TextTransfer.from_pretrained("cpu")
+    return TextTransfer.from_pretrained(device="cpu")
 
 
 def sentence_count(text: str) -> int:

@@ -35,14 +35,16 @@ from multistyle.core.checkpoint import write_json
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.optimize import OptimizationResult, optimize_input
 from multistyle.core.paths import check_output
+from multistyle.core.pipeline import Output, Pipeline, batched, plain
 from multistyle.core.runtime import seed_everything, select_device
 from multistyle.errors import InputError
 
 MAX_TEXTURE_SECONDS = 600.0
 
 
-@dataclass
-class AudioResult:
+@dataclass(repr=False)
+class AudioResult(Output):
+    method = "grinstein"  # a class attribute, not a field
     audio: torch.Tensor  # (samples,) at the config's sample rate, peak-normalised
     log_spectrogram: torch.Tensor  # (F, T) the optimised spectrogram the audio was reconstructed from
     history: list[dict[str, float]] = field(default_factory=list)
@@ -90,8 +92,7 @@ class AudioResult:
         save_wav(self.audio, output, self.sample_rate, self.config.wav_format)
         save_spectrogram_panel([*self.inputs.items(), ("result", self.log_spectrogram)], plot_path, self.sample_rate, self.config.hop)
         if report:
-            inputs = {k: str(v) if isinstance(v, Path) else v for k, v in inputs.items()}
-            write_json(output.with_suffix(".json"), {**self.report(**inputs), "output": str(output), "plot": str(plot_path)})
+            write_json(output.with_suffix(".json"), {**self.report(**plain(inputs)), "output": str(output), "plot": str(plot_path)})
         return output
 
     @property
@@ -113,6 +114,10 @@ class AudioResult:
         (content and style with the same statistics)."""
         initial = self.initial_terms["style"]
         return 1.0 - self.best_terms["style"] / initial if initial > 0 else 0.0
+
+    def _repr_fields(self) -> str:
+        return (f"mode={self.mode!r}, seconds_of_audio={self.audio.numel() / self.sample_rate:.2f}, "
+                f"style_loss_reduction={self.style_reduction:.3f}, seconds={self.seconds:.2f}")
 
     def summary(self) -> str:
         stages = ", ".join(f"{name.replace('_', '-')} {seconds:.1f} s" for name, seconds in self.timings.items())
@@ -313,13 +318,14 @@ def texture(
     return result
 
 
-class AudioTransfer:
+class AudioTransfer(Pipeline):
     """Grinstein et al. (2018): restyle a clip in the spectrogram domain, or synthesise a style's texture.
 
     >>> result = AudioTransfer(extractor="random")("speech.wav", "rain.mp3")
     >>> result.save("out.wav")          # also out.png (spectrograms) and out.json
 
-    Clips may be files or arrays/tensors (mono (samples,) or (channels, samples)) with their `sample_rate`.
+    Clips may be files or arrays/tensors (mono (samples,) or (channels, samples)) with their `sample_rate`, or a list
+    of contents (a list of results).
     Settings are `GrinsteinConfig`'s; each call may override them.
     """
 
@@ -327,6 +333,7 @@ class AudioTransfer:
         self.config = with_overrides(config or GrinsteinConfig(), overrides)
         self.show_progress = show_progress
 
+    @batched
     def __call__(self, content: AudioLike, style: AudioLike, *, sample_rate: int | None = None, **overrides) -> AudioResult:
         """`content` restyled by `style`; the result has the content's length at the config's sample rate."""
         config = with_overrides(self.config, overrides)

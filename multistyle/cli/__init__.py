@@ -65,6 +65,8 @@ def video(
     steps: int = typer.Option(None, help="gatys: L-BFGS evaluations per frame, twice that for the first (default: 100; at most 100,000)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted or killed run of the same command from "
                                 "its last finished frame (kept beside the output in .OUTPUT.parts/) (default: off)."),
+    device: image.Device = None,
+    precision: image.Precision = None,
     quiet: image.Quiet = False,
 ):
     """Video style transfer with temporal consistency (flow-warped previous output, Ruder et al.'s reliability masks).
@@ -72,21 +74,16 @@ def video(
     Frames stream through one at a time (memory stays flat whatever the clip's length); each finished frame is kept
     beside the output until the end, so Ctrl-C or a kill loses nothing: the same command with --resume continues."""
     from multistyle.cli.common import guard, sets
-    from multistyle.core.checkpoint import write_json
     from multistyle.core.config import load_config
-    from multistyle.video.stylize import VideoConfig, VideoTransfer
+    from multistyle.video.stylize import VideoConfig, VideoResult, VideoTransfer
 
     cfg = load_config(VideoConfig, config, sets(set_), method=method, temporal=temporal, size=size, alpha=alpha,
-                      max_frames=max_frames, fps=fps, gatys_steps=steps)
+                      max_frames=max_frames, fps=fps, gatys_steps=steps, device=device, precision=precision)
     cfg.validate()
-    report = output.with_suffix(".json") if output.suffix else output / "video.json"
     guard([output], [clip, Path(style)], folder=not output.suffix)
-    guard([report], [clip, Path(style)])  # the report must not replace the style image either (o.json beside o.mp4)
+    guard([VideoResult.report_path(output)], [clip, Path(style)])  # nor may the report (o.json beside o.mp4)
     result = VideoTransfer(cfg, show_progress=not quiet)(clip, style, output, resume=resume)
-    written = result.path
-    write_json(report, {"method": f"video-{cfg.method}", "input": str(clip), "style": style, "output": str(written),
-                        "frames": result.count, "fps": result.fps, "config": result.config,
-                        "seconds": round(result.seconds, 2), "timings_s": {k: round(v, 2) for k, v in result.timings.items()}})
+    written = result.save(output, style=style)
     typer.echo(f"wrote {written} ({result.count} frames in {result.seconds:.1f} s)")
 
 

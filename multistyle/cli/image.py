@@ -4,7 +4,19 @@ from typing import Annotated, Optional
 
 import typer
 
-from multistyle.cli.common import ConfigFile, Quiet, Sets, config_option, default, guard, parse_blend, report_terms, sets
+from multistyle.cli.common import (
+    BatchResume,
+    ConfigFile,
+    Quiet,
+    Sets,
+    config_option,
+    default,
+    folder_batch,
+    guard,
+    parse_blend,
+    report_terms,
+    sets,
+)
 from multistyle.cli.defaults import constant
 from multistyle.errors import InputError
 from multistyle.samples import paintings
@@ -255,6 +267,7 @@ def adain(
     quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output, 1-100.")] = 95,
     device: Device = None,
     precision: Precision = None,
+    resume: BatchResume = False,
     quiet: Quiet = False,
 ):
     """AdaIN (Huang & Belongie): real-time arbitrary style transfer with a trained decoder."""
@@ -268,9 +281,12 @@ def adain(
     if len(images) == 2 and images[0].is_dir():
         guard([output], read_folders=images, folder=True)
         cfg.validate(1)
-        grid = stylize_folders(AdaIN.from_pretrained(cfg), images[0], images[1], output, show_progress=not quiet)
-        typer.echo(f"wrote {output}/ (one image per pair) and {grid}")
+        summary, grid = stylize_folders(AdaIN.from_pretrained(cfg), images[0], images[1], output, show_progress=not quiet,
+                                        resume=resume)
+        typer.echo(summary.describe(output) + (f"; and {grid}" if grid else ""))
         return
+    if resume:
+        raise InputError("--resume continues a folder batch; give a CONTENT folder and a STYLE folder")
     if len(images) < 2:
         raise InputError("give a CONTENT image and at least one STYLE image (or two folders)")
     output = check_output_path(output)
@@ -282,6 +298,16 @@ def adain(
     result = AdaIN.from_pretrained(cfg)(images[0], images[1:], masks=mask)
     result.save(output, quality=quality, content=str(images[0]), styles=[str(p) for p in images[1:]], masks=[str(p) for p in mask or []])
     typer.echo(f"wrote {output} ({result.seconds:.2f} s)")
+
+
+def bf16_for(precision: str | None, device: str | None) -> bool | None:
+    """train-adain's --precision as its config's bf16 switch (None: the config's own)."""
+    if precision is None:
+        return None
+    from multistyle.core.runtime import check_precision, has_bf16_matrix_units, select_device
+
+    check_precision(precision)
+    return precision == "bf16" or (precision == "auto" and has_bf16_matrix_units(select_device(device)))
 
 
 @app.command("train-adain")
@@ -297,7 +323,7 @@ def train_adain(
     checkpoint_every: Annotated[Optional[int], typer.Option(help=default(T, "checkpoint_every"))] = None,
     workers: Annotated[Optional[int], typer.Option(help=default(T, "workers", "Data-loading processes."))] = None,
     device: Device = None,
-    bf16: Annotated[Optional[bool], typer.Option("--bf16/--fp32", help="bfloat16 autocast (CUDA, or a CPU with AMX: 2.4x faster there) (default: fp32).")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 (autocast: CUDA, or a CPU with AMX, 2.4x faster there) or auto (bf16 where it runs natively) (default: fp32; the config's bf16 key).")] = None,
     max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes, checkpointed (default: 0, no limit).")] = None,
     init_decoder: Annotated[Optional[Path], typer.Option(help="Start from these decoder weights (e.g. the shipped one), fresh optimiser.")] = None,
     seed: Annotated[Optional[int], typer.Option(help=default(T, "seed", "Seed of the crops and batches (use a new one after --init-decoder)."))] = None,
@@ -313,7 +339,7 @@ def train_adain(
         content_dirs=tuple(map(str, content_dir)) if content_dir else None,
         style_dirs=tuple(map(str, style_dir)) if style_dir else None,
         iterations=iterations, batch_size=batch_size, crop=crop, checkpoint_every=checkpoint_every,
-        workers=workers, device=device, bf16=bf16, max_minutes=max_minutes,
+        workers=workers, device=device, bf16=bf16_for(precision, device), max_minutes=max_minutes,
         init_decoder=str(init_decoder) if init_decoder else None, seed=seed,
     )
     guard([out], read_folders=[Path(d) for d in cfg.content_dirs + cfg.style_dirs], folder=True)
@@ -335,30 +361,29 @@ def fast(
     size: Annotated[Optional[int], typer.Option(help=SIZE_HELP)] = None,
     device: Device = None,
     precision: Precision = None,
+    resume: BatchResume = False,
     quiet: Quiet = False,
 ):
     """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
-    from multistyle.core.config import load_config
-    from multistyle.core.progress import make_progress
+    from multistyle.core.config import config_dict, load_config
+    from multistyle.core.paths import list_images
     from multistyle.image.fast import FastStyle, FastStyleConfig
     from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
 
     cfg = load_config(FastStyleConfig, config, sets(set_), alpha=alpha, preserve_color=preserve_color, palette=palette,
                       degrid=degrid, size=size, device=device, precision=precision)
     cfg.validate()
-    model = FastStyle.from_pretrained(style, cfg)
     if content.is_dir():
         guard([output], read_folders=[content], folder=True)
-        photos = sorted(p for p in content.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not photos:
-            raise InputError(f"{content}: no images in this folder")
-        with make_progress(disable=quiet) as progress:
-            task = progress.add_task(f"fast {style}", total=len(photos), status="")
-            for photo in photos:
-                model(photo).save(output / f"{photo.stem}.png", report=False)
-                progress.update(task, advance=1, status=photo.name)
-        typer.echo(f"wrote {len(photos)} images to {output}/")
+        photos = list_images(content, IMAGE_SUFFIXES)
+        model = FastStyle.from_pretrained(style, cfg)
+        folder_batch([(photo.name, output / f"{photo.stem}.png", (photo,)) for photo in photos], output,
+                     lambda photo, out: model(photo).save(out, report=False),
+                     {"command": "image fast", "style": style, "config": config_dict(cfg)}, resume, f"fast {style}", quiet)
         return
+    if resume:
+        raise InputError("--resume continues a folder batch; CONTENT is one image")
+    model = FastStyle.from_pretrained(style, cfg)
     output = check_output_path(output)
     guard([output, output.with_suffix(".json")], [content])
     result = model(content)
@@ -457,6 +482,8 @@ def onnx(
     size: Annotated[Optional[int], typer.Option(help=SIZE_HELP)] = None,
     threads: Annotated[int, typer.Option(help="onnxruntime's intra-op threads; 0 = one per physical core.")] = 0,
     quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output, 1-100.")] = 95,
+    resume: BatchResume = False,
+    quiet: Quiet = False,
 ):
     """Run an exported model with onnxruntime (the onnx extra), without importing torch: seconds less start-up."""
     import time
@@ -474,35 +501,39 @@ def onnx(
         guard([output / "onnx.json"], [model, *images[1:]])
     else:
         guard([output, output.with_suffix(".json")], [model, *images])
+    from multistyle.core.paths import list_images
     from multistyle.image.onnx_runtime import OUTPUT_FORMATS, OnnxAdaIN, load_model, save_rgb, write_report
 
     if not batch and output.suffix.lower() not in OUTPUT_FORMATS:
         raise InputError(f"{output}: unsupported output format; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
-    photos = sorted(p for p in images[0].iterdir() if p.suffix.lower() in OUTPUT_FORMATS) if batch else [images[0]]
-    if not photos:
-        raise InputError(f"{images[0]}: no images ({', '.join(sorted(OUTPUT_FORMATS))}) in this folder")
+    photos = list_images(images[0], OUTPUT_FORMATS) if batch else [images[0]]
     runner = load_model(model, threads)
     is_adain = isinstance(runner, OnnxAdaIN)
     if len(images) != (2 if is_adain else 1):
         raise InputError("an exported AdaIN takes CONTENT and one STYLE image" if is_adain else
                          "an exported per-style network takes CONTENT only (its style is built in)")
+    settings = {"alpha": alpha, "palette": palette, "degrid": degrid, "size": size, "threads": threads}
+
+    def stylise(photo: Path, out: Path):
+        rgb = (runner(photo, images[1], alpha=alpha, size=size, palette=palette, degrid=degrid) if is_adain else
+               runner(photo, size=size, alpha=alpha, palette=palette, degrid=degrid))
+        save_rgb(rgb, out, quality)
+        return rgb
+
     loaded = time.perf_counter()
-    for photo in photos:
-        if is_adain:
-            rgb = runner(photo, images[1], alpha=alpha, size=size, palette=palette, degrid=degrid)
-        else:
-            rgb = runner(photo, size=size, alpha=alpha, palette=palette, degrid=degrid)
-        save_rgb(rgb, output / f"{photo.stem}.png" if batch else output, quality)
-    done = time.perf_counter()
-    write_report(output / "onnx.json" if batch else output.with_suffix(".json"), {
-        "method": f"onnx-{runner.info['kind']}", "model": str(model), "content": str(images[0]),
-        "style": str(images[1]) if is_adain else runner.info.get("name"),
-        "config": {"alpha": alpha, "palette": palette, "degrid": degrid, "size": size, "threads": threads},
-        **({"images": len(photos), "images_per_second": round(len(photos) / (done - loaded), 3)} if batch else
-           {"size": [int(rgb.shape[1]), int(rgb.shape[0])]}),
-        "timings_s": {"load": round(loaded - start, 3), "stylise": round(done - loaded, 3)},
-    })
+    report = {"method": f"onnx-{runner.info['kind']}", "model": str(model), "content": str(images[0]),
+              "style": str(images[1]) if is_adain else runner.info.get("name"), "config": settings}
     if batch:
-        typer.echo(f"wrote {len(photos)} images to {output}/ ({len(photos) / (done - loaded):.2f} images/s)")
+        summary = folder_batch([(p.name, output / f"{p.stem}.png", (p,)) for p in photos], output, stylise,
+                               {"command": "image onnx", **report}, resume, "onnx", quiet)
+        report.update(images=summary.written, images_per_second=round(summary.per_second, 3))
     else:
+        if resume:
+            raise InputError("--resume continues a folder batch; CONTENT is one image")
+        rgb = stylise(photos[0], output)
+        report["size"] = [int(rgb.shape[1]), int(rgb.shape[0])]
+    done = time.perf_counter()
+    report["timings_s"] = {"load": round(loaded - start, 3), "stylise": round(done - loaded, 3)}
+    write_report(output / "onnx.json" if batch else output.with_suffix(".json"), report)
+    if not batch:
         typer.echo(f"wrote {output} ({done - loaded:.2f} s)")

@@ -142,7 +142,7 @@ def transfer(
     cfg = load_config(TransferConfig, config, sets(set_), to=to, beam=beam, strength=strength, select=on_off(select, "--select"),
                       keep_tokens=tokens, device=device)
     check_request(cfg.to, cfg.beam, cfg.strength)
-    model_api = TextTransfer.from_dir(model, cfg.device) if model is not None else TextTransfer.from_pretrained(cfg.device)
+    model_api = TextTransfer.from_pretrained(model, device=cfg.device)
     result = model_api(lines, cfg.to, beam=cfg.beam, strength=cfg.strength, select=cfg.select, keep_tokens=cfg.keep_tokens)
     if output is not None:
         write_lines(output, result.texts)

@@ -4,6 +4,7 @@ regular file (a device, pipe or socket is never replaced by one) and writable, u
 (`--overwrite`, or `allow_overwrite()` in Python)."""
 import errno
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -152,3 +153,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+
+
+def _natural(path: Path) -> list:
+    """Sort key: frame_9999.png before frame_10000.png."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path.name)]
+
+
+def list_images(folder: str | os.PathLike, suffixes: Iterable[str], what: str = "images") -> list[Path]:
+    """The files in `folder` with one of `suffixes` (any case), in natural order; one InputError line when `folder`
+    is not a folder or holds none. Every command that takes a folder of photos or frames lists it here."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    suffixes = {s.lower() for s in suffixes}
+    found = sorted((p for p in folder.iterdir() if p.suffix.lower() in suffixes and p.is_file()), key=_natural)
+    if not found:
+        raise InputError(f"{folder}: no {what} ({', '.join(sorted(suffixes))}) in this folder")
+    return found

@@ -13,7 +13,6 @@ Ctrl-C and SIGTERM do not cut a step in half: they are noted, and the next `adva
 returns a description of what it saved) and raises TrainingInterrupted with a one-line message, so a
 resumed run continues exactly where the interrupted one stopped. A second Ctrl-C stops at once, unsaved.
 """
-import io
 import json
 import logging
 import math
@@ -237,26 +236,29 @@ class LossWindow:
         return {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]} if rows else {}
 
 
-def plot_losses(log_path: str | os.PathLike, png_path: str | os.PathLike, title: str, x: str = "iteration") -> None:
-    """loss.png beside a run's log: every numeric loss column of the JSONL log against `x`, log scale."""
-    path = Path(log_path)
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
-    plot_curves(rows, png_path, title, x)
+class EMA:
+    """An exponential moving average of a network's weights and buffers (`decay` per step), which trainers export
+    instead of the raw weights. It starts from the network as it stands (a warm start's weights, not zero) and is
+    checkpointed in one format, the network's own state dict."""
 
+    def __init__(self, network: torch.nn.Module, decay: float):
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-def plot_curves(rows: list[dict[str, Any]], png_path: str | os.PathLike, title: str, x: str = "iteration") -> None:
-    """Every numeric column of `rows` (except `x`, lr, it_per_s) against `x`, log scale, written atomically."""
-    from matplotlib.figure import Figure  # imported here: matplotlib takes a second to load
+        self.averaged = AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+        self.averaged.n_averaged.fill_(1)  # else the first update would copy the raw weights over the average
 
-    if not rows:
-        return
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
-    for key in [k for k, v in rows[0].items() if k not in (x, "lr", "it_per_s") and isinstance(v, (int, float))]:
-        ax.plot([r[x] for r in rows], [r[key] for r in rows], label=key)
-    ax.set(xlabel=x, ylabel="loss (weighted)", yscale="log", title=title)
-    ax.legend()
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    atomic_write_bytes(png_path, buffer.getvalue())
+    @property
+    def module(self) -> torch.nn.Module:
+        return self.averaged.module
+
+    def update(self, network: torch.nn.Module) -> None:
+        self.averaged.update_parameters(network)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return self.module.state_dict()
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """The network's state dict (older AdaIN checkpoints kept AveragedModel's own, `module.` prefixed)."""
+        if any(k.startswith("module.") for k in state):
+            state = {k.removeprefix("module."): v for k, v in state.items() if k.startswith("module.")}
+        self.module.load_state_dict(state)

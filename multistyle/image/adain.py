@@ -15,11 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from multistyle.core.batch import BatchItem, BatchSummary, batch_complete, run_batch
 from multistyle.core.blend import blend_weights
 from multistyle.core.checkpoint import load_checked_weights, read_metadata, save_tensors
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import channel_mean_std
-from multistyle.core.progress import make_progress
+from multistyle.core.paths import list_images
+from multistyle.core.pipeline import Pipeline, batched
 from multistyle.core.runtime import check_precision, compute_dtype, select_device
 from multistyle.core.vgg import VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
@@ -135,8 +137,11 @@ def shipped_decoder_path() -> Path:
 
 
 def load_decoder(path: str | Path | None = None) -> Decoder:
-    """The decoder from a safetensors file (default: the one shipped in the package), checked against the architecture."""
+    """The decoder from a safetensors file or a train-adain run's folder (default: the one shipped in the package),
+    checked against the architecture."""
     path = Path(path) if path is not None else shipped_decoder_path()
+    if path.is_dir():
+        path = path / "decoder.safetensors"
     if not path.is_file():
         hint = " (train one with `multistyle image train-adain`)" if path.name == SHIPPED_DECODER else ""
         raise WeightsError(f"{path}: decoder file not found{hint}")
@@ -245,35 +250,50 @@ def load_masks(masks: Sequence[ImageLike], size: tuple[int, int], n_styles: int)
     return loaded
 
 
-class AdaIN:
+class AdaIN(Pipeline):
     """Huang & Belongie (2017): arbitrary style transfer in one pass through an encoder, AdaIN and a decoder.
 
     >>> adain = AdaIN.from_pretrained()
     >>> adain("photo.jpg", "painting.jpg", alpha=0.8).image.save("out.png")
 
     The model is loaded once; style statistics of image files are cached, so many contents with one
-    style cost one encoding of the style. Settings are `AdaINConfig`'s; each call may override them.
+    style cost one encoding of the style. Settings are `AdaINConfig`'s; each call may override them. A list of
+    contents gives a list of results.
     """
 
     def __init__(self, decoder: Decoder, config: AdaINConfig | None = None, **overrides: Any):
         if not isinstance(decoder, Decoder):
             raise InputError("AdaIN(decoder) takes a Decoder; use AdaIN.from_pretrained() or AdaIN.from_file(path)")
         self.config = with_overrides(config or AdaINConfig(), overrides)
+        self.network = AdaINNetwork(decoder).eval()
+        self._placed()
+
+    def _placed(self) -> None:
         self.device = select_device(self.config.device)
         self.dtype = compute_dtype(self.config.precision, self.device)
-        self.network = AdaINNetwork(decoder).to(self.device, self.dtype).eval()
-        self._style_cache: dict[tuple[str, int], StyleStats] = {}
+        self.network.to(self.device, self.dtype)
+        self._style_cache: dict[tuple[str, int], StyleStats] = {}  # statistics on the old device are dropped
 
     @classmethod
-    def from_pretrained(cls, config: AdaINConfig | None = None, **overrides: Any) -> "AdaIN":
-        """The decoder shipped in the package (or `config.decoder` when set)."""
+    def from_pretrained(cls, name_or_path: str | Path | None = None, config: AdaINConfig | None = None,
+                        **overrides: Any) -> "AdaIN":
+        """A decoder: a .safetensors file or a `multistyle image train-adain` run's folder; by default the one shipped
+        in the package (or `config.decoder` when set)."""
+        if isinstance(name_or_path, AdaINConfig):  # AdaIN.from_pretrained(config)
+            name_or_path, config = None, name_or_path
+        if name_or_path is not None:
+            if not isinstance(name_or_path, (str, Path)):
+                raise InputError(f"a decoder is a .safetensors file or a run folder, not {type(name_or_path).__name__}")
+            overrides = {**overrides, "decoder": str(name_or_path)}
         config = with_overrides(config or AdaINConfig(), overrides)
         return cls(load_decoder(config.decoder), config)
 
     @classmethod
     def from_file(cls, path: str | Path, config: AdaINConfig | None = None, **overrides: Any) -> "AdaIN":
-        """A decoder from a safetensors file (one `multistyle image train-adain` wrote)."""
-        return cls.from_pretrained(config, **{**overrides, "decoder": str(path)})
+        """The same as from_pretrained(path)."""
+        if path is None:
+            raise InputError("AdaIN.from_file needs a decoder file; AdaIN.from_pretrained() loads the shipped one")
+        return cls.from_pretrained(path, config, **overrides)
 
     def style_stats(self, style: ImageLike, long_side: int, content: torch.Tensor | None = None) -> StyleStats:
         """A style's relu4_1 statistics; for files, computed once per (file, size) unless recoloured to `content`."""
@@ -289,6 +309,7 @@ class AdaIN:
             self._style_cache[key] = stats
         return stats
 
+    @batched
     @torch.no_grad()
     def __call__(self, content: ImageLike, style: ImageLike | StyleStats | Sequence[ImageLike | StyleStats], *,
                  masks: Sequence[ImageLike] | None = None, **overrides: Any) -> ImageResult:
@@ -333,29 +354,21 @@ class AdaIN:
                            sources=file_sources(content, *(s for s in styles if not isinstance(s, StyleStats)), *(masks or [])))
 
 
-def list_images(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder")
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
-        raise InputError(f"{folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder")
-    return images
-
-
-def stylize_folders(model: AdaIN, content_dir: Path, style_dir: Path, out_dir: Path, show_progress: bool = False) -> Path:
-    """Every content x every style -> OUT_DIR/CONTENT__STYLE.png, plus grid.png (a row per content)."""
-    contents, styles = list_images(content_dir), list_images(style_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def stylize_folders(model: AdaIN, content_dir: Path, style_dir: Path, out_dir: Path, show_progress: bool = False,
+                    resume: bool = False) -> tuple[BatchSummary, Path | None]:
+    """Every content x every style -> OUT_DIR/CONTENT__STYLE.png (a resumable batch, shared between torchrun's
+    processes: multistyle.core.batch), then grid.png (a row per content) once every pair is written."""
+    contents, styles = list_images(content_dir, IMAGE_SUFFIXES), list_images(style_dir, IMAGE_SUFFIXES)
+    pairs = [(content, style) for content in contents for style in styles]
+    items = [BatchItem(f"{c.stem} x {s.stem}", out_dir / f"{c.stem}__{s.stem}.png", (c, s)) for c, s in pairs]
+    summary = run_batch(items, out_dir, lambda c, s, out: model(c, s).save(out, report=False),
+                        {"command": "image adain", "contents": [c.name for c in contents], "styles": [str(s) for s in styles],
+                         "config": config_dict(model.config)}, resume=resume, description="adain", show_progress=show_progress)
+    if not batch_complete(out_dir) or summary.rank != 0:
+        return summary, None
     panels = [torch.ones(1, 3, 8, 8)] + [load_image(s, 256) for s in styles]  # header row: styles
-    with make_progress(disable=not show_progress) as progress:
-        task = progress.add_task("adain", total=len(contents) * len(styles), status="")
-        for content in contents:
-            panels.append(load_image(content, 256))
-            for style in styles:
-                result = model(content, style)
-                result.save(out_dir / f"{content.stem}__{style.stem}.png", report=False)
-                panels.append(result.tensor)
-                progress.update(task, advance=1, status=f"{content.stem} x {style.stem}")
+    for content in contents:
+        panels += [load_image(content, 256)] + [load_image(out_dir / f"{content.stem}__{s.stem}.png") for s in styles]
     grid = out_dir / "grid.png"
     save_image(image_grid(panels, columns=len(styles) + 1, height=192), grid)
-    return grid
+    return summary, grid

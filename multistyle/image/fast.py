@@ -19,6 +19,7 @@ from torch import nn
 
 from multistyle.core.checkpoint import load_checked_weights, read_json
 from multistyle.core.config import config_dict, with_overrides
+from multistyle.core.pipeline import Pipeline, batched
 from multistyle.core.runtime import check_precision, compute_dtype, seed_everything, select_device
 from multistyle.core.vgg import check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
@@ -166,7 +167,7 @@ def resolve_style(name_or_path: str | Path) -> Path:
     return styles[str(name_or_path)]
 
 
-class FastStyle:
+class FastStyle(Pipeline):
     """One trained network per style (Johnson et al. 2016 with instance norm): any photo in one pass.
 
     >>> model = FastStyle.from_pretrained("the_scream")      # FastStyle.styles() lists the shipped ones
@@ -178,25 +179,33 @@ class FastStyle:
         if not isinstance(network, TransformNet):
             raise InputError("FastStyle(network) takes a TransformNet; use FastStyle.from_pretrained(name) or .from_file(path)")
         self.config = with_overrides(config or FastStyleConfig(), overrides)
-        self.device = select_device(self.config.device)
-        self.dtype = compute_dtype(self.config.precision, self.device)
-        self.network = network.to(self.device, self.dtype).eval()
+        self.network = network.eval()
+        self._placed()
         self.info = info or {}
         self.palette = palette_tensors(self.info)
+
+    def _placed(self) -> None:
+        self.device = select_device(self.config.device)
+        self.dtype = compute_dtype(self.config.precision, self.device)
+        self.network.to(self.device, self.dtype)
 
     @staticmethod
     def styles() -> list[str]:
         return list(shipped_styles())
 
     @classmethod
-    def from_pretrained(cls, name: str, config: FastStyleConfig | None = None, **overrides: Any) -> "FastStyle":
-        return cls.from_file(resolve_style(name), config, **overrides)
+    def from_pretrained(cls, name_or_path: str | Path, config: FastStyleConfig | None = None, **overrides: Any) -> "FastStyle":
+        """A shipped style's name (FastStyle.styles()), a .safetensors file or a `multistyle image train-fast` run's
+        folder."""
+        network, info = load_network(resolve_style(name_or_path))
+        return cls(network, info, config, **overrides)
 
     @classmethod
     def from_file(cls, path: str | Path, config: FastStyleConfig | None = None, **overrides: Any) -> "FastStyle":
-        network, info = load_network(resolve_style(path))
-        return cls(network, info, config, **overrides)
+        """The same as from_pretrained(path)."""
+        return cls.from_pretrained(path, config, **overrides)
 
+    @batched
     @torch.no_grad()
     def __call__(self, content: ImageLike, **overrides: Any) -> ImageResult:
         """Stylise `content`; overrides: size, alpha, preserve_color, palette, degrid."""

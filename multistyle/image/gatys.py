@@ -19,6 +19,7 @@ from multistyle.core.blend import blend_weights
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import MRFTarget, content_loss, gram_loss, gram_matrix, mean_std_loss, total_variation
 from multistyle.core.optimize import optimize_input
+from multistyle.core.pipeline import Pipeline, batched
 from multistyle.core.runtime import check_precision, compute_dtype, seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError
@@ -289,20 +290,22 @@ def stylize(
     )
 
 
-class Gatys:
+class Gatys(Pipeline):
     """Gatys, Ecker & Bethge (2016): optimise the image itself to match a content and one or more styles.
 
     >>> result = Gatys(steps=300)("photo.jpg", "painting.jpg")
     >>> result.image.save("out.png")
 
     Settings are those of `GatysConfig` (a config object, keyword overrides, or both); each call may
-    override them again. Images may be paths, PIL images, NumPy arrays or tensors.
+    override them again. Images may be paths, PIL images, NumPy arrays or tensors; a list of contents gives a list of
+    results.
     """
 
     def __init__(self, config: GatysConfig | None = None, *, show_progress: bool = False, **overrides: Any):
         self.config = with_overrides(config or GatysConfig(), overrides)
         self.show_progress = show_progress
 
+    @batched
     def __call__(self, content: ImageLike, style: ImageLike | Sequence[ImageLike], *,
                  on_snapshot: Callable[[int, int, torch.Tensor, dict[str, float]], None] | None = None,
                  init_image: torch.Tensor | None = None, extra_loss: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None,

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.optimize import optimize_input
+from multistyle.core.pipeline import Pipeline, batched
 from multistyle.core.runtime import check_precision, compute_dtype, seed_everything, select_device
 from multistyle.core.vgg import LAYER_NAMES, VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError
@@ -164,7 +165,7 @@ def transfer(content: torch.Tensor, reference: torch.Tensor, config: PhotorealCo
                                 "regions": region_set.count}, history=history)
 
 
-class Photoreal:
+class Photoreal(Pipeline):
     """Luan et al. (2017): a reference photo's look on a content photo, kept photorealistic.
 
     >>> result = Photoreal(size=256)("photo.jpg", "reference.jpg")                       # one region
@@ -178,6 +179,7 @@ class Photoreal:
         self.config = with_overrides(config or PhotorealConfig(), overrides)
         self.show_progress = show_progress
 
+    @batched
     def __call__(self, content: ImageLike, reference: ImageLike, *, content_seg: ImageLike | None = None,
                  style_seg: ImageLike | None = None, **overrides: Any) -> ImageResult:
         config = with_overrides(self.config, overrides)

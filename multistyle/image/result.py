@@ -8,12 +8,13 @@ from PIL import Image
 
 from multistyle.core.checkpoint import atomic_write_bytes, write_json
 from multistyle.core.paths import check_output
-from multistyle.core.run import plot_curves
+from multistyle.core.pipeline import Output, plain
+from multistyle.core.plot import plot_curves
 from multistyle.image.io import check_output_path, encode_image, tensor_to_pil
 
 
-@dataclass
-class ImageResult:
+@dataclass(repr=False)
+class ImageResult(Output):
     """`image` (PIL), `tensor` ((1, 3, H, W) in [0, 1]), the final `losses` (empty for feed-forward
     methods), `seconds` and a per-stage `timings`, and the `config` used (a dict)."""
 
@@ -27,9 +28,9 @@ class ImageResult:
     history: list = field(default_factory=list, repr=False)  # optimisation methods: loss terms per evaluation, per scale
     sources: list[Path] = field(default_factory=list, repr=False)  # the input files, which `save` never overwrites
 
-    def __repr__(self) -> str:  # the dataclass's would print the whole tensor
+    def _repr_fields(self) -> str:  # not the dataclass's repr, which prints the whole tensor
         losses = f", losses={ {k: round(v, 4) for k, v in self.losses.items()} }" if self.losses else ""
-        return f"ImageResult(method={self.method!r}, size={self.size[0]}x{self.size[1]}, seconds={self.seconds:.2f}{losses})"
+        return f"size={self.size[0]}x{self.size[1]}, seconds={self.seconds:.2f}{losses}"
 
     @property
     def image(self) -> Image.Image:
@@ -60,5 +61,5 @@ class ImageResult:
             rows = [{"evaluation": i, **terms} for i, terms in enumerate((t for level in self.history for t in level), 1)]
             plot_curves(rows, self.loss_curve_path(path), f"{self.method}: loss per evaluation", x="evaluation")
         if report:
-            write_json(path.with_suffix(".json"), {**self.report(**{k: str(v) if isinstance(v, Path) else v for k, v in inputs.items()}), "output": str(path)})
+            write_json(path.with_suffix(".json"), {**self.report(**plain(inputs)), "output": str(path)})
         return path

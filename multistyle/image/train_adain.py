@@ -13,7 +13,6 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
 
 from multistyle.core.checkpoint import (
@@ -25,7 +24,8 @@ from multistyle.core.checkpoint import (
 )
 from multistyle.core.config import config_dict
 from multistyle.core.losses import mean_std_loss, relative_mean_std_loss
-from multistyle.core.run import CHECKPOINT, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, plot_losses, trim_log
+from multistyle.core.plot import plot_losses
+from multistyle.core.run import CHECKPOINT, EMA, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, trim_log
 from multistyle.core.runtime import (
     quiet_exit_on_sigterm,
     seed_everything,
@@ -230,7 +230,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
         decoder.load_state_dict(load_decoder(config.init_decoder).state_dict())
         init_iterations = _recorded_iterations(Path(config.init_decoder))
     optimizer = torch.optim.Adam(decoder.parameters(), lr=config.lr)
-    averaged = AveragedModel(decoder, multi_avg_fn=get_ema_multi_avg_fn(config.ema)) if config.ema else None
+    averaged = EMA(decoder, config.ema) if config.ema else None
     start = 0
     if resume:
         states, info = load_training_state(out / CHECKPOINT)
@@ -300,7 +300,7 @@ def train(config: AdaINTrainConfig, out: Path, resume: bool = False, show_progre
                 terms = losses(encoder, model, content, style.to(device, non_blocking=True, memory_format=layout))
             window.add(optimizer_step(optimizer, {k: weights[k] * v for k, v in terms.items()}, iteration + 1))
             if averaged is not None:
-                averaged.update_parameters(decoder)
+                averaged.update(decoder)
             iteration += 1
             status = None
             if iteration % config.log_every == 0 or iteration == config.iterations:

@@ -10,20 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
 
 from multistyle.core.checkpoint import load_training_state, save_tensors, save_training_state, write_json
 from multistyle.core.config import config_dict
 from multistyle.core.losses import gram_matrix, total_variation
+from multistyle.core.plot import plot_losses
 from multistyle.core.run import (
     CHECKPOINT,
+    EMA,
     LOG,
     LossWindow,
     TrainingRun,
     check_run_folder,
     optimizer_step,
-    plot_losses,
     trim_log,
     warm_up_lr,
 )
@@ -181,14 +181,13 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
         if start >= config.iterations:
             raise ConfigError(f"{config.init_weights} already has {start} iterations; set iterations above that")
     # The average starts from the network as it stands (a warm start's weights), not from zero.
-    ema = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True) if config.ema else None
+    ema = EMA(net, config.ema) if config.ema else None
     if resume:
         states, info = load_training_state(out / CHECKPOINT)
         net.load_state_dict(states["net"])
         optimizer.load_state_dict(states["optimizer"])
         if ema is not None:
-            ema.module.load_state_dict(states.get("ema", states["net"]))
-            ema.n_averaged.fill_(1)  # else its first update would copy the raw weights over the average
+            ema.load_state_dict(states.get("ema", states["net"]))
         start, seconds_before, warm_start = info["iteration"], info.get("seconds", 0.0), info.get("warm_start")
         trim_log(out / LOG, "iteration", start)
     out.mkdir(parents=True, exist_ok=True)
@@ -211,7 +210,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
     def checkpoint(interrupted: bool = False) -> str:
         states = {"net": net.state_dict(), "optimizer": optimizer.state_dict()}
         if ema is not None:
-            states["ema"] = ema.module.state_dict()
+            states["ema"] = ema.state_dict()
         save_training_state(out / CHECKPOINT, states,
                             {"iteration": iteration, "seconds": seconds_before + run.seconds, "warm_start": warm_start})
         shipped = ema.module if ema is not None else net
@@ -228,7 +227,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
                 warm_up_lr(optimizer, config.lr, config.warmup)
             window.add(optimizer_step(optimizer, loss_fn(net(batch), batch), iteration + 1))
             if ema is not None:
-                ema.update_parameters(net)
+                ema.update(net)
             iteration += 1
             status = None
             if iteration % config.log_every == 0 or iteration == config.iterations:

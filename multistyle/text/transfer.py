@@ -12,6 +12,9 @@ from pathlib import Path
 
 import torch
 
+from multistyle.core.checkpoint import write_json
+from multistyle.core.paths import check_output
+from multistyle.core.pipeline import Output, plain
 from multistyle.core.runtime import select_device
 from multistyle.errors import InputError, WeightsError
 from multistyle.text.bundle import WEIGHTS, TrainedModel, load_model
@@ -198,9 +201,11 @@ def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str | Se
     return [join_rewrites(row, [next(rewrites) for _ in row]) for row in split]
 
 
-@dataclass
-class TextResult:
+@dataclass(repr=False)
+class TextResult(Output):
     """Rewritten sentences (`texts`, one per input, detokenised) with the request that made them."""
+
+    method = "cross-aligned"  # a class attribute, not a field
 
     texts: list[str]
     sources: list[str]
@@ -220,6 +225,25 @@ class TextResult:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def _repr_fields(self) -> str:
+        return f"texts={len(self.texts)}, to={self.to!r}, seconds={self.seconds:.2f}"
+
+    def report(self, **inputs) -> dict:
+        return {"method": self.method, **inputs, "to": self.to, "strength": self.strength, "beam": self.beam,
+                "sentences": len(self.texts), "seconds": round(self.seconds, 3)}
+
+    def save(self, path: str | Path, report: bool = True, **inputs) -> Path:
+        """The rewrites, one a line, and (with `report`) PATH.json beside them, each atomically."""
+        from multistyle.text.data import write_lines
+
+        path = Path(path)
+        for written in (path, path.with_suffix(".json")) if report else (path,):
+            check_output(written)
+        write_lines(path, self.texts)
+        if report:
+            write_json(path.with_suffix(".json"), {**self.report(**plain(inputs)), "output": str(path)})
+        return path
+
 
 class TextTransfer:
     """Shen et al. (2017)'s cross-aligned autoencoder: rewrite sentences into the other sentiment.
@@ -235,14 +259,27 @@ class TextTransfer:
         self.trained = trained
 
     @classmethod
-    def from_pretrained(cls, device: str | None = None) -> "TextTransfer":
-        """The model shipped in the package."""
-        return cls.from_dir(shipped_model(), device)
+    def from_pretrained(cls, name_or_path: str | Path | None = None, *, device: str | None = None) -> "TextTransfer":
+        """A model folder written by `multistyle text train`; by default the model shipped in the package."""
+        if name_or_path is not None and not isinstance(name_or_path, (str, Path)):
+            raise InputError(f"a text model is a folder written by `multistyle text train`, not {type(name_or_path).__name__}")
+        return cls(load_model(shipped_model() if name_or_path is None else name_or_path, select_device(device)))
 
     @classmethod
     def from_dir(cls, folder: str | Path, device: str | None = None) -> "TextTransfer":
-        """A model folder written by `multistyle text train`."""
-        return cls(load_model(folder, select_device(device)))
+        """The same as from_pretrained(folder)."""
+        return cls.from_pretrained(folder, device=device)
+
+    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> "TextTransfer":
+        """Run on `device`; the text models compute in float32."""
+        if dtype is not None and dtype != torch.float32:
+            raise InputError("TextTransfer computes in float32 only")
+        if device is not None:
+            device = select_device(device)
+            selector = self.trained.selector
+            for module in (self.trained.model, *((selector.classifier, selector.lm) if selector is not None else ())):
+                module.to(device)
+        return self
 
     @property
     def strength(self) -> float:

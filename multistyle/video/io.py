@@ -6,7 +6,6 @@ both ways.
 holds a whole short clip in memory (tests, benchmarks). `encode_mp4` encodes frames from any iterable, one at a time."""
 import itertools
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,7 +16,7 @@ import av
 import numpy as np
 import torch
 
-from multistyle.core.paths import write_error, write_target
+from multistyle.core.paths import list_images, write_error, write_target
 from multistyle.errors import InputError
 from multistyle.image.io import IMAGE_SUFFIXES, load_image, save_image
 
@@ -38,11 +37,6 @@ def _frame_tensor(frame: "av.VideoFrame") -> torch.Tensor:
     return torch.from_numpy(frame.to_ndarray(format="rgb24")).permute(2, 0, 1).unsqueeze(0).float() / 255
 
 
-def _natural(path: Path) -> list:
-    """Sort key: frame_9999.png before frame_10000.png."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
-
-
 class ClipReader:
     """A video file or a folder of frames, decoded one frame at a time when iterated (each pass starts again from
     the first frame; decoding is deterministic, so a resumed job sees the same frames). `max_frames` > 0 stops after
@@ -58,9 +52,7 @@ class ClipReader:
             raise InputError(f"{path}: file not found")
         self.files: list[Path] | None = None
         if path.is_dir():
-            self.files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural)
-            if not self.files:
-                raise InputError(f"{path}: no frames (image files) in this folder")
+            self.files = list_images(path, IMAGE_SUFFIXES, "frames")
             self.fps, self.has_audio, count = fps, False, len(self.files)
         else:
             try:

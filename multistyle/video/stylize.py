@@ -14,8 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from multistyle.core.checkpoint import write_json
 from multistyle.core.config import config_dict, with_overrides
+from multistyle.core.pipeline import Output, Pipeline, plain
 from multistyle.core.progress import make_progress
+from multistyle.core.runtime import check_precision
 from multistyle.errors import InputError
 from multistyle.image.io import ImageLike, output_size, resize
 from multistyle.video.blend import temporal_blend
@@ -40,6 +43,8 @@ class VideoConfig:
     alpha: float = 1.0  # content-style trade-off of AdaIN or the per-style network: 0 = content, 1 = full style
     max_frames: int = 0  # 0: every frame
     fps: float = 24.0  # frame rate of a folder of frames (a video file keeps its own)
+    device: str = "auto"  # where the method named by `method` runs (a method object passed in keeps its own)
+    precision: str = "auto"  # its dtype: fp32, bf16, or auto (bf16 where matrix units run it natively)
 
     def validate(self) -> None:
         if self.method not in METHODS:
@@ -52,10 +57,11 @@ class VideoConfig:
             raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0)")
         if not 0 <= self.alpha <= 1 or self.max_frames < 0 or not 0 < self.fps <= 240:
             raise InputError("need alpha in [0, 1], max_frames >= 0 and 0 < fps <= 240")
+        check_precision(self.precision)
 
 
-@dataclass
-class VideoResult:
+@dataclass(repr=False)
+class VideoResult(Output):
     """A stylised clip: `frames` in memory when no output was given, else None and `path` is where it was written.
     `count` frames either way (a resumed job's included), `seconds` and `timings` of this run."""
     frames: list[torch.Tensor] | None
@@ -66,22 +72,62 @@ class VideoResult:
     source: Path | None = None
     path: Path | None = None
     count: int = 0
+    sources: list[Path] = field(default_factory=list)  # the style file, which `save` never overwrites
 
     def __post_init__(self):
         if self.frames is not None and not self.count:
             self.count = len(self.frames)
 
-    def save(self, path: str | Path, audio: bool = True) -> Path:
-        """H.264 mp4 with the source's audio track (or a folder of PNG frames for a path without suffix); a clip
-        already streamed to a file is copied there."""
+    @property
+    def method(self) -> str:
+        return f"video-{self.config.get('method', '?')}"
+
+    def _repr_fields(self) -> str:
+        where = f", path={str(self.path)!r}" if self.path is not None else ""
+        return f"frames={self.count}, fps={self.fps:g}, seconds={self.seconds:.2f}{where}"
+
+    def report(self, **inputs: Any) -> dict[str, Any]:
+        return {"method": self.method, **inputs, "frames": self.count, "fps": self.fps, "config": self.config,
+                "seconds": round(self.seconds, 2), "timings_s": {k: round(v, 2) for k, v in self.timings.items()}}
+
+    @staticmethod
+    def report_path(path: str | Path) -> Path:
+        """PATH.json beside a video file; video.json inside a folder of frames."""
+        return Path(path).with_suffix(".json") if Path(path).suffix else Path(path) / "video.json"
+
+    def save(self, path: str | Path, report: bool = True, audio: bool = True, **inputs: Any) -> Path:
+        """H.264 mp4 with the source's audio track (or a folder of PNG frames for a path without suffix), and with
+        `report` its JSON (report_path); a clip already streamed to `path` is only reported, one streamed elsewhere
+        is copied."""
         from multistyle.core.paths import check_output
 
-        check_output(path, [self.source] if self.source else [], folder=not Path(path).suffix)
+        path = Path(path)
+        sources = [self.source, *self.sources] if self.source else self.sources
+        check_output(path, sources, folder=not path.suffix)
+        if report:
+            check_output(self.report_path(path), sources)  # o.json beside o.mp4 must not replace an input
         if self.frames is not None:
-            return write_clip(self.frames, path, self.fps, self.source if audio else None)
-        from multistyle.video.stream import copy_output
+            written = write_clip(self.frames, path, self.fps, self.source if audio else None)
+        else:
+            from multistyle.video.stream import copy_output
 
-        return copy_output(self.path, Path(path))
+            written = copy_output(self.path, path)
+        if report:
+            write_json(self.report_path(path), {"input": str(self.source) if self.source else None,
+                                                **self.report(**plain(inputs)), "output": str(written)})
+        return written
+
+
+def method_name(model: Any) -> str:
+    """The VideoConfig.method a method object is (adain, fast or gatys)."""
+    from multistyle.image.adain import AdaIN
+    from multistyle.image.fast import FastStyle
+    from multistyle.image.gatys import Gatys
+
+    for kind, name in ((AdaIN, "adain"), (FastStyle, "fast"), (Gatys, "gatys")):
+        if isinstance(model, kind):
+            return name
+    raise InputError(f"VideoTransfer runs AdaIN, FastStyle or Gatys, not {type(model).__name__}")
 
 
 def frame_size(frame: torch.Tensor, size: int | None) -> tuple[int, int]:
@@ -89,34 +135,79 @@ def frame_size(frame: torch.Tensor, size: int | None) -> tuple[int, int]:
     return output_size(*frame.shape[-2:], size)
 
 
-class VideoTransfer:
-    """Stylise a clip with AdaIN or a per-style network, with flow-guided temporal blending.
+class VideoTransfer(Pipeline):
+    """Stylise a clip with any image method (AdaIN, a per-style network, Gatys), with flow-guided temporal blending.
 
     >>> result = VideoTransfer(method="adain", temporal=0.7)("clip.mp4", "painting.jpg")
-    >>> result.save("styled.mp4")       # H.264, the input's frame rate and audio
+    >>> result.save("styled.mp4")       # H.264, the input's frame rate and audio, and styled.json
+    >>> VideoTransfer(FastStyle.from_pretrained("wave", alpha=0.8))("clip.mp4", output="waved.mp4")
+
+    `method` is a method object, with its own weights and settings (a FastStyle carries its style, so the call needs
+    none), or a name (adain, fast, gatys) built with this config's alpha, device and precision.
     """
 
-    def __init__(self, config: VideoConfig | None = None, *, show_progress: bool = False, **overrides: Any):
-        self.config = with_overrides(config or VideoConfig(), overrides)
+    def __init__(self, config: "VideoConfig | Pipeline | None" = None, *, method: "str | Pipeline | None" = None,
+                 show_progress: bool = False, **overrides: Any):
+        if isinstance(config, Pipeline):  # VideoTransfer(AdaIN.from_pretrained(...), temporal=0.7)
+            config, method = None, config
+        self.model = None
+        if method is not None and not isinstance(method, str):
+            self.model = method
+            method = method_name(method)
+        self.config = with_overrides(config or VideoConfig(), {**overrides, "method": method})
         self.config.validate()
         self.show_progress = show_progress
 
-    def _stylizer(self, style: ImageLike, size: tuple[int, int]):
-        """A function (frame, prior or None) -> stylised frame, the prior used as the method uses it."""
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path | None = None, config: VideoConfig | None = None,
+                        **overrides: Any) -> "VideoTransfer":
+        """With a per-style network (a shipped style's name, a .safetensors file or a train-fast run's folder), video
+        through that network; without, the method the settings name (AdaIN by default)."""
+        if name_or_path is None:
+            return cls(config, **overrides)
+        from multistyle.image.fast import FastStyle
+
+        config = with_overrides(config or VideoConfig(), {**overrides, "method": "fast"})
+        return cls(config, method=FastStyle.from_pretrained(name_or_path, alpha=config.alpha, device=config.device,
+                                                            precision=config.precision))
+
+    def _placed(self) -> None:
+        if self.model is not None:
+            self.model.to(self.config.device, self.config.precision)
+
+    def _image_method(self, style: ImageLike | None):
+        """The image method this clip runs: the one given, else one built from the config."""
         cfg = self.config
-        if cfg.method == "gatys":
-            return self._gatys(style)
+        if self.model is not None:
+            return self.model
+        placement = {"device": cfg.device, "precision": cfg.precision}
         if cfg.method == "adain":
             from multistyle.image.adain import AdaIN
 
-            model = AdaIN.from_pretrained(size=0, alpha=cfg.alpha)
-            stats = model.style_stats(style, max(size))  # the style is encoded once for the whole clip
-            stylise = lambda frame: model(frame, stats).tensor  # noqa: E731
-        else:
+            return AdaIN.from_pretrained(alpha=cfg.alpha, **placement)
+        if cfg.method == "fast":
             from multistyle.image.fast import FastStyle
 
-            model = FastStyle.from_pretrained(str(style), size=0, alpha=cfg.alpha)
-            stylise = lambda frame: model(frame).tensor  # noqa: E731
+            if style is None:
+                raise InputError("method fast needs a style: a shipped style's name or a .safetensors file")
+            return FastStyle.from_pretrained(str(style), alpha=cfg.alpha, **placement)
+        from multistyle.image.gatys import Gatys
+
+        return Gatys(**placement)
+
+    def _stylizer(self, style: ImageLike | None, size: tuple[int, int]):
+        """A function (frame, prior or None) -> stylised frame, the prior used as the method uses it."""
+        cfg = self.config
+        model = self._image_method(style)
+        if cfg.method == "gatys":
+            return self._gatys(model, style)
+        if cfg.method == "adain":
+            if style is None:
+                raise InputError("AdaIN needs a style image")
+            stats = model.style_stats(style, max(size))  # the style is encoded once for the whole clip
+            stylise = lambda frame: model(frame, stats, size=0).tensor  # noqa: E731
+        else:
+            stylise = lambda frame: model(frame, size=0).tensor  # noqa: E731
 
         def blended(frame: torch.Tensor, prior: Prior | None) -> torch.Tensor:
             styled = stylise(frame)
@@ -126,41 +217,48 @@ class VideoTransfer:
             return temporal_blend(styled, warped, mask, cfg.temporal, cfg.keep_contrast)
         return blended
 
-    def _gatys(self, style: ImageLike):
-        from multistyle.image.gatys import Gatys
+    def _gatys(self, gatys, style: ImageLike | None):
         from multistyle.image.io import load_image
-
-        cfg = self.config
         from multistyle.samples import resolve_style
 
-        gatys = Gatys(size=0, scales=1, patience=0)
+        if style is None:
+            raise InputError("Gatys needs a style image")
+        cfg = self.config
         style = load_image(resolve_style(style))  # a file or a bundled painting's name
-
         frames_done = getattr(self, "_first_index", 0)  # a resumed job's finished frames
+        fixed = {"size": 0, "scales": 1, "patience": 0}
 
         def optimise(frame: torch.Tensor, prior: Prior | None) -> torch.Tensor:
             nonlocal frames_done
             frames_done += 1
             steps = 2 * cfg.gatys_steps if frames_done == 1 else cfg.gatys_steps  # as many per frame in either mode
             if prior is None:
-                return gatys(frame, style, steps=steps).tensor
+                return gatys(frame, style, steps=steps, **fixed).tensor
             warped, mask = prior
             pixels = mask.sum().clamp_min(1) * 3
 
             def temporal(image: torch.Tensor) -> dict[str, torch.Tensor]:
                 return {"temporal": cfg.temporal_loss * (mask * (image - warped).square()).sum() / pixels}
-            return gatys(frame, style, steps=steps, init_image=warped, extra_loss=temporal).tensor
+            return gatys(frame, style, steps=steps, init_image=warped, extra_loss=temporal, **fixed).tensor
         return optimise
 
-    def __call__(self, clip: str | Path | Clip, style: ImageLike, output: str | Path | None = None, *,
-                 resume: bool = False, **unknown: object) -> VideoResult:
+    def __call__(self, clip: str | Path | Clip | list, style: ImageLike | None = None,
+                 output: str | Path | list | None = None, *, resume: bool = False, **unknown: object) -> VideoResult:
         """Stylise `clip` frame by frame. With `output` (an .mp4/.mkv/.mov file, or a folder for PNG frames) the
         frames stream to it and memory stays flat whatever the clip's length; the work so far is kept beside it
         (multistyle.video.stream), so after Ctrl-C or a kill, `resume=True` continues where it stopped. Without
-        `output` the frames are kept in memory (short clips): the result's `.frames`."""
+        `output` the frames are kept in memory (short clips): the result's `.frames`. A list of clips (with a list
+        of outputs, or none) gives a list of results."""
         if unknown:
             raise InputError(f"unknown argument {', '.join(unknown)} for VideoTransfer: settings go to its constructor, "
                               "VideoTransfer(method=..., size=...)")
+        if isinstance(clip, (list, tuple)):
+            outputs = output if output is not None else [None] * len(clip)
+            if not isinstance(outputs, (list, tuple)) or len(outputs) != len(clip):
+                raise InputError("a list of clips takes a list of outputs, one per clip (or none)")
+            return [self(one, style, out, resume=resume) for one, out in zip(clip, outputs)]
+        if self.model is not None and self.config.method == "fast" and style is not None:
+            raise InputError("a FastStyle carries its own style: call without one")
         from multistyle.core.paths import check_output
         from multistyle.video.stream import VideoJob, job_identity, sigterm_as_interrupt
 
@@ -178,7 +276,9 @@ class VideoTransfer:
                 raise InputError(f"{output}: write .mp4, .mkv or .mov, or give a folder for PNG frames")
             inputs = [p for p in (origin, style if isinstance(style, (str, Path)) else None) if p is not None]
             check_output(output, inputs, folder=not output.suffix)
-            job = VideoJob(output, job_identity(origin, style, config_dict(cfg)), resume)
+            settings = {**config_dict(cfg), "model": None if self.model is None else
+                        {**config_dict(self.model.config), "style": getattr(self.model, "info", {}).get("name")}}
+            job = VideoJob(output, job_identity(origin, style, settings), resume)
         elif resume:
             raise InputError("resume needs the output the job writes to (output=...)")
         done = job.done if job is not None else 0
@@ -240,8 +340,9 @@ class VideoTransfer:
             if job is not None:
                 job.abandon()
             raise
+        style_file = [Path(style)] if isinstance(style, (str, Path)) and Path(style).is_file() else []
         return VideoResult(kept if job is None else None, fps, config_dict(cfg), time.perf_counter() - start, spent,
-                           origin, path, finished)
+                           origin, path, finished, style_file)
 
 
 def warping_error(outputs: list[torch.Tensor], inputs: list[torch.Tensor]) -> float:

@@ -1,0 +1,85 @@
+"""Folder batches (issues 36 and 38): one loop for every folder command; Ctrl-C or a kill loses nothing and
+--resume writes only what is left, the same pixels as a straight run; under torchrun each process writes its
+share, every image exactly once."""
+import hashlib
+import os
+import subprocess
+import sys
+
+import pytest
+
+from multistyle.core import batch
+
+
+@pytest.fixture
+def folder(tmp_path, sample_images):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(5):
+        (photos / f"p{i}.png").write_bytes(sample_images[("content", "style", "style2")[i % 3]].read_bytes())
+    return photos
+
+
+def digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.png"))}
+
+
+def fast(folder, out, *more):
+    return ["image", "fast", folder, "--style", "wave", "--size", "32", "--quiet", "-o", out, *more]
+
+
+def test_an_interrupted_batch_resumes_where_it_stopped(cli, folder, tmp_path, monkeypatch, one_thread):
+    code, out, err = cli(*fast(folder, tmp_path / "straight"))
+    assert code == 0 and "wrote 5 of 5 images" in out, err
+    original = batch.run_batch
+
+    def ctrl_c_on_the_third(items, out_dir, work, identity, **kw):
+        calls = []
+
+        def counted(*args):
+            calls.append(args)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return work(*args)
+        return original(items, out_dir, counted, identity, **kw)
+
+    monkeypatch.setattr(batch, "run_batch", ctrl_c_on_the_third)
+    target = tmp_path / "resumed"
+    code, _, err = cli(*fast(folder, target))
+    assert code == 130 and "stopped after 2 of 5" in err and "--resume" in err, err
+    assert len(digests(target)) == 2 and (target / batch.MANIFEST).is_file()
+    monkeypatch.setattr(batch, "run_batch", original)
+    code, _, err = cli(*fast(folder, target))
+    assert code == 2 and "holds an unfinished batch (2 of 5 written); add --resume" in err, err
+    code, _, err = cli(*fast(folder, target, "--resume", "--alpha", "0.5"))
+    assert code == 2 and "other inputs or settings" in err, err
+    code, out, err = cli(*fast(folder, target, "--resume"))
+    assert code == 0 and "wrote 3 of 5 images" in out and "2 kept from before" in out, (out, err)
+    assert digests(target) == digests(tmp_path / "straight"), "the same pixels as a straight run"
+    assert not (target / batch.MANIFEST).exists(), "a finished batch leaves no manifest"
+    code, _, err = cli(*fast(folder, target, "--resume"))
+    assert code == 2 and "no unfinished batch" in err, err
+
+
+def test_two_torchrun_processes_write_each_image_once(cli, folder, tmp_path):
+    code, _, err = cli(*fast(folder, tmp_path / "one"))
+    assert code == 0, err
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "0",
+                          "-m", "multistyle", *map(str, fast(folder, tmp_path / "two"))],
+                         capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = sorted(line for line in run.stdout.splitlines() if line.startswith("process"))
+    assert lines[0].startswith("process 1 of 2: wrote 3 of 5") and lines[1].startswith("process 2 of 2: wrote 2 of 5"), lines
+    assert digests(tmp_path / "two") == digests(tmp_path / "one"), "the same pixels as one process"
+    assert not (tmp_path / "two" / batch.MANIFEST).exists()
+
+
+def test_adain_folders_write_every_pair_and_the_grid(cli, tmp_path, sample_images, one_thread):
+    contents, styles = tmp_path / "c", tmp_path / "s"
+    contents.mkdir(), styles.mkdir()
+    for name in ("content", "style"):
+        (contents / f"{name}.png").write_bytes(sample_images[name].read_bytes())
+    (styles / "s.png").write_bytes(sample_images["style2"].read_bytes())
+    code, out, err = cli("image", "adain", contents, styles, "-o", tmp_path / "out", "--size", "32", "--quiet")
+    assert code == 0 and "wrote 2 of 2 images" in out and (tmp_path / "out" / "grid.png").is_file(), (out, err)
+    assert sorted(digests(tmp_path / "out")) == ["content__s.png", "grid.png", "style__s.png"]
