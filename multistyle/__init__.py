@@ -3,8 +3,9 @@
     from multistyle import AdaIN
     AdaIN.from_pretrained()("photo.jpg", "painting.jpg").image.save("out.png")
 
-One entry per method (Gatys, AdaIN, Photoreal, TextTransfer, AudioTransfer), each taking paths or in-memory data
-and returning a result object; settings are dataclasses (GatysConfig, ...). Errors a user can fix are
+One entry per method (Gatys, AdaIN, FastStyle, Photoreal, VideoTransfer, TextTransfer, AudioTransfer), each with
+from_pretrained, .to(device, dtype) and a call on paths or in-memory data (one or a list) returning an Output;
+settings are dataclasses (GatysConfig, ..., and the trainers' AdaINTrainConfig, FastTrainConfig, CrossAlignConfig). Errors a user can fix are
 MultistyleError subclasses. Names are imported on first use, so `import multistyle` stays light.
 """
 from typing import TYPE_CHECKING
@@ -32,18 +33,29 @@ _API = {
     "VideoTransfer": "multistyle.video.stylize",
     "VideoConfig": "multistyle.video.stylize",
     "VideoResult": "multistyle.video.stylize",
+    "Output": "multistyle.core.pipeline",
+    # training and evaluation settings (the `train-*` and `text` commands' configs)
+    "AdaINTrainConfig": "multistyle.image.train_adain",
+    "FastTrainConfig": "multistyle.image.train_fast",
+    "TextureConfig": "multistyle.audio.config",
+    "CrossAlignConfig": "multistyle.text.config",
+    "TransferConfig": "multistyle.text.config",
 }
 
 __all__ = [*_API, "MultistyleError", "InputError", "ConfigError", "WeightsError", "ResourceError", "OptimizationError", "WriteError"]
 
 if TYPE_CHECKING:
-    from multistyle.audio.config import GrinsteinConfig
+    from multistyle.audio.config import GrinsteinConfig, TextureConfig
     from multistyle.audio.transfer import AudioResult, AudioTransfer
+    from multistyle.core.pipeline import Output
     from multistyle.image.adain import AdaIN, AdaINConfig
     from multistyle.image.fast import FastStyle, FastStyleConfig
     from multistyle.image.gatys import Gatys, GatysConfig
     from multistyle.image.photoreal import Photoreal, PhotorealConfig
     from multistyle.image.result import ImageResult
+    from multistyle.image.train_adain import AdaINTrainConfig
+    from multistyle.image.train_fast import FastTrainConfig
+    from multistyle.text.config import CrossAlignConfig, TransferConfig
     from multistyle.text.transfer import TextResult, TextTransfer
     from multistyle.video.stylize import VideoConfig, VideoResult, VideoTransfer
 

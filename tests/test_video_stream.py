@@ -194,3 +194,35 @@ def test_ctrl_c_on_the_command_line_says_how_to_resume(cli, tmp_path, monkeypatc
     code, out, err = cli(*args, "--resume")
     assert code == 0 and "4 frames" in out, err
     assert len(decoded(tmp_path / "out.mp4")) == 4 and not work_folder(tmp_path / "out.mp4").exists()
+
+
+def test_two_torchrun_processes_share_a_clip_and_the_first_writes_it(tmp_path):
+    """Issue 38: each process stylises a contiguous segment into the job's frames (starting OVERLAP frames early so
+    its first frame blends with a warm prior), and the first encodes the whole clip once. Frame by frame
+    (--temporal 0) the output is the one-process output exactly; with blending, every frame is written once."""
+    import os
+    import subprocess
+    import sys
+
+    from multistyle.image.io import save_image
+
+    source = make_clip(tmp_path / "in.mp4", frames=12, audio_seconds=1.0)
+    save_image(torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(3)), tmp_path / "style.png")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    def video(output, *more, processes=1):
+        launcher = ["-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_port", "0"] if processes > 1 else []
+        run = subprocess.run([sys.executable, *launcher, "-m", "multistyle", "video", str(source), "-o", str(output),
+                              "--style", str(tmp_path / "style.png"), "--size", "0", "--quiet", *more],
+                             capture_output=True, text=True, timeout=600, env=env)
+        assert run.returncode == 0, run.stderr[-2000:]
+        return run.stdout
+
+    video(tmp_path / "one.mp4", "--temporal", "0")
+    out = video(tmp_path / "two.mp4", "--temporal", "0", processes=2)
+    assert "process 2 of 2: stylised its 6 frames" in out and "wrote" in out, out
+    assert len(decoded(tmp_path / "two.mp4")) == 12
+    assert all(np.array_equal(a, b) for a, b in zip(decoded(tmp_path / "one.mp4"), decoded(tmp_path / "two.mp4")))
+    video(tmp_path / "blended.mp4", processes=2)
+    assert len(decoded(tmp_path / "blended.mp4")) == 12
+    assert not work_folder(tmp_path / "blended.mp4").exists()

@@ -83,6 +83,10 @@ def video(
     guard([output], [clip, Path(style)], folder=not output.suffix)
     guard([VideoResult.report_path(output)], [clip, Path(style)])  # nor may the report (o.json beside o.mp4)
     result = VideoTransfer(cfg, show_progress=not quiet)(clip, style, output, resume=resume)
+    if result.rank != 0:
+        typer.echo(f"process {result.rank + 1} of {result.world}: stylised its {result.count} frames ({result.seconds:.1f} s); "
+                   "the first process writes the output")
+        return
     written = result.save(output, style=style)
     typer.echo(f"wrote {written} ({result.count} frames in {result.seconds:.1f} s)")
 

@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
@@ -32,6 +33,7 @@ from multistyle.errors import InputError
 from multistyle.video.io import FRAME_PATTERN, encode_mp4
 
 STATE = "job.json"
+END = "end.json"  # written by the process with the last segment (torchrun): how many frames the clip has
 
 
 def work_folder(output: str | Path) -> Path:
@@ -62,10 +64,11 @@ class VideoJob:
         self.output, self.identity = Path(output), identity
         self.folder = work_folder(output)
         self.created = False
+        self.run = os.environ.get("TORCHELASTIC_RUN_ID")  # shared by the processes of one torchrun job
         state = self.folder / STATE
         if resume and not state.is_file():
             raise InputError(f"{output}: nothing to resume (no unfinished job in {self.folder}); run it without --resume")
-        if not resume and state.is_file():
+        if not resume and state.is_file() and not (self.run is not None and read_json(state).get("run") == self.run):
             raise InputError(f"{output}: an unfinished job's frames are in {self.folder}; add --resume to continue it, "
                              "or delete that folder to start again")
         self.done = 0
@@ -78,12 +81,31 @@ class VideoJob:
                                  f"one in {state}; repeat its command (only --max-frames may change)")
             self.done = self.finished()
 
-    def finished(self) -> int:
-        """How many frames are finished: frame_0001.png ... without a gap (each is written atomically)."""
+    def finished(self, first: int = 0) -> int:
+        """How many frames after the first `first` are finished: frame_{first+1}.png ... without a gap (each is
+        written atomically)."""
         count = 0
-        while self.frame_path(count + 1).is_file():
+        while self.frame_path(first + count + 1).is_file():
             count += 1
         return count
+
+    def mark_end(self, count: int) -> None:
+        """The process with the clip's last segment records how many frames the clip has (a container's count can
+        be an estimate)."""
+        write_json(self.folder / END, {"frames": count})
+
+    def wait_for_segments(self, progress=None) -> int:
+        """Frames 1..N, once the other processes have written them all (N from mark_end); returns N."""
+        task = progress.add_task("waiting for the other processes", total=None, status="") if progress else None
+        while True:
+            end = self.folder / END
+            if end.is_file():
+                count = read_json(end)["frames"]
+                if self.finished() >= count:
+                    if task is not None:
+                        progress.remove_task(task)
+                    return count
+            time.sleep(0.2)
 
     def frame_path(self, index: int) -> Path:
         return self.folder / FRAME_PATTERN.format(index)
@@ -95,13 +117,13 @@ class VideoJob:
 
     def write(self, index: int, array: np.ndarray) -> None:
         """Store finished frame `index` (1-based): a lossless PNG, written atomically."""
-        if not self.created and not self.folder.exists():
+        if not self.created and not (self.folder / STATE).is_file():
             try:
-                self.folder.mkdir(parents=True)
+                self.folder.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise write_error(self.folder, e) from None
             self.created = True
-            write_json(self.folder / STATE, {"job": self.identity, "output": str(self.output)})
+            write_json(self.folder / STATE, {"job": self.identity, "output": str(self.output), "run": self.run})
         buffer = BytesIO()
         Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
         atomic_write_bytes(self.frame_path(index), buffer.getvalue())

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from multistyle.core.batch import process_share
 from multistyle.core.checkpoint import write_json
 from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.pipeline import Output, Pipeline, plain
@@ -73,6 +74,8 @@ class VideoResult(Output):
     path: Path | None = None
     count: int = 0
     sources: list[Path] = field(default_factory=list)  # the style file, which `save` never overwrites
+    rank: int = 0  # under torchrun: this process, of `world`; only the first writes the output
+    world: int = 1
 
     def __post_init__(self):
         if self.frames is not None and not self.count:
@@ -108,6 +111,9 @@ class VideoResult(Output):
             check_output(self.report_path(path), sources)  # o.json beside o.mp4 must not replace an input
         if self.frames is not None:
             written = write_clip(self.frames, path, self.fps, self.source if audio else None)
+        elif self.path is None:
+            raise InputError(f"process {self.rank + 1} of {self.world} stylised its share of the clip; the first "
+                             "process writes the output")
         else:
             from multistyle.video.stream import copy_output
 
@@ -116,6 +122,18 @@ class VideoResult(Output):
             write_json(self.report_path(path), {"input": str(self.source) if self.source else None,
                                                 **self.report(**plain(inputs)), "output": str(written)})
         return written
+
+
+OVERLAP = 4  # frames a torchrun process stylises before its segment so that its first frame blends as in one process
+
+
+def segment(total: int | None, rank: int, world: int) -> tuple[int, int | None]:
+    """Frames [first, last) of the clip for process `rank` of `world`: contiguous, in order; the last one runs to the
+    clip's end (None), since a container's frame count can be an estimate."""
+    if world == 1:
+        return 0, None
+    bounds = [round(i * total / world) for i in range(world + 1)]
+    return bounds[rank], (bounds[rank + 1] if rank < world - 1 else None)
 
 
 def method_name(model: Any) -> str:
@@ -281,18 +299,29 @@ class VideoTransfer(Pipeline):
             job = VideoJob(output, job_identity(origin, style, settings), resume)
         elif resume:
             raise InputError("resume needs the output the job writes to (output=...)")
-        done = job.done if job is not None else 0
-        flow = FlowEstimator()
+        rank, world = process_share()
+        if world > 1 and (job is None or not total):
+            raise InputError("torchrun shares a clip between processes through its output file and needs its frame "
+                             "count: give an output, and a clip whose container states its length")
+        first, last = segment(total, rank, world)  # this process writes frames first+1 .. last (1-based)
+        done = job.finished(first) if job is not None and resume else 0
         uses_prior = cfg.temporal > 0  # 0: frame by frame, for every method
+        # Where stylising starts: after the frames finished before, or OVERLAP frames before this process's segment
+        # so that its first frame blends with a warm prior (their outputs belong to the process before).
+        begin = first + done if done or not uses_prior else max(0, first - OVERLAP)
+        flow = FlowEstimator()
         kept, spent = [], {"stylise": 0.0, "flow": 0.0}
         start = time.perf_counter()
         size = stylise = previous_frame = previous_output = None
-        finished = done
+        finished = first + done
         try:
             with make_progress(disable=not self.show_progress) as progress, sigterm_as_interrupt():
-                task = progress.add_task(f"video {cfg.method}", total=total, completed=done,
-                                         status=f"resuming after frame {done}" if done else "")
+                share = (last - first) if last is not None else (total - first if total else None)
+                task = progress.add_task(f"video {cfg.method}" + (f" ({rank + 1}/{world})" if world > 1 else ""),
+                                         total=share, completed=done, status=f"resuming after frame {first + done}" if done else "")
                 for index, raw in enumerate(source):  # one decoded frame at a time
+                    if last is not None and index >= last:
+                        break
                     if size is None:
                         size = frame_size(raw, cfg.size)
                         if job is None and total:
@@ -300,9 +329,9 @@ class VideoTransfer(Pipeline):
 
                             check_memory(total * 3 * size[0] * size[1] * 4, "the stylised clip in memory",
                                          hint="give an output to stream the frames to")
-                    if index < done:  # finished before: only the last one's input and output matter
-                        if index == done - 1:
-                            previous_frame, previous_output = resize(raw, size), job.read(done)
+                    if index < begin:  # finished before (only the last one's input and output matter), or another's
+                        if done and index == begin - 1:
+                            previous_frame, previous_output = resize(raw, size), job.read(begin)
                         continue
                     if stylise is None:
                         self._first_index = index
@@ -319,17 +348,27 @@ class VideoTransfer(Pipeline):
                     spent["flow"] += t1 - t0
                     spent["stylise"] += time.perf_counter() - t1
                     previous_output, previous_frame = frame_from_bytes(array), frame
+                    if index < first:  # the overlap: warms the blend, written by the process before
+                        continue
                     if job is not None:
                         job.write(index + 1, array)
                     else:
                         kept.append(previous_output)
                     finished = index + 1
-                    rate = (finished - done) / (time.perf_counter() - start)
-                    progress.update(task, completed=finished, status=f"{rate:.2f} frames/s")
+                    rate = (finished - first - done) / (time.perf_counter() - start)
+                    progress.update(task, completed=finished - first, status=f"{rate:.2f} frames/s")
                 if size is None:
                     raise InputError("the clip has no frames")
                 finished = min(finished, cfg.max_frames or finished)
-                path = job.finish(finished, fps, origin if has_audio else None, progress) if job is not None else None
+                if world > 1 and last is None:
+                    job.mark_end(finished)
+                if job is None:
+                    path = None
+                elif rank == 0:
+                    count = job.wait_for_segments(progress) if world > 1 else finished
+                    path = job.finish(count, fps, origin if has_audio else None, progress)
+                else:
+                    path = None  # the first process encodes the whole clip
         except KeyboardInterrupt:
             if job is None:
                 raise
@@ -342,7 +381,8 @@ class VideoTransfer(Pipeline):
             raise
         style_file = [Path(style)] if isinstance(style, (str, Path)) and Path(style).is_file() else []
         return VideoResult(kept if job is None else None, fps, config_dict(cfg), time.perf_counter() - start, spent,
-                           origin, path, finished, style_file)
+                           origin, path, count if rank == 0 and job is not None else finished - first, style_file,
+                           rank, world)
 
 
 def warping_error(outputs: list[torch.Tensor], inputs: list[torch.Tensor]) -> float:
