@@ -14,6 +14,7 @@ import typer
 
 from multistyle import __version__
 from multistyle.cli import audio, export, image, text
+from multistyle.cli.common import default
 from multistyle.errors import Interrupted, MultistyleError
 
 
@@ -49,6 +50,9 @@ app.add_typer(audio.app, name="audio")
 app.add_typer(export.app, name="export")
 
 
+V = "multistyle.video.stylize:VideoConfig"  # read from its source: importing it would load torch
+
+
 @app.command("video")
 def video(
     clip: Path = typer.Argument(..., help="Input video (any container FFmpeg reads) or a folder of frames."),
@@ -56,13 +60,13 @@ def video(
     style: str = typer.Option(..., "--style", help="adain, gatys: a style image. fast: a shipped style's name or a .safetensors file."),
     config: image.ConfigFile = None,
     set_: image.Sets = None,
-    method: str = typer.Option(None, help="adain, fast or gatys (Ruder et al.: optimisation with a temporal loss, minutes a frame) (default: adain)."),
-    temporal: float = typer.Option(None, help="Weight of the warped previous output where the flow is reliable; 0 = frame by frame (default: 0.7)."),
+    method: str = typer.Option(None, help=default(V, "method", "adain, fast or gatys (Ruder et al.: optimisation with a temporal loss, minutes a frame).")),
+    temporal: float = typer.Option(None, help=default(V, "temporal", "Weight of the warped previous output where the flow is reliable, in [0, 1); 0 = frame by frame.")),
     size: int = typer.Option(None, help="Long side of the output in pixels, as for images, obeyed; 0 keeps the input's size (default: the input's size, shrunk to a 512-px long side when larger)."),
-    alpha: float = typer.Option(None, help="Content-style trade-off: 0 = content, 1 = full style (AdaIN or a per-style network) (default: 1.0)."),
-    max_frames: int = typer.Option(None, "--max-frames", help="Only the first N frames; 0 all (default: 0)."),
-    fps: float = typer.Option(None, help="Frame rate of a folder of frames (default: 24)."),
-    steps: int = typer.Option(None, help="gatys: L-BFGS evaluations per frame, twice that for the first (default: 100; at most 100,000)."),
+    alpha: float = typer.Option(None, help=default(V, "alpha", "Content-style trade-off in [0, 1]: 0 = content, 1 = full style (AdaIN or a per-style network).")),
+    max_frames: int = typer.Option(None, "--max-frames", help=default(V, "max_frames", "Only the first N frames; 0 all.")),
+    fps: float = typer.Option(None, help=default(V, "fps", "Frame rate of a folder of frames, up to 240.")),
+    steps: int = typer.Option(None, help=default(V, "gatys_steps", "gatys: L-BFGS evaluations per frame, twice that for the first.")),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted or killed run of the same command from "
                                 "its last finished frame (kept beside the output in .OUTPUT.parts/) (default: off)."),
     device: image.Device = None,
