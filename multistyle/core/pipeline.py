@@ -46,7 +46,9 @@ class Pipeline:
         returns the method itself, as a torch module's `to` does."""
         changes = {}
         if device is not None:
-            changes["device"] = str(device)
+            from multistyle.core.runtime import select_device
+
+            changes["device"] = str(select_device(device))  # an unavailable device is refused here, not at the call
         if dtype is not None:
             if not hasattr(self.config, "precision"):
                 raise InputError(f"{type(self).__name__} computes in float32 only")
