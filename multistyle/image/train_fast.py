@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from multistyle.core.checkpoint import load_training_state, save_tensors, save_training_state, write_json
@@ -78,6 +79,13 @@ class FastTrainConfig:
     # 0.998 the average trailed the last weights on 6 of 7 styles after 2,860 iterations from scratch (style distance
     # 0.55 against 0.40 for woman_with_hat): these short schedules end while the network is still improving.
     ema: float = 0.0
+    # Huang et al. (2017), real-time video: a temporal term makes the output follow motion, so a clip needs no flow at
+    # inference (`multistyle video --method fast --temporal 0`). Each crop gets a second frame by a random small
+    # motion (shift, rotation, zoom: synthetic_motion) whose flow is exact, and the term is the mean squared
+    # difference between the second frame's output and the first output moved the same way, where the motion keeps
+    # pixels inside the frame. 0: no temporal term.
+    temporal_weight: float = 0.0
+    motion: float = 4.0  # pixels: the synthetic motion's largest shift (rotation and zoom move the border as far)
     seed: int = 0
     device: str = "auto"
     # The loss network's (VGG-19's) weights and activations; the trained network stays float32. "auto": bf16 on CPUs
@@ -106,6 +114,11 @@ class FastTrainConfig:
             raise ConfigError(f"ema is a decay per step in [0, 1), not {self.ema}")
         if self.lr <= 0 or min(self.content_weight, self.style_weight, self.tv_weight, self.max_minutes) < 0:
             raise ConfigError("lr must be positive; the weights and max_minutes non-negative")
+        if self.temporal_weight < 0 or not 0 <= self.motion <= self.crop / 4:
+            raise ConfigError(f"temporal_weight must be non-negative and motion between 0 and crop/4 pixels, not "
+                              f"{self.temporal_weight} and {self.motion}")
+        if self.temporal_weight and self.texture:
+            raise ConfigError("the temporal term is for photos and video, not texture networks")
 
 
 class CropSampler(Dataset):
@@ -153,6 +166,31 @@ class PerceptualLoss:
         if cfg.tv_weight:
             terms["tv"] = cfg.tv_weight * total_variation(output)
         return terms
+
+
+def synthetic_motion(frames: torch.Tensor, motion: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each (N, 3, H, W) frame moved by its own random shift (up to `motion` pixels), rotation and zoom (moving the
+    border up to as far): (moved frames, the sampling grid that moves any image the same way, and where that grid
+    stays inside the frame, (N, 1, H, W))."""
+    n, _, h, w = frames.shape
+    draw = lambda *shape: torch.rand(*shape, generator=generator) * 2 - 1  # noqa: E731
+    shift, angle, zoom = draw(n, 2) * motion, draw(n) * motion / max(h, w), 1 + draw(n) * motion / max(h, w)
+    cos, sin = torch.cos(angle) * zoom, torch.sin(angle) * zoom
+    theta = torch.stack([torch.stack([cos, -sin * h / w, 2 * shift[:, 0] / w], 1),
+                         torch.stack([sin * w / h, cos, 2 * shift[:, 1] / h], 1)], 1).to(frames)
+    grid = F.affine_grid(theta, [n, 3, h, w], align_corners=False)
+    moved = F.grid_sample(frames, grid, padding_mode="border", align_corners=False)
+    inside = (grid.abs() <= 1).all(-1, keepdim=True).permute(0, 3, 1, 2).to(frames)
+    return moved, grid, inside
+
+
+def temporal_error(net: torch.nn.Module, frames: torch.Tensor, outputs: torch.Tensor, motion: float,
+                   generator: torch.Generator) -> torch.Tensor:
+    """Mean squared difference, where the motion stays inside the frame, between the output of moved frames and the
+    frames' outputs moved the same way (Huang et al. 2017's temporal loss, with an exact flow)."""
+    moved, grid, inside = synthetic_motion(frames, motion, generator)
+    follows = F.grid_sample(outputs, grid, padding_mode="border", align_corners=False)
+    return ((net(moved) - follows).square() * inside).sum() / (inside.sum() * 3).clamp_min(1)
 
 
 def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progress: bool = False) -> dict:
@@ -225,7 +263,12 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
             batch = batch.to(device)
             if config.init_weights:
                 warm_up_lr(optimizer, config.lr, config.warmup)
-            window.add(optimizer_step(optimizer, loss_fn(net(batch), batch), iteration + 1))
+            outputs = net(batch)
+            terms = loss_fn(outputs, batch)
+            if config.temporal_weight:  # a motion drawn from (seed, iteration): a resumed run repeats it
+                motion = torch.Generator().manual_seed(config.seed * 1_000_003 + iteration)
+                terms["temporal"] = config.temporal_weight * temporal_error(net, batch, outputs, config.motion, motion)
+            window.add(optimizer_step(optimizer, terms, iteration + 1))
             if ema is not None:
                 ema.update(net)
             iteration += 1
