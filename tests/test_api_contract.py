@@ -56,6 +56,11 @@ def test_video_takes_any_image_method_object_with_its_settings(sample_images, on
     assert (plain.frames[0] - frames.frames[0]).abs().max() < 1 / 255 + 1e-6, "the object's own alpha was used"
     adain = VideoTransfer(method=AdaIN.from_pretrained(alpha=0.5), size=0)(frames, sample_images["style"])
     assert adain.count == 2 and adain.frames[0].shape == frames.frames[0].shape
+    small = VideoTransfer(AdaIN.from_pretrained(alpha=0.3, size=32))(frames, sample_images["style"])
+    assert max(small.frames[0].shape[-2:]) == 32, "the object's own size"
+    assert small.config["alpha"] == 0.3 and small.report()["config"]["model"]["alpha"] == 0.3, "the report tells the truth"
+    assert max(VideoTransfer(AdaIN.from_pretrained(size=32))(frames, sample_images["style"], size=40).frames[0].shape[-2:]) == 40
+    assert plain.report()["config"]["model"]["style"] == FastStyle.styles()[0]
     with pytest.raises(InputError, match="carries its own style"):
         VideoTransfer(network)(frames, sample_images["style"])
     with pytest.raises(InputError, match="AdaIN, FastStyle or Gatys"):

@@ -52,7 +52,7 @@ def test_an_interrupted_batch_resumes_where_it_stopped(cli, folder, tmp_path, mo
     code, _, err = cli(*fast(folder, target))
     assert code == 2 and "holds an unfinished batch (2 of 5 written); add --resume" in err, err
     code, _, err = cli(*fast(folder, target, "--resume", "--alpha", "0.5"))
-    assert code == 2 and "other inputs or settings" in err, err
+    assert code == 2 and "started with other config" in err, err
     code, out, err = cli(*fast(folder, target, "--resume"))
     assert code == 0 and "wrote 3 of 5 images" in out and "2 kept from before" in out, (out, err)
     assert digests(target) == digests(tmp_path / "straight"), "the same pixels as a straight run"
@@ -61,25 +61,48 @@ def test_an_interrupted_batch_resumes_where_it_stopped(cli, folder, tmp_path, mo
     assert code == 2 and "no unfinished batch" in err, err
 
 
-def test_two_torchrun_processes_write_each_image_once(cli, folder, tmp_path):
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torchrun(*args):
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+                           "-m", "multistyle", *map(str, args)],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_two_torchrun_processes_write_each_image_once_and_resume(cli, folder, tmp_path, monkeypatch):
     code, _, err = cli(*fast(folder, tmp_path / "one"))
     assert code == 0, err
-    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "0",
-                          "-m", "multistyle", *map(str, fast(folder, tmp_path / "two"))],
-                         capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    run = torchrun(*fast(folder, tmp_path / "two"))
     assert run.returncode == 0, run.stderr[-2000:]
     lines = sorted(line for line in run.stdout.splitlines() if line.startswith("process"))
     assert lines[0].startswith("process 1 of 2: wrote 3 of 5") and lines[1].startswith("process 2 of 2: wrote 2 of 5"), lines
     assert digests(tmp_path / "two") == digests(tmp_path / "one"), "the same pixels as one process"
     assert not (tmp_path / "two" / batch.MANIFEST).exists()
+    # an unfinished batch (Ctrl-C at the third image): torchrun refuses to start over it, then resumes it
+    original = batch.run_batch
 
+    def ctrl_c_on_the_third(items, out_dir, work, identity, **kw):
+        calls = []
 
-def test_adain_folders_write_every_pair_and_the_grid(cli, tmp_path, sample_images, one_thread):
-    contents, styles = tmp_path / "c", tmp_path / "s"
-    contents.mkdir(), styles.mkdir()
-    for name in ("content", "style"):
-        (contents / f"{name}.png").write_bytes(sample_images[name].read_bytes())
-    (styles / "s.png").write_bytes(sample_images["style2"].read_bytes())
-    code, out, err = cli("image", "adain", contents, styles, "-o", tmp_path / "out", "--size", "32", "--quiet")
-    assert code == 0 and "wrote 2 of 2 images" in out and (tmp_path / "out" / "grid.png").is_file(), (out, err)
-    assert sorted(digests(tmp_path / "out")) == ["content__s.png", "grid.png", "style__s.png"]
+        def counted(*args):
+            calls.append(args)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return work(*args)
+        return original(items, out_dir, counted, identity, **kw)
+
+    monkeypatch.setattr(batch, "run_batch", ctrl_c_on_the_third)
+    assert cli(*fast(folder, tmp_path / "three"))[0] == 130
+    monkeypatch.setattr(batch, "run_batch", original)
+    refused = torchrun(*fast(folder, tmp_path / "three"))
+    assert refused.returncode != 0 and "holds an unfinished batch (2 of 5 written)" in refused.stderr, refused.stderr[-2000:]
+    resumed = torchrun(*fast(folder, tmp_path / "three", "--resume"))
+    assert resumed.returncode == 0 and "kept from before" in resumed.stdout, resumed.stderr[-2000:]
+    assert digests(tmp_path / "three") == digests(tmp_path / "one")
+    assert not (tmp_path / "three" / batch.MANIFEST).exists()

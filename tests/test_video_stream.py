@@ -211,7 +211,10 @@ def test_two_torchrun_processes_share_a_clip_and_the_first_writes_it(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
     def video(output, *more, processes=1):
-        launcher = ["-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_port", "0"] if processes > 1 else []
+        from test_batch import free_port
+
+        launcher = ["-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_port",
+                    str(free_port())] if processes > 1 else []
         run = subprocess.run([sys.executable, *launcher, "-m", "multistyle", "video", str(source), "-o", str(output),
                               "--style", str(tmp_path / "style.png"), "--size", "0", "--quiet", *more],
                              capture_output=True, text=True, timeout=600, env=env)

@@ -444,10 +444,13 @@ def train_fast(
                      batch_size=batch_size, crop=crop, texture=texture, max_minutes=max_minutes,
                      init_weights=str(init_weights) if init_weights else None, seed=seed, device=device, precision=precision)
     cfg.validate()
-    for needed in (cfg.style, cfg.init_weights):  # before guard makes the run folder
+    from multistyle.samples import resolve_style
+
+    style_file = resolve_style(cfg.style)  # a bundled painting's name becomes its file
+    for needed in (style_file, cfg.init_weights):  # before guard makes the run folder
         if needed and not Path(needed).is_file():
             raise InputError(f"{needed}: file not found")
-    guard([out], [Path(cfg.style), *([Path(cfg.init_weights)] if cfg.init_weights else [])],
+    guard([out], [Path(style_file), *([Path(cfg.init_weights)] if cfg.init_weights else [])],
           read_folders=[Path(d) for d in cfg.content_dirs], folder=True)
     figures = train(cfg, out, resume=resume, show_progress=not quiet)
     typer.echo(f"wrote {out}/model.safetensors ({figures['iterations']} iterations, {figures['seconds']:.0f} s; "

@@ -13,9 +13,10 @@ from typing import Any
 
 from multistyle.core.paths import atomic_write_bytes
 from multistyle.core.progress import make_progress
-from multistyle.errors import InputError, Interrupted
+from multistyle.errors import InputError, Interrupted, MultistyleError
 
 MANIFEST = ".multistyle-batch.json"
+IMAGE_FILE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 @dataclass
@@ -61,24 +62,30 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
     """Call `work(*item.inputs, item.output)` for this process's share of `items`. `identity` (inputs and settings,
     JSON) is what a resumed batch must repeat."""
     rank, world = process_share()
+    if Path(out_dir).suffix.lower() in IMAGE_FILE_SUFFIXES:
+        raise InputError(f"{out_dir}: a folder batch writes to a folder, not to an image file name")
     manifest = out_dir / MANIFEST
-    identity = json.loads(json.dumps(identity, default=str))
-    recorded = _read_manifest(manifest)
-    run_id = os.environ.get("TORCHELASTIC_RUN_ID")  # shared by the processes of one torchrun job
-    if recorded is not None and run_id is not None and recorded.get("run") == run_id:
-        recorded = None  # another process of this very job wrote it
-    finished = sum(item.output.is_file() for item in items)
-    if recorded is not None and not resume:
-        raise InputError(f"{out_dir}: holds an unfinished batch ({finished} of {len(items)} written); add --resume to "
-                         "finish it, or write to another folder")
-    if resume and recorded is None:
-        raise InputError(f"{out_dir}: no unfinished batch to resume (it finished, or never started); run without --resume")
-    if resume and recorded.get("identity") != identity:
-        raise InputError(f"{out_dir}: its unfinished batch was started with other inputs or settings; run that command "
-                         "again with --resume, or write to another folder")
-    if rank == 0 and (recorded is None or run_id is not None):
-        out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(manifest, (json.dumps({"identity": identity, "items": len(items), "run": run_id}, indent=2) + "\n").encode())
+    inputs = [[str(x) for x in item.inputs] for item in items]  # a resumed batch must have the same inputs
+    identity = json.loads(json.dumps({**identity, "inputs": inputs}, default=str))
+
+    def start_or_refuse() -> None:  # the first process decides for every process
+        recorded = _read_manifest(manifest)
+        finished = sum(item.output.is_file() for item in items)
+        if recorded is not None and not resume:
+            raise InputError(f"{out_dir}: holds an unfinished batch ({finished} of {len(items)} written); add --resume "
+                             "to finish it, or write to another folder")
+        if resume and recorded is None:
+            raise InputError(f"{out_dir}: no unfinished batch to resume (it finished, or never started); run without "
+                             "--resume")
+        if resume and recorded.get("identity") != identity:
+            changed = sorted(k for k in identity if recorded.get("identity", {}).get(k) != identity[k])
+            raise InputError(f"{out_dir}: its unfinished batch was started with other {', '.join(changed)}; run that "
+                             "command again with --resume, or write to another folder")
+        if recorded is None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(manifest, (json.dumps({"identity": identity, "items": len(items)}, indent=2) + "\n").encode())
+
+    first_process_decides(start_or_refuse)
     share = list(items)[rank::world]
     todo = [item for item in share if not (resume and item.output.is_file())]
     start, written = time.perf_counter(), 0
@@ -93,9 +100,35 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
     except KeyboardInterrupt:
         raise Interrupted(f"stopped after {len(share) - len(todo) + written} of {len(share)} images in {out_dir}/; "
                           "the same command with --resume finishes the rest") from None
-    if all(item.output.is_file() for item in items):  # the last process to finish closes the batch
+    first_process_decides(lambda: None)  # every process has finished its share
+    if rank == 0 and all(item.output.is_file() for item in items):
         manifest.unlink(missing_ok=True)
     return BatchSummary(written, len(share) - len(todo), len(share), len(items), time.perf_counter() - start, rank, world)
+
+
+def first_process_decides(check: Callable[[], None]) -> None:
+    """Run `check` (which raises a MultistyleError to refuse) in the first process only, and raise its refusal in
+    every process, after all of them have reached this point: under torchrun, the processes of one job must not
+    each judge a folder that the first has just started writing to. Torch-free unless there are several processes."""
+    rank, world = process_share()
+    if world == 1:
+        check()
+        return
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        if os.environ.get("MASTER_PORT") == "0":  # torchrun --master_port 0 passes 0 on, which no process can reach
+            raise InputError("give torchrun a free --master_port (0 is not passed on to the processes)")
+        dist.init_process_group("gloo")  # torchrun's MASTER_ADDR and MASTER_PORT
+    refusal = [None]
+    if rank == 0:
+        try:
+            check()
+        except MultistyleError as e:
+            refusal = [str(e)]
+    dist.broadcast_object_list(refusal, src=0)
+    if refusal[0] is not None:
+        raise InputError(refusal[0])
 
 
 def batch_complete(out_dir: Path) -> bool:

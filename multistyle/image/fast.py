@@ -194,9 +194,13 @@ class FastStyle(Pipeline):
         return list(shipped_styles())
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, config: FastStyleConfig | None = None, **overrides: Any) -> "FastStyle":
+    def from_pretrained(cls, name_or_path: str | Path | None = None, config: FastStyleConfig | None = None,
+                        **overrides: Any) -> "FastStyle":
         """A shipped style's name (FastStyle.styles()), a .safetensors file or a `multistyle image train-fast` run's
         folder."""
+        if name_or_path is None:
+            raise InputError(f"FastStyle.from_pretrained needs a style: one of {', '.join(shipped_styles()) or 'none'}, "
+                             "a .safetensors file or a train-fast run's folder")
         network, info = load_network(resolve_style(name_or_path))
         return cls(network, info, config, **overrides)
 
@@ -207,8 +211,10 @@ class FastStyle(Pipeline):
 
     @batched
     @torch.no_grad()
-    def __call__(self, content: ImageLike, **overrides: Any) -> ImageResult:
+    def __call__(self, content: ImageLike, *style: Any, **overrides: Any) -> ImageResult:
         """Stylise `content`; overrides: size, alpha, preserve_color, palette, degrid."""
+        if style:
+            raise InputError(f"a FastStyle carries its own style ({self.info.get('name')}): call it with the content only")
         cfg = with_overrides(self.config, overrides)
         cfg.validate()
         start = time.perf_counter()

@@ -31,6 +31,7 @@ from multistyle.image.io import ImageLike, file_sources, fit_long_side, load_ima
 from multistyle.image.matting import EPSILON, affine_smooth, photorealism_loss, tensor_laplacian
 from multistyle.image.result import ImageResult
 from multistyle.image.semantic import RegionLoss, check_map, regions, single_region, working_size
+from multistyle.samples import resolve_style
 
 
 @dataclass
@@ -187,6 +188,7 @@ class Photoreal(Pipeline):
         if (content_seg is None) != (style_seg is None):
             raise InputError("give both --content-seg and --style-seg, or neither")
         maps = (load_image(content_seg), load_image(style_seg)) if content_seg is not None else (None, None)
+        reference = resolve_style(reference)  # a bundled painting's name becomes its file
         result = transfer(load_image(content), load_image(reference), config, *maps, show_progress=self.show_progress)
         result.sources = file_sources(*(s for s in (content, reference, content_seg, style_seg) if s is not None))
         return result

@@ -41,6 +41,7 @@ from multistyle.errors import ConfigError
 from multistyle.image.data import collect_images, random_crop
 from multistyle.image.fast import TransformNet, load_network, style_palette
 from multistyle.image.io import load_image
+from multistyle.samples import resolve_style
 
 MODEL = "model.safetensors"
 MIN_CROP_STD, FLAT_RETRIES = 0.02, 10
@@ -117,6 +118,8 @@ class FastTrainConfig:
         if self.temporal_weight < 0 or not 0 <= self.motion <= self.crop / 4:
             raise ConfigError(f"temporal_weight must be non-negative and motion between 0 and crop/4 pixels, not "
                               f"{self.temporal_weight} and {self.motion}")
+        if self.temporal_weight and not self.motion:
+            raise ConfigError("the temporal term needs motion above 0 pixels (with none it is always 0)")
         if self.temporal_weight and self.texture:
             raise ConfigError("the temporal term is for photos and video, not texture networks")
 
@@ -200,8 +203,9 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
     check_run_folder(out, resume)
     device = select_device(config.device)
     seed_everything(config.seed)
-    style = load_image(config.style, config.style_size)
-    palette = style_palette(config.style)
+    style_file = resolve_style(config.style)  # a bundled painting's name becomes its file
+    style = load_image(style_file, config.style_size)
+    palette = style_palette(style_file)
     contents = [] if config.texture else collect_images(config.content_dirs, config.holdout_contents)
     layers = tuple(dict.fromkeys(config.style_layers + (() if config.texture else config.content_layers)))
     vgg = VGGFeatures(layers).to(device, compute_dtype(config.precision, device))

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from multistyle.core.batch import first_process_decides
 from multistyle.core.checkpoint import atomic_write_bytes, read_json, write_json
 from multistyle.core.paths import write_error, write_target
 from multistyle.errors import InputError
@@ -64,22 +65,26 @@ class VideoJob:
         self.output, self.identity = Path(output), identity
         self.folder = work_folder(output)
         self.created = False
-        self.run = os.environ.get("TORCHELASTIC_RUN_ID")  # shared by the processes of one torchrun job
+        first_process_decides(lambda: self._check(resume))  # under torchrun, the first process judges the folder
+
+    def _check(self, resume: bool) -> None:
+        """Refuse to start over an unfinished job, to resume none, or to resume another job."""
         state = self.folder / STATE
         if resume and not state.is_file():
-            raise InputError(f"{output}: nothing to resume (no unfinished job in {self.folder}); run it without --resume")
-        if not resume and state.is_file() and not (self.run is not None and read_json(state).get("run") == self.run):
-            raise InputError(f"{output}: an unfinished job's frames are in {self.folder}; add --resume to continue it, "
-                             "or delete that folder to start again")
-        self.done = 0
+            raise InputError(f"{self.output}: nothing to resume (no unfinished job in {self.folder}); run it without "
+                             "--resume")
+        if not resume and state.is_file():
+            raise InputError(f"{self.output}: an unfinished job's frames are in {self.folder}; add --resume to continue "
+                             "it, or delete that folder to start again")
         if resume:
             saved = read_json(state).get("job", {})
-            changed = [k for k in ("input", "style") if saved.get(k) != identity[k]]
-            changed += sorted(k for k in identity["config"] if saved.get("config", {}).get(k) != identity["config"][k])
+            changed = [k for k in ("input", "style") if saved.get(k) != self.identity[k]]
+            changed += sorted(k for k in self.identity["config"] if saved.get("config", {}).get(k) != self.identity["config"][k])
             if changed:
-                raise InputError(f"{output}: --resume continues the same job, but {', '.join(changed)} differ from the "
-                                 f"one in {state}; repeat its command (only --max-frames may change)")
-            self.done = self.finished()
+                raise InputError(f"{self.output}: --resume continues the same job, but {', '.join(changed)} differ from "
+                                 f"the one in {state}; repeat its command (only --max-frames may change)")
+        elif not self.folder.exists():  # written before any other process looks for it
+            self._start()
 
     def finished(self, first: int = 0) -> int:
         """How many frames after the first `first` are finished: frame_{first+1}.png ... without a gap (each is
@@ -115,15 +120,18 @@ class VideoJob:
         with Image.open(self.frame_path(index)) as image:
             return frame_from_bytes(np.asarray(image.convert("RGB")))
 
+    def _start(self) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise write_error(self.folder, e) from None
+        self.created = True
+        write_json(self.folder / STATE, {"job": self.identity, "output": str(self.output)})
+
     def write(self, index: int, array: np.ndarray) -> None:
         """Store finished frame `index` (1-based): a lossless PNG, written atomically."""
-        if not self.created and not (self.folder / STATE).is_file():
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise write_error(self.folder, e) from None
-            self.created = True
-            write_json(self.folder / STATE, {"job": self.identity, "output": str(self.output), "run": self.run})
+        if not (self.folder / STATE).is_file():
+            self._start()
         buffer = BytesIO()
         Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
         atomic_write_bytes(self.frame_path(index), buffer.getvalue())

@@ -6,6 +6,7 @@ AdaIN also encodes the style once for the whole clip. Gatys follows Ruder et al.
 the warped previous output and its loss gains a short-term temporal term, the mean of c * (x - warped)^2 with
 c the reliability mask. Stability is measured as Lai et al. (2018)'s warping error.
 """
+import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,8 +173,14 @@ class VideoTransfer(Pipeline):
         if method is not None and not isinstance(method, str):
             self.model = method
             method = method_name(method)
+            own = self.model.config  # the object's own settings, unless this call's constructor names others
+            taken = {"device": own.device, "precision": own.precision, "size": getattr(own, "size", None),
+                     **({"alpha": own.alpha} if hasattr(own, "alpha") else {"gatys_steps": own.steps})}
+            overrides = {**taken, **overrides}
         self.config = with_overrides(config or VideoConfig(), {**overrides, "method": method})
         self.config.validate()
+        if self.model is not None and {"device", "precision"} & set(overrides):
+            self.model.to(self.config.device, self.config.precision)
         self.show_progress = show_progress
 
     @classmethod
@@ -223,9 +230,9 @@ class VideoTransfer(Pipeline):
             if style is None:
                 raise InputError("AdaIN needs a style image")
             stats = model.style_stats(style, max(size))  # the style is encoded once for the whole clip
-            stylise = lambda frame: model(frame, stats, size=0).tensor  # noqa: E731
+            stylise = lambda frame: model(frame, stats, size=0, alpha=cfg.alpha).tensor  # noqa: E731
         else:
-            stylise = lambda frame: model(frame, size=0).tensor  # noqa: E731
+            stylise = lambda frame: model(frame, size=0, alpha=cfg.alpha).tensor  # noqa: E731
 
         def blended(frame: torch.Tensor, prior: Prior | None) -> torch.Tensor:
             styled = stylise(frame)
@@ -261,15 +268,17 @@ class VideoTransfer(Pipeline):
         return optimise
 
     def __call__(self, clip: str | Path | Clip | list, style: ImageLike | None = None,
-                 output: str | Path | list | None = None, *, resume: bool = False, **unknown: object) -> VideoResult:
+                 output: str | Path | list | None = None, *, resume: bool = False, **overrides: Any) -> VideoResult:
         """Stylise `clip` frame by frame. With `output` (an .mp4/.mkv/.mov file, or a folder for PNG frames) the
         frames stream to it and memory stays flat whatever the clip's length; the work so far is kept beside it
         (multistyle.video.stream), so after Ctrl-C or a kill, `resume=True` continues where it stopped. Without
         `output` the frames are kept in memory (short clips): the result's `.frames`. A list of clips (with a list
-        of outputs, or none) gives a list of results."""
-        if unknown:
-            raise InputError(f"unknown argument {', '.join(unknown)} for VideoTransfer: settings go to its constructor, "
-                              "VideoTransfer(method=..., size=...)")
+        of outputs, or none) gives a list of results. Settings (VideoConfig's fields) may be overridden per call."""
+        if overrides:
+            once = copy.copy(self)
+            once.config = with_overrides(self.config, overrides)
+            once.config.validate()
+            return once(clip, style, output, resume=resume)
         if isinstance(clip, (list, tuple)):
             outputs = output if output is not None else [None] * len(clip)
             if not isinstance(outputs, (list, tuple)) or len(outputs) != len(clip):
@@ -281,6 +290,8 @@ class VideoTransfer(Pipeline):
         from multistyle.video.stream import VideoJob, job_identity, sigterm_as_interrupt
 
         cfg = self.config
+        settings = {**config_dict(cfg), "model": None if self.model is None else  # a method object's own settings
+                    {**config_dict(self.model.config), "style": getattr(self.model, "info", {}).get("name")}}
         if isinstance(clip, Clip):  # frames already in memory
             source, origin, fps, has_audio = clip.frames[: cfg.max_frames or None], clip.source, clip.fps, clip.has_audio
             total = len(source)
@@ -294,8 +305,6 @@ class VideoTransfer(Pipeline):
                 raise InputError(f"{output}: write .mp4, .mkv or .mov, or give a folder for PNG frames")
             inputs = [p for p in (origin, style if isinstance(style, (str, Path)) else None) if p is not None]
             check_output(output, inputs, folder=not output.suffix)
-            settings = {**config_dict(cfg), "model": None if self.model is None else
-                        {**config_dict(self.model.config), "style": getattr(self.model, "info", {}).get("name")}}
             job = VideoJob(output, job_identity(origin, style, settings), resume)
         elif resume:
             raise InputError("resume needs the output the job writes to (output=...)")
@@ -380,7 +389,7 @@ class VideoTransfer(Pipeline):
                 job.abandon()
             raise
         style_file = [Path(style)] if isinstance(style, (str, Path)) and Path(style).is_file() else []
-        return VideoResult(kept if job is None else None, fps, config_dict(cfg), time.perf_counter() - start, spent,
+        return VideoResult(kept if job is None else None, fps, settings, time.perf_counter() - start, spent,
                            origin, path, count if rank == 0 and job is not None else finished - first, style_file,
                            rank, world)
 
