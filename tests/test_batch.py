@@ -28,9 +28,8 @@ def fast(folder, out, *more):
     return ["image", "fast", folder, "--style", "wave", "--size", "32", "--quiet", "-o", out, *more]
 
 
-def test_an_interrupted_batch_resumes_where_it_stopped(cli, folder, tmp_path, monkeypatch, one_thread):
-    code, out, err = cli(*fast(folder, tmp_path / "straight"))
-    assert code == 0 and "wrote 5 of 5 images" in out, err
+def interrupted_at_the_third(cli, folder, out, monkeypatch):
+    """`image fast FOLDER -o OUT` with Ctrl-C while the third image is stylised: (exit code, stderr)."""
     original = batch.run_batch
 
     def ctrl_c_on_the_third(items, out_dir, work, identity, **kw):
@@ -43,12 +42,19 @@ def test_an_interrupted_batch_resumes_where_it_stopped(cli, folder, tmp_path, mo
             return work(*args)
         return original(items, out_dir, counted, identity, **kw)
 
-    monkeypatch.setattr(batch, "run_batch", ctrl_c_on_the_third)
+    with monkeypatch.context() as patch:
+        patch.setattr(batch, "run_batch", ctrl_c_on_the_third)
+        code, _, err = cli(*fast(folder, out))
+    return code, err
+
+
+def test_an_interrupted_batch_resumes_where_it_stopped(cli, folder, tmp_path, monkeypatch, one_thread):
+    code, out, err = cli(*fast(folder, tmp_path / "straight"))
+    assert code == 0 and "wrote 5 of 5 images" in out, err
     target = tmp_path / "resumed"
-    code, _, err = cli(*fast(folder, target))
+    code, err = interrupted_at_the_third(cli, folder, target, monkeypatch)
     assert code == 130 and "stopped after 2 of 5" in err and "--resume" in err, err
     assert len(digests(target)) == 2 and (target / batch.MANIFEST).is_file()
-    monkeypatch.setattr(batch, "run_batch", original)
     code, _, err = cli(*fast(folder, target))
     assert code == 2 and "holds an unfinished batch (2 of 5 written); add --resume" in err, err
     code, _, err = cli(*fast(folder, target, "--resume", "--alpha", "0.5"))
@@ -85,24 +91,21 @@ def test_two_torchrun_processes_write_each_image_once_and_resume(cli, folder, tm
     assert digests(tmp_path / "two") == digests(tmp_path / "one"), "the same pixels as one process"
     assert not (tmp_path / "two" / batch.MANIFEST).exists()
     # an unfinished batch (Ctrl-C at the third image): torchrun refuses to start over it, then resumes it
-    original = batch.run_batch
-
-    def ctrl_c_on_the_third(items, out_dir, work, identity, **kw):
-        calls = []
-
-        def counted(*args):
-            calls.append(args)
-            if len(calls) == 3:
-                raise KeyboardInterrupt
-            return work(*args)
-        return original(items, out_dir, counted, identity, **kw)
-
-    monkeypatch.setattr(batch, "run_batch", ctrl_c_on_the_third)
-    assert cli(*fast(folder, tmp_path / "three"))[0] == 130
-    monkeypatch.setattr(batch, "run_batch", original)
+    assert interrupted_at_the_third(cli, folder, tmp_path / "three", monkeypatch)[0] == 130
     refused = torchrun(*fast(folder, tmp_path / "three"))
     assert refused.returncode != 0 and "holds an unfinished batch (2 of 5 written)" in refused.stderr, refused.stderr[-2000:]
     resumed = torchrun(*fast(folder, tmp_path / "three", "--resume"))
     assert resumed.returncode == 0 and "kept from before" in resumed.stdout, resumed.stderr[-2000:]
     assert digests(tmp_path / "three") == digests(tmp_path / "one")
     assert not (tmp_path / "three" / batch.MANIFEST).exists()
+
+
+def test_adain_folders_write_every_pair_and_the_grid(cli, tmp_path, sample_images, one_thread):
+    contents, styles = tmp_path / "c", tmp_path / "s"
+    contents.mkdir(), styles.mkdir()
+    for name in ("content", "style"):
+        (contents / f"{name}.png").write_bytes(sample_images[name].read_bytes())
+    (styles / "s.png").write_bytes(sample_images["style2"].read_bytes())
+    code, out, err = cli("image", "adain", contents, styles, "-o", tmp_path / "out", "--size", "32", "--quiet")
+    assert code == 0 and "wrote 2 of 2 images" in out and (tmp_path / "out" / "grid.png").is_file(), (out, err)
+    assert sorted(digests(tmp_path / "out")) == ["content__s.png", "grid.png", "style__s.png"]
