@@ -23,7 +23,7 @@ mkdir -p "$OUT"
 if [ ! -f "$OUT/evaluator/evaluator.json" ]; then
   "$MS" text train-evaluator --data "$DATA" --out "$OUT/evaluator" --config configs/text/evaluator.toml --device "$DEVICE"
 fi
-if [ -f "$OUT/model/checkpoint/state.json" ]; then
+if [ -d "$OUT/model/checkpoint" ]; then
   "$MS" text train --data "$DATA" --out "$OUT/model" --resume --evaluator "$OUT/evaluator" --device "$DEVICE" \
     ${MINUTES:+--max-minutes "$MINUTES"}
 else

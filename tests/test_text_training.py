@@ -257,10 +257,13 @@ def test_evaluate_on_the_peers_gives_their_line_counts_and_known_bleu(shared_dat
 def test_transfer_without_a_model_names_the_missing_one_and_how_to_train_it(cli, tmp_path, monkeypatch):
     import multistyle.text.transfer as transfer_module
 
-    monkeypatch.setattr(transfer_module, "SHIPPED_MODEL", tmp_path / "no-model")
+    for name in transfer_module.SHIPPED_MODELS:
+        monkeypatch.setitem(transfer_module.SHIPPED_MODELS, name, tmp_path / "no-model")
     code, _, err = cli("text", "transfer", "--to", "positive", "The food was cold.")
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert "no text model ships" in err and "multistyle text train" in err
+    assert "the cross-aligned text model does not ship" in err and "multistyle text train --model cross-aligned" in err
+    code, _, err = cli("text", "transfer", "--model", "style-transformer", "The food was cold.")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "multistyle text train --model style-transformer" in err
 
 
 @pytest.mark.parametrize("args, message", [

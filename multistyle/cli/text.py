@@ -1,4 +1,4 @@
-"""`multistyle text ...`: train, transfer, calibrate and evaluate the cross-aligned autoencoder."""
+"""`multistyle text ...`: train, transfer, calibrate and evaluate the text models (cross-aligned autoencoder, Style Transformer)."""
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -17,7 +17,7 @@ from multistyle.text.config import (
     TransferConfig,
 )
 
-app = typer.Typer(no_args_is_help=True, help="Text sentiment transfer: Shen et al.'s cross-aligned autoencoder.")
+app = typer.Typer(no_args_is_help=True, help="Text sentiment transfer: Shen et al.'s cross-aligned autoencoder and Dai et al.'s Style Transformer.")
 C, E, TC, CC, EC = CrossAlignConfig, EvaluatorConfig, TransferConfig, CalibrationConfig, EvaluationConfig
 Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: auto).")]
 
@@ -26,6 +26,7 @@ Device = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default:
 def train(
     data: Annotated[Path, typer.Option(help="Shen-format folder: sentiment.{train,dev,test}.{0,1}.")],
     out: Annotated[Path, typer.Option(help="Run folder: model, vocab, config, figures, log.jsonl, checkpoint/.")],
+    model: Annotated[str, typer.Option(help="cross-aligned (Shen et al. 2017) or style-transformer (Dai et al. 2019).")] = "cross-aligned",
     config: config_option("text/yelp_crossalign") = None,
     set_: Sets = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in OUT from its checkpoint.")] = False,
@@ -38,19 +39,44 @@ def train(
     device: Device = None,
     quiet: Quiet = False,
 ):
-    """Train Shen et al.'s cross-aligned autoencoder; Ctrl-C saves a checkpoint that --resume continues."""
+    """Train Shen et al.'s cross-aligned autoencoder or Dai et al.'s Style Transformer; Ctrl-C saves a checkpoint that
+    --resume continues."""
     from multistyle.text.evaluator import load_evaluator
-    from multistyle.text.train import run_config
-    from multistyle.text.train import train as train_model
+
+    if model not in TRAINABLE:
+        raise InputError(f"--model must be one of {', '.join(TRAINABLE)}, not {model!r}")
+    if model == "style-transformer":
+        if epochs is not None:
+            raise InputError("the Style Transformer counts steps: use --max-steps, not --epochs")
+        from multistyle.text.train_style_transformer import run_config, train as train_model
+    else:
+        from multistyle.text.train import run_config, train as train_model
+    if resume and saved_model_kind(out) not in (None, model):
+        raise InputError(f"{out} holds a {saved_model_kind(out)} run; resume it with --model {saved_model_kind(out)}")
 
     guard([out], read_folders=[data], folder=True)
-    cfg = run_config(out, config, resume, sets(set_), epochs=epochs, max_steps=max_steps, checkpoint_every=checkpoint_every,
-                     max_minutes=max_minutes, seed=seed, device=device)
+    flags = {"epochs": epochs} if model == "cross-aligned" else {}
+    cfg = run_config(out, config, resume, sets(set_), max_steps=max_steps, checkpoint_every=checkpoint_every,
+                     max_minutes=max_minutes, seed=seed, device=device, **flags)
     classifier = load_evaluator(evaluator).classifier if evaluator is not None else None
     figures = train_model(data, out, cfg, resume=resume, classifier=classifier, show_progress=not quiet)
     best = figures["best"] or {}
     typer.echo(f"wrote {out} ({figures['steps']} steps, {figures['seconds']:.0f} s on {figures['machine']}; "
-               f"best dev: epoch {best.get('epoch')}, {best.get('dev')})")
+               f"best dev: step {best.get('step')}, {best.get('dev')})")
+
+
+TRAINABLE = ("cross-aligned", "style-transformer")
+
+
+def saved_model_kind(out: Path) -> str | None:
+    """The model a run folder's config.json is of (None without one)."""
+    import json
+
+    try:
+        saved = json.loads((out / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return saved.get("model", "cross-aligned") if isinstance(saved, dict) else None
 
 
 @app.command("train-evaluator")
@@ -103,7 +129,7 @@ def train_selector(
 def transfer(
     texts: Annotated[Optional[list[str]], typer.Argument(help="Sentences to rewrite (or --input FILE, or text piped in; several sentences in one text are rewritten one by one).")] = None,
     to: Annotated[Optional[str], typer.Option(help=default(TC, "to", "positive, negative, or flip (each sentence to the style it lacks)."))] = None,
-    model: Annotated[Optional[Path], typer.Option(help="Trained model folder (default: the shipped model).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="A shipped model, cross-aligned or style-transformer, or a folder from `text train` (default: cross-aligned).")] = None,
     input: Annotated[Optional[Path], typer.Option("--input", help="UTF-8 file, one sentence a line.")] = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write here, one sentence a line, instead of printing.")] = None,
     config: ConfigFile = None,
@@ -156,7 +182,7 @@ def transfer(
 def evaluate(
     data: Annotated[Path, typer.Option(help="Shen-format folder whose test split (and reference.{0,1}) is scored against.")],
     evaluator: Annotated[Optional[Path], typer.Option(help="Evaluator folder from `text train-evaluator` (default: the shipped Yelp evaluator).")] = None,
-    model: Annotated[Optional[Path], typer.Option(help="A trained model to transfer the test split with and score.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="A model to transfer the test split with and score: a shipped name (cross-aligned, style-transformer) or a folder from `text train`.")] = None,
     outputs: Annotated[Optional[list[Path]], typer.Option(help="PREFIX of PREFIX.0 (neg->pos) and PREFIX.1 (pos->neg); repeatable.")] = None,
     config: ConfigFile = None,
     set_: Sets = None,
@@ -174,6 +200,9 @@ def evaluate(
     from multistyle.text.evaluate import write_results
     from multistyle.text.evaluator import SHIPPED_EVALUATOR
 
+    from multistyle.text.transfer import model_folder
+
+    model = model_folder(model) if model is not None else None
     written = [Path(f"{save_outputs}.{i}") for i in (0, 1)] if save_outputs is not None else []
     written += [table, Path(f"{table}.json")] if table is not None else []
     evaluator = evaluator or SHIPPED_EVALUATOR

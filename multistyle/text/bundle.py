@@ -12,33 +12,49 @@ import torch
 from multistyle.core.checkpoint import load_tensors, read_json, save_tensors, write_json
 from multistyle.core.config import config_dict, from_dict
 from multistyle.errors import WeightsError
-from multistyle.text.config import CrossAlignConfig
+from multistyle.text.config import CrossAlignConfig, StyleTransformerConfig
 from multistyle.text.model import CrossAlignedAutoencoder
 from multistyle.text.selector import Selector, load_selector
+from multistyle.text.style_transformer import StyleTransformer
 from multistyle.text.vocab import AnyVocab, load_vocab, vocab_file
 
 CONFIG, WEIGHTS, FIGURES, CALIBRATION = "config.json", "model.safetensors", "figures.json", "calibration.json"
 
 
+TextModel = CrossAlignedAutoencoder | StyleTransformer
+TextModelConfig = CrossAlignConfig | StyleTransformerConfig
+
+
 @dataclass
 class TrainedModel:
-    model: CrossAlignedAutoencoder
+    model: TextModel
     vocab: AnyVocab
-    config: CrossAlignConfig
+    config: TextModelConfig
     strength: float = 0.0  # the default style strength (calibration.json), 0 without one
     selector: Selector | None = None  # picks among a strength ladder (selector.safetensors), None without one
 
 
-def save_config(folder: str | Path, config: CrossAlignConfig) -> None:
+def save_config(folder: str | Path, config: TextModelConfig) -> None:
     write_json(Path(folder) / CONFIG, config_dict(config))
 
 
-def load_config_json(folder: str | Path) -> CrossAlignConfig:
+def load_config_json(folder: str | Path) -> TextModelConfig:
+    """A model folder's config: the Style Transformer's where it says so ("model"), else the cross-aligned model's."""
     path = Path(folder) / CONFIG
-    return from_dict(CrossAlignConfig, read_json(path), str(path))
+    values = read_json(path)
+    kind = values.get("model", "cross-aligned") if isinstance(values, dict) else "cross-aligned"
+    if kind not in ("cross-aligned", "style-transformer"):
+        raise WeightsError(f"{path}: unknown model {kind!r} (known: cross-aligned, style-transformer)")
+    if kind == "cross-aligned" and isinstance(values, dict):
+        values = {k: v for k, v in values.items() if k != "model"}
+    return from_dict(StyleTransformerConfig if kind == "style-transformer" else CrossAlignConfig, values, str(path))
 
 
-def save_weights(folder: str | Path, model: CrossAlignedAutoencoder) -> None:
+def build_model(vocab_size: int, config: TextModelConfig) -> TextModel:
+    return (StyleTransformer if isinstance(config, StyleTransformerConfig) else CrossAlignedAutoencoder)(vocab_size, config)
+
+
+def save_weights(folder: str | Path, model: TextModel) -> None:
     save_tensors(Path(folder) / WEIGHTS, model.state_dict())
 
 
@@ -73,7 +89,7 @@ def load_model(folder: str | Path, device: torch.device | str = "cpu") -> Traine
         raise WeightsError(f"{folder}: not a trained text model (missing {', '.join(missing)})")
     config = load_config_json(folder)
     vocab = load_vocab(folder)
-    model = CrossAlignedAutoencoder(len(vocab), config)
+    model = build_model(len(vocab), config)
     load_weights_into(model, folder, WEIGHTS, CONFIG, vocab)
     selector = load_selector(folder, len(vocab), device)
     return TrainedModel(model.to(device).eval(), vocab, config, calibrated_strength(folder), selector)

@@ -59,6 +59,64 @@ class CrossAlignConfig:
 
 
 @dataclass
+class StyleTransformerConfig:
+    """Dai et al. (2019)'s Style Transformer; configs/text/style_transformer.toml repeats the paper's settings."""
+
+    model: str = "style-transformer"  # marks the run folder's config.json as this model's
+    # data
+    max_len: int = 20  # tokens; longer training sentences are truncated
+    min_count: int = 5
+    subword_vocab: int = 0
+    # model
+    d_model: int = 256
+    heads: int = 4
+    layers: int = 4  # encoder and decoder each
+    ff: int = 1024  # feed-forward width
+    dropout: float = 0.0
+    discriminator: str = "multi"  # multi (3 classes: rewrite, negative, positive) or conditional (real or not, given a style)
+    discriminator_layers: int = 4
+    # training
+    batch_size: int = 64  # sentences of each style per batch
+    lr: float = 1e-4  # both players, Adam
+    pretrain_steps: int = 500  # self-reconstruction alone first
+    d_steps: int = 2  # discriminator updates before each generator update (the paper: 10 per 5)
+    self_weight: float = 0.25
+    cycle_weight: float = 0.5
+    style_weight: float = 1.0  # the discriminator's signal
+    temperature: float = 1.0  # of the soft words the rewrite is written in
+    grad_clip: float = 5.0
+    max_steps: int = 10000  # generator updates in all
+    max_minutes: float = 0.0  # stop this run after this long (dev evaluation, checkpoint; --resume continues); 0: no limit
+    checkpoint_every: int = 100  # generator updates
+    eval_every: int = 500  # generator updates between dev evaluations
+    dev_sentences: int = 500  # of each style, from the start of the dev split, at each evaluation
+    target_accuracy: float = 88.0  # dev transfer accuracy (%) each evaluation is calibrated to; the kept one has the most self-BLEU there
+    seed: int = 0
+    device: str = "auto"
+
+    def validate(self) -> None:
+        positive = ("max_len", "min_count", "d_model", "heads", "layers", "ff", "discriminator_layers", "batch_size",
+                    "checkpoint_every", "eval_every", "dev_sentences", "max_steps")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1")
+        if self.model != "style-transformer":
+            raise InputError(f"model must be 'style-transformer' in this config, not {self.model!r}")
+        if self.d_model % self.heads:
+            raise InputError("d_model must be a multiple of heads")
+        if self.discriminator not in ("multi", "conditional"):
+            raise InputError(f"discriminator must be multi or conditional, not {self.discriminator!r}")
+        if not 0 <= self.dropout < 1:
+            raise InputError("dropout must be in [0, 1)")
+        if self.subword_vocab and self.subword_vocab < 100:
+            raise InputError("subword_vocab must be 0 (words) or at least 100 pieces")
+        if self.lr <= 0 or self.temperature <= 0 or self.grad_clip <= 0:
+            raise InputError("lr, temperature and grad_clip must be positive")
+        if min(self.pretrain_steps, self.d_steps, self.self_weight, self.cycle_weight, self.style_weight, self.max_minutes) < 0:
+            raise InputError("pretrain_steps, d_steps, the loss weights and max_minutes must not be negative")
+
+
+@dataclass
 class EvaluatorConfig:
     """The style classifier (a TextCNN, as Shen et al. evaluated with) and the fluency language model (a small GPT-2)."""
 

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from multistyle.errors import InputError
 from multistyle.text.data import batches_in_length_order
 from multistyle.text.model import CrossAlignedAutoencoder
+from multistyle.text.style_transformer import Encoded, StyleTransformer
 from multistyle.text.vocab import EOS, GO, PAD, UNK
 
 MAX_ROWS = 2048  # hypotheses decoded at once by transfer_candidates
@@ -180,6 +182,11 @@ def transfer_candidates(
     Returns [sentence][setting] -> ids. An output may not end before `min_length_ratio` of its source's length
     (rounded up), and writes each id of `limited` (placeholders: <unk>, _num_) at most as often as its source has it.
     """
+    if isinstance(model, StyleTransformer):
+        if beam != 1:
+            raise InputError("the Style Transformer decodes greedily: --beam must be 1")
+        return transformer_candidates(model, sentences, target_labels, settings, max_len=max_len, batch_size=batch_size,
+                                      min_length_ratio=min_length_ratio, block_repeats=block_repeats, limited=limited)
     device = next(model.parameters()).device
     outputs: list[list[list[int]]] = [[[] for _ in settings] for _ in sentences]
     # Every setting of a batch is decoded in one search (rows setting-major): one generator step serves them all.
@@ -205,4 +212,64 @@ def transfer_candidates(
                               (limited_ids, budgets.repeat(len(settings), 1)) if len(limited) else None)
         for row, ids in enumerate(written):
             outputs[positions[row % n]][row // n] = ids
+    return outputs
+
+
+@torch.no_grad()
+def transformer_candidates(
+    model: StyleTransformer,
+    sentences: list[list[int]],
+    target_labels: list[int],
+    settings: Sequence[tuple[float, float]],
+    *,
+    max_len: int = 20,
+    batch_size: int = 128,
+    min_length_ratio: float = 0.5,
+    block_repeats: bool = True,
+    limited: Sequence[int] = (UNK,),
+) -> list[list[list[int]]]:
+    """transfer_candidates for the Style Transformer: greedy, with the same rules (minimum length, no repeated bigram,
+    placeholder budgets, copy bonus), every setting of a batch decoded as one batch of rows (setting-major)."""
+    device = next(model.parameters()).device
+    outputs: list[list[list[int]]] = [[[] for _ in settings] for _ in sentences]
+    batch_size = max(1, min(batch_size, MAX_ROWS // max(1, len(settings))))
+    limited_ids = torch.tensor(list(limited), dtype=torch.long, device=device)
+    bonuses = torch.tensor([b for _, b in settings], dtype=torch.float, device=device)
+    for positions, batch in batches_in_length_order(sentences, [0] * len(sentences), batch_size):
+        n, k = len(positions), len(settings)
+        words, lengths = batch.decoder_input[:, 1:].to(device), batch.lengths.to(device)
+        targets = torch.tensor([target_labels[i] for i in positions], device=device)
+        by_strength = {}
+        for strength, _ in settings:
+            if strength not in by_strength:
+                by_strength[strength] = model.encode(words, lengths, targets, strength)
+        encoded = Encoded.cat([by_strength[strength] for strength, _ in settings])
+        sources = [sentences[i] for i in positions]
+        min_lengths = torch.tensor([math.ceil(min_length_ratio * len(s)) for s in sources], device=device).repeat(k)
+        budgets = torch.tensor([[s.count(w) for w in limited] for s in sources], device=device).view(n, -1).repeat(k, 1)
+        bonus = bonuses.repeat_interleave(n).unsqueeze(1)
+        source_ids, unused = (t.repeat(k, 1) for t in source_words(sources, device))
+        rows = n * k
+        written = torch.full((rows, max_len), PAD, dtype=torch.long, device=device)
+        finished = torch.zeros(rows, dtype=torch.bool, device=device)
+        vectors, caches = model.embedding.weight[GO].expand(rows, -1), [{} for _ in model.decoder]
+        for t in range(max_len):
+            logits = model.step(encoded, vectors, t, caches)
+            logits[:, [PAD, GO]] = float("-inf")
+            logits[min_lengths > t, EOS] = float("-inf")
+            if block_repeats and t >= 1:
+                _forbid_repeated_bigrams(logits, written[:, :t])
+            if len(limited):
+                over, which = ((written[:, :t].unsqueeze(-1) == limited_ids).sum(dim=1) >= budgets).nonzero(as_tuple=True)
+                logits[over, limited_ids[which]] = float("-inf")
+            logits.scatter_add_(1, source_ids, bonus * (unused > 0))
+            word = torch.where(finished, PAD, logits.argmax(dim=1))
+            written[:, t] = word
+            finished |= word == EOS
+            unused = (unused - (source_ids == word.unsqueeze(1)).float()).clamp_(min=0)
+            if finished.all():
+                break
+            vectors = model.embedding(word)
+        for row, ids in enumerate(written.tolist()):
+            outputs[positions[row % n]][row // n] = _until_eos(ids)
     return outputs

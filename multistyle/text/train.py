@@ -230,7 +230,9 @@ def load_corpus(data_dir: str | Path, out_dir: Path, config: CrossAlignConfig, r
 
 
 def mean_losses(records: list[dict[str, float]]) -> dict[str, float]:
-    return {k: sum(r[k] for r in records) / len(records) for k in records[0]} if records else {}
+    """Each loss's mean over the records that hold it."""
+    keys = dict.fromkeys(k for r in records for k in r)
+    return {k: sum(r[k] for r in records if k in r) / sum(k in r for r in records) for k in keys}
 
 
 def run_config(out_dir: str | Path, file: str | Path | None, resume: bool, sets: tuple[str, ...] = (), **flags) -> CrossAlignConfig:

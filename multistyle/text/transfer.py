@@ -27,17 +27,32 @@ from multistyle.text.tokenize import NUMBER, UNKNOWN, is_number, split_sentences
 from multistyle.text.vocab import UNK, AnyVocab, Vocab
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "weights"
+SHIPPED_MODELS = {"cross-aligned": SHIPPED_MODEL, "style-transformer": SHIPPED_MODEL / "style_transformer"}
+DEFAULT_MODEL = "cross-aligned"  # the rule that picks it: docs/text.md, "Which model"
 TARGETS = (*STYLES, "flip")
 MAX_BEAM = 64  # wider beams cost time in proportion and no longer change the output
 
 
-def shipped_model() -> Path:
-    if not (SHIPPED_MODEL / WEIGHTS).is_file():
+def shipped_model(name: str = DEFAULT_MODEL) -> Path:
+    folder = SHIPPED_MODELS[name]
+    if not (folder / WEIGHTS).is_file():
         raise WeightsError(
-            f"no text model ships with this install yet (no {SHIPPED_MODEL / WEIGHTS}): train one with "
-            "`multistyle text train --data DIR --out MODEL` (see recipes/text_yelp.sh) and pass --model MODEL"
+            f"the {name} text model does not ship with this install (no {folder / WEIGHTS}): train one with "
+            f"`multistyle text train --model {name} --data DIR --out MODEL` (see recipes/text_yelp.sh) and pass --model MODEL"
         )
-    return SHIPPED_MODEL
+    return folder
+
+
+def model_folder(name_or_path: str | Path | None) -> Path:
+    """A shipped model's name (cross-aligned, style-transformer; None: the default) or a folder from `text train`."""
+    if name_or_path is None:
+        return shipped_model()
+    if not isinstance(name_or_path, (str, Path)):
+        raise InputError(f"a text model is a shipped name ({', '.join(SHIPPED_MODELS)}) or a folder written by "
+                         f"`multistyle text train`, not {type(name_or_path).__name__}")
+    if str(name_or_path) in SHIPPED_MODELS:
+        return shipped_model(str(name_or_path))
+    return Path(name_or_path)
 
 
 def model_token(word: str) -> str:
@@ -246,7 +261,8 @@ class TextResult(Output):
 
 
 class TextTransfer:
-    """Shen et al. (2017)'s cross-aligned autoencoder: rewrite sentences into the other sentiment.
+    """Rewrite sentences into the other sentiment with Shen et al. (2017)'s cross-aligned autoencoder or Dai et al.
+    (2019)'s Style Transformer.
 
     >>> flip = TextTransfer.from_pretrained()
     >>> flip("the food was cold and the staff was rude .", to="positive").text
@@ -260,10 +276,9 @@ class TextTransfer:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path | None = None, *, device: str | None = None) -> "TextTransfer":
-        """A model folder written by `multistyle text train`; by default the model shipped in the package."""
-        if name_or_path is not None and not isinstance(name_or_path, (str, Path)):
-            raise InputError(f"a text model is a folder written by `multistyle text train`, not {type(name_or_path).__name__}")
-        return cls(load_model(shipped_model() if name_or_path is None else name_or_path, select_device(device)))
+        """A shipped model by name ("cross-aligned", "style-transformer"; by default DEFAULT_MODEL) or a model folder
+        written by `multistyle text train`."""
+        return cls(load_model(model_folder(name_or_path), select_device(device)))
 
     @classmethod
     def from_dir(cls, folder: str | Path, device: str | None = None) -> "TextTransfer":
@@ -329,4 +344,11 @@ class TextTransfer:
                     for o, surface, t in zip(outputs, surfaces, targets)]
         texts_out = [" ".join(r for r, o in zip(rendered, owner) if o == i) for i in range(len(lines))]
         used = None if selects(self.trained, strength, select) else self.trained.strength if strength is None else strength
-        return TextResult(texts_out, lines, to, used, beam, time.perf_counter() - start)
+        result = TextResult(texts_out, lines, to, used, beam, time.perf_counter() - start)
+        result.method = self.method  # the class's default names the cross-aligned model
+        return result
+
+    @property
+    def method(self) -> str:
+        """cross-aligned or style-transformer."""
+        return getattr(self.trained.config, "model", "cross-aligned")
