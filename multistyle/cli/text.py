@@ -48,9 +48,11 @@ def train(
     if model == "style-transformer":
         if epochs is not None:
             raise InputError("the Style Transformer counts steps: use --max-steps, not --epochs")
-        from multistyle.text.train_style_transformer import run_config, train as train_model
+        from multistyle.text.train_style_transformer import run_config
+        from multistyle.text.train_style_transformer import train as train_model
     else:
-        from multistyle.text.train import run_config, train as train_model
+        from multistyle.text.train import run_config
+        from multistyle.text.train import train as train_model
     if resume and saved_model_kind(out) not in (None, model):
         raise InputError(f"{out} holds a {saved_model_kind(out)} run; resume it with --model {saved_model_kind(out)}")
 
@@ -199,7 +201,6 @@ def evaluate(
     from multistyle.text.evaluate import evaluate as score
     from multistyle.text.evaluate import write_results
     from multistyle.text.evaluator import SHIPPED_EVALUATOR
-
     from multistyle.text.transfer import model_folder
 
     model = model_folder(model) if model is not None else None
