@@ -72,9 +72,9 @@ def test_one_hot_soft_words_read_as_their_ids_and_padding_is_ignored():
     assert not torch.allclose(logits[0][0], model.teacher_forced(model.encode(words, torch.tensor([6, 4]), 1 - labels), probe)[0])
 
 
-def test_lengths_count_up_to_the_first_eos():
+def test_lengths_count_the_words_before_the_first_eos():
     words = torch.tensor([[5, 6, EOS, 7, EOS], [5, 5, 5, 5, 5], [EOS, 4, 4, 4, 4]])
-    assert lengths_until_eos(words).tolist() == [3, 5, 1]
+    assert lengths_until_eos(words).tolist() == [2, 5, 1]
 
 
 def test_greedy_candidates_keep_the_decoding_rules():
@@ -167,3 +167,28 @@ def test_cli_trains_resumes_and_refuses_mistakes(cli, toy, tmp_path):
     code, out_text, err = cli("text", "train", "--model", "style-transformer", "--data", toy, "--out", out, "--resume",
                               "--max-steps", "3", "--quiet")
     assert code == 0 and "3 steps" in out_text, err
+
+
+def test_ctrl_c_during_an_evaluated_step_keeps_its_evaluation_and_resumes(toy, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from multistyle.core.run import TrainingInterrupted
+    from multistyle.text import train_style_transformer as module
+
+    real_step, calls = module.Trainer.f_step, []
+
+    def interrupted(self, batch, pretraining):
+        calls.append(1)
+        if len(calls) == 4:
+            os.kill(os.getpid(), signal.SIGINT)  # during step 4, whose dev evaluation must still happen
+        return real_step(self, batch, pretraining)
+
+    config = dataclasses.replace(TINY, pretrain_steps=2, max_steps=6, eval_every=4)
+    monkeypatch.setattr(module.Trainer, "f_step", interrupted)
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 4"):
+        train(toy, tmp_path / "run", config, show_progress=False)
+    assert [json.loads(line)["step"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()] == [4]
+    monkeypatch.setattr(module.Trainer, "f_step", real_step)
+    figures = train(toy, tmp_path / "run", run_config(tmp_path / "run", None, True), resume=True, show_progress=False)
+    assert figures["steps"] == 6 and figures["best"]["step"] == 6, "without a classifier the latest evaluation is kept"

@@ -80,9 +80,9 @@ def padding_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
 
 
 def lengths_until_eos(words: torch.Tensor) -> torch.Tensor:
-    """(B,) the number of words up to and including the first <eos> of each row of (B, T) ids (T if none)."""
-    before = (torch.cumsum(words == EOS, dim=1) == 0).sum(dim=1)
-    return (before + 1).clamp(max=words.shape[1])
+    """(B,) the number of words before the first <eos> of each row of (B, T) ids (T if none; at least 1). A rewrite is
+    read up to there, as a real sentence is read without its <eos>: the discriminator gets no cue from the ending."""
+    return (torch.cumsum(words == EOS, dim=1) == 0).sum(dim=1).clamp(min=1)
 
 
 class Encoded:

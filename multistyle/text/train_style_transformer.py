@@ -13,7 +13,8 @@ rewrites into the other style. The rewrite is soft, so both the cycle and the st
 
 OUT/ holds what the cross-aligned trainer's folder holds (config.json with "model": "style-transformer", vocab.txt,
 model.safetensors, calibration.json, figures.json, log.jsonl, checkpoint/); every `eval_every` steps the dev
-evaluation may replace model.safetensors (multistyle.text.train.selection_key).
+evaluation may replace model.safetensors (multistyle.text.train.selection_key; without an evaluator's classifier,
+the latest evaluation is kept).
 """
 import dataclasses
 import logging
@@ -67,7 +68,7 @@ class Trainer:
     def d_step(self, batch: Batch) -> float:
         """One discriminator update: real sentences and own-style rewrites as real, other-style rewrites as not."""
         styles, other = batch.labels, 1 - batch.labels
-        self.model.train()
+        self.model.eval()  # each player is read in eval mode while the other learns
         self.discriminator.train()
         with torch.no_grad():
             own, own_lengths = self.rewrite(batch, styles)
@@ -89,7 +90,7 @@ class Trainer:
         """One generator update; while pretraining, self-reconstruction alone."""
         config = self.config
         self.model.train()
-        self.discriminator.train()
+        self.discriminator.eval()
         self_loss = self.model.reconstruction_nll(batch).mean()
         losses = {"self": self_loss.item(), "cycle": 0.0, "style": 0.0}
         loss = config.self_weight * self_loss
@@ -182,7 +183,9 @@ def train(data_dir: str | Path, out_dir: str | Path, config: StyleTransformerCon
                   "train": {k: round(v, 4) for k, v in mean_losses(recent).items()},
                   "dev": {k: round(v, 4) for k, v in metrics.items()}}
         loop.log(record)
-        if run.best is None or selection_key(record["dev"], config.target_accuracy) > selection_key(run.best["dev"], config.target_accuracy):
+        # Without a classifier the dev loss would keep the end of pretraining, a copier: keep the latest instead.
+        latest = classifier is None
+        if latest or run.best is None or selection_key(record["dev"], config.target_accuracy) > selection_key(run.best["dev"], config.target_accuracy):
             run.best = record
             save_weights(out_dir, trainer.model)
             if record["dev"].get("calibrated_accuracy", -1) >= config.target_accuracy:
@@ -202,15 +205,14 @@ def train(data_dir: str | Path, out_dir: str | Path, config: StyleTransformerCon
             recent = (recent + [losses])[-100:]
             run.step += 1
             means = mean_losses(recent)
-            if run.step % config.checkpoint_every == 0:
+            out_of_time = loop.out_of_time
+            if run.step % config.eval_every == 0 or run.step == config.max_steps or out_of_time:
+                evaluate()  # before advance(), which would save and stop on a Ctrl-C without it
+                save_checkpoint()
+            elif run.step % config.checkpoint_every == 0:
                 save_checkpoint()
             loop.advance(status=f"{'pretraining ' if pretraining else ''}self {means['self']:.2f} cycle {means['cycle']:.2f} "
                          f"style {means['style']:.2f}" + (f" d {means['d']:.2f}" if "d" in means else ""))
-            out_of_time = loop.out_of_time
-            if run.step % config.eval_every == 0 or run.step == config.max_steps or out_of_time:
-                evaluate()
-                save_checkpoint()
-                loop.check_interrupt()
             if out_of_time:
                 break
 
