@@ -82,11 +82,17 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], help="PhotorealConfig override key=value")
     parser.add_argument("--out", default=str(RESULTS / "photoreal"), help="folder for the outputs")
     parser.add_argument("--no-maps", action="store_true", help="one region (no segmentation maps)")
+    parser.add_argument("--name", default="photoreal", help="results/NAME.md and NAME.jpg")
     args = parser.parse_args()
     overrides = {}
     for item in args.set:
         key, value = item.split("=", 1)
-        overrides[key] = float(value) if any(c in value for c in ".e") else int(value)
+        for kind in (int, float, str):
+            try:
+                overrides[key] = kind(value)
+                break
+            except ValueError:
+                continue
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = Photoreal(size=args.size, **overrides)
@@ -136,10 +142,10 @@ def main() -> None:
     table = "\n".join(lines) + "\n"
     print(table)
     RESULTS.mkdir(exist_ok=True)
-    atomic_write_bytes(RESULTS / "photoreal.md", table.encode())
+    atomic_write_bytes(RESULTS / f"{args.name}.md", table.encode())
     grid = image_grid(panels, 4, 220)
-    atomic_write_bytes(RESULTS / "photoreal.jpg", encode_image(grid, ".jpg", 85))
-    print(f"wrote {RESULTS / 'photoreal.md'} and {RESULTS / 'photoreal.jpg'} (input | reference | ours | Luan et al.)")
+    atomic_write_bytes(RESULTS / f"{args.name}.jpg", encode_image(grid, ".jpg", 85))
+    print(f"wrote {RESULTS / args.name}.md and .jpg (input | reference | ours | Luan et al.)")
 
 
 if __name__ == "__main__":

@@ -234,6 +234,34 @@ def test_photoreal_end_to_end_with_and_without_maps(tmp_path, one_thread):
         model(content, reference, steps=0, stage1_steps=0)
 
 
+def test_adain_stage_one_takes_each_region_look_from_its_own_region(one_thread):
+    """The fast path's stage 1: the left half of the content takes the reference's left (red) region's statistics,
+    the right half its right (blue) region's."""
+    from multistyle.image.photoreal import adain_regions
+
+    content = torch.full((1, 3, 64, 64), 0.5) + 0.05 * torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    reference = torch.zeros(1, 3, 64, 64)
+    reference[:, 0, :, :32], reference[:, 2, :, 32:] = 0.9, 0.9
+    masks = torch.zeros(1, 2, 64, 64)
+    masks[:, 0, :, :32], masks[:, 1, :, 32:] = 1, 1
+    out = adain_regions(content.clamp(0, 1), reference, masks, masks, torch.device("cpu"))
+    assert out.shape == (1, 3, 64, 64)
+    left, right = out[0, :, :, 4:24].mean((1, 2)), out[0, :, :, 40:60].mean((1, 2))
+    assert left[0] > left[2] + 0.1 and right[2] > right[0] + 0.1, (left, right)
+
+
+def test_photoreal_fast_path_runs_with_maps(one_thread):
+    from multistyle.image.photoreal import Photoreal
+
+    content = torch.rand(1, 3, 30, 40, generator=torch.Generator().manual_seed(1))
+    reference = torch.rand(1, 3, 30, 40, generator=torch.Generator().manual_seed(2))
+    result = Photoreal(size=40, stage1="adain")(content, reference, content_seg=two_region_map(30, 40),
+                                                style_seg=two_region_map(30, 40, left=(0, 1, 0), right=(0, 0, 1)))
+    assert result.tensor.shape == (1, 3, 30, 40) and result.details["iterations_per_stage"] == []
+    with pytest.raises(InputError, match="stage1 must be gatys or adain"):
+        Photoreal(stage1="wct")(content, reference)
+
+
 def _write(path, tensor):
     Image.fromarray((tensor[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(path)
     return path

@@ -220,7 +220,8 @@ def photoreal(
     style_seg: Annotated[Optional[Path], typer.Option(help="Segmentation map of REFERENCE, in the colours of --content-seg.")] = None,
     size: Annotated[Optional[int], typer.Option(help="Long side of the output in pixels (default: the photo's own size, shrunk to 512 when larger; 0 keeps any size; Luan et al. used 700).")] = None,
     steps: Annotated[Optional[int], typer.Option(help=default(P, "steps", "L-BFGS evaluations of stage 2 with the photorealism term in the objective; 0: stage 2 is the closed-form solve of --postprocess alone."))] = None,
-    stage1_steps: Annotated[Optional[int], typer.Option(help=default(P, "stage1_steps", "Evaluations of stage 1 (no photorealism term)."))] = None,
+    stage1: Annotated[Optional[str], typer.Option(help=default(P, "stage1", "Stage 1: gatys (the paper's optimisation, minutes) or adain (one pass of the AdaIN network per region, seconds)."))] = None,
+    stage1_steps: Annotated[Optional[int], typer.Option(help=default(P, "stage1_steps", "Evaluations of stage 1 with --stage1 gatys (no photorealism term)."))] = None,
     style_weight: Annotated[Optional[float], typer.Option(help=default(P, "style_weight"))] = None,
     photo_weight: Annotated[Optional[float], typer.Option(help=default(P, "photo_weight", "Weight of the photorealism (Matting Laplacian) term."))] = None,
     postprocess: Annotated[Optional[float], typer.Option(help=default(P, "postprocess", "Closed-form stage 2: pull the result toward a locally affine recolouring of CONTENT; smaller is stronger, 0 off."))] = None,
@@ -241,13 +242,14 @@ def photoreal(
     output = check_output_path(output)
     guard([output, output.with_suffix(".json"), output.with_name(f"{output.stem}_loss.png")], [content, reference, *maps])
     check_quality(quality)
-    cfg = load_config(PhotorealConfig, config, sets(set_), size=size, steps=steps, stage1_steps=stage1_steps,
+    cfg = load_config(PhotorealConfig, config, sets(set_), size=size, steps=steps, stage1=stage1, stage1_steps=stage1_steps,
                       style_weight=style_weight, photo_weight=photo_weight, postprocess=postprocess, seed=seed,
                       device=device, precision=precision)
     result = Photoreal(cfg, show_progress=not quiet)(content, reference, content_seg=content_seg, style_seg=style_seg)
     result.save(output, quality=quality, content=str(content), reference=str(reference), maps=[str(m) for m in maps])
-    typer.echo(f"wrote {output} ({result.details['iterations']} evaluations, {result.details['regions']} regions, "
-               f"{result.seconds:.1f} s; {report_terms(result.losses)})")
+    stage = "AdaIN stage 1" if cfg.stage1 == "adain" and not cfg.steps else f"{result.details['iterations']} evaluations"
+    terms = f"; {report_terms(result.losses)}" if result.losses else ""
+    typer.echo(f"wrote {output} ({stage}, {result.details['regions']} regions, {result.seconds:.1f} s{terms})")
 
 
 @app.command("adain")

@@ -43,6 +43,11 @@ class PhotorealConfig:
     # the closed-form solve of `postprocess` alone, which on pair 01 at 160 px kept more structure and moved the colours
     # further than 60 L-BFGS evaluations with the term at any weight from 1e5 to 1e9 (see docs/image.md, Photorealistic transfer).
     steps: int = 0
+    # Stage 1: "gatys" (the paper's: segmented Gatys optimisation), or "adain": one pass of the shipped AdaIN network
+    # with each region's relu4_1 statistics taken from the reference's region of the same class (the fast path: seconds
+    # instead of minutes; the closed-form stage 2 then removes the decoder's painterly texture, as Li et al. 2018 do
+    # after their PhotoWCT).
+    stage1: str = "gatys"
     stage1_steps: int = 150  # evaluations of stage 1 (segmented Gatys, no photorealism term)
     stage1_scale: float = 1.0  # stage 1's size relative to the output's (0.5 is cheaper but much more painterly)
     content_layers: tuple[str, ...] = ("relu4_2",)
@@ -66,7 +71,9 @@ class PhotorealConfig:
     def validate(self) -> None:
         if self.size is not None and self.size != 0 and self.size < 32:
             raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0 for the content's own size)")
-        if self.steps < 0 or self.stage1_steps < 0 or self.steps + self.stage1_steps < 1:
+        if self.stage1 not in ("gatys", "adain"):
+            raise InputError(f"stage1 must be gatys or adain, not {self.stage1!r}")
+        if self.steps < 0 or self.stage1_steps < 0 or (self.stage1 == "gatys" and self.steps + self.stage1_steps < 1):
             raise InputError("--steps and --stage1-steps must be at least 0, and not both 0")
         if not 0.1 <= self.stage1_scale <= 1:
             raise InputError(f"stage1_scale must be between 0.1 and 1, not {self.stage1_scale}")
@@ -99,6 +106,29 @@ def _stage(vgg, config: PhotorealConfig, content: torch.Tensor, style: torch.Ten
                           rel_tol=config.rel_tol, description=f"{name} {size[1]}x{size[0]}", show_progress=show_progress)
 
 
+@torch.no_grad()
+def adain_regions(content: torch.Tensor, reference: torch.Tensor, content_masks: torch.Tensor, style_masks: torch.Tensor,
+                  device: torch.device) -> torch.Tensor:
+    """Stage 1 by the shipped AdaIN network: each content region's relu4_1 features take the mean and std of the
+    reference's region of the same class; features outside every shared region stay the content's."""
+    from multistyle.image.adain import MULTIPLE, AdaINNetwork, adain, feature_stats, load_decoder
+    from multistyle.image.io import pad_to_multiple
+
+    network = AdaINNetwork(load_decoder()).to(device).eval()
+    h, w = content.shape[-2:]
+    content_features = network.encode(pad_to_multiple(content, MULTIPLE).to(device))
+    reference_features = network.encode(reference.to(device))
+    target = content_features.clone()
+    padded_masks = pad_to_multiple(F.interpolate(content_masks, size=(h, w), mode="area"), MULTIPLE)
+    for k in range(content_masks.shape[1]):
+        region = F.interpolate(padded_masks[:, k : k + 1], size=content_features.shape[-2:], mode="area") > 0.5
+        source = F.interpolate(style_masks[:, k : k + 1], size=reference_features.shape[-2:], mode="area") > 0.5
+        if region.any() and source.any():
+            stats = feature_stats(reference_features, source.to(reference_features.dtype))
+            target = torch.where(region.to(device), adain(content_features, stats, region.to(content_features.dtype)), target)
+    return network.decoder(target).float()[..., :h, :w].clamp(0, 1).cpu()
+
+
 def transfer(content: torch.Tensor, reference: torch.Tensor, config: PhotorealConfig, content_map: torch.Tensor | None = None,
              style_map: torch.Tensor | None = None, *, show_progress: bool = False) -> ImageResult:
     """(1, 3, H, W) content and reference photos in [0, 1] (and optionally their segmentation maps, both or neither)
@@ -125,10 +155,13 @@ def transfer(content: torch.Tensor, reference: torch.Tensor, config: PhotorealCo
     timings: dict[str, float] = {}
     history = []
 
-    # Stage 1: segmented Gatys, no photorealism term, from the content (at a reduced size by default)
+    # Stage 1: segmented Gatys, no photorealism term, from the content (at a reduced size by default), or AdaIN
     small = fit_long_side(h, w, max(16, round(max(h, w) * config.stage1_scale)))
     image = resize(content, small).to(device)
-    if config.stage1_steps:
+    if config.stage1 == "adain":
+        image = adain_regions(image.cpu(), resize(reference, fit_long_side(*reference.shape[-2:], max(small))),
+                              content_masks.cpu(), style_masks.cpu(), device)
+    elif config.stage1_steps:
         first = _stage(vgg, config, image, resize(reference, fit_long_side(*reference.shape[-2:], max(small))).to(device),
                        content_masks, style_masks, image, config.stage1_steps, None, "photoreal stage 1", show_progress)
         image = first.output.clamp(0, 1)
