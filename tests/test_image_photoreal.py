@@ -217,7 +217,7 @@ def test_photoreal_end_to_end_with_and_without_maps(tmp_path, one_thread):
     reference = (np.linspace(1, 0, 40)[None, :, None] * np.array([0.2, 0.3, 0.9]) + 0.1 * rng.random((30, 40, 3))).clip(0, 1)
     content_seg = two_region_map(30, 40)
     style_seg = two_region_map(30, 40, left=(0, 1, 0), right=(0, 0, 1))
-    model = Photoreal(size=40, steps=4, stage1_steps=4, stage1_scale=1.0, precision="fp32")
+    model = Photoreal(size=40, stage1="gatys", steps=4, stage1_steps=4, stage1_scale=1.0, precision="fp32")
     with_maps = model(content, reference, content_seg=content_seg, style_seg=style_seg)
     assert with_maps.tensor.shape == (1, 3, 30, 40) and torch.isfinite(with_maps.tensor).all()
     assert with_maps.details["regions"] == 2 and "photo" in with_maps.losses

@@ -7,7 +7,8 @@ The Gatys objective (content at relu4_2, Gram matrices at relu1_1..relu5_1) with
 - a photorealism term lambda * sum_c V_c[O]^T M V_c[O] (multistyle.image.matting), M the Matting Laplacian of the
   input, built once: it is zero when the output is a locally affine recolouring of the input.
 Two stages as in the paper: first without the photorealism term (segmented Gatys from the content, at
-`stage1_scale` of the size), then with it, from stage 1's result, at the full size. Stage 2 is either L-BFGS with the
+`stage1_scale` of the size; or, by default, the fast path: one pass of the AdaIN network with per-region statistics),
+then with it, from stage 1's result, at the full size. Stage 2 is either L-BFGS with the
 term added to the objective (`steps` > 0, weight `photo_weight`), or, by default (`steps` 0), its closed-form
 counterpart: the result pulled toward a locally affine recolouring of the input by one sparse solve with the same
 Laplacian, (M + s E) y = s x per channel (`postprocess` s; it also runs after an L-BFGS stage 2 when > 0). On this
@@ -47,7 +48,7 @@ class PhotorealConfig:
     # with each region's relu4_1 statistics taken from the reference's region of the same class (the fast path: seconds
     # instead of minutes; the closed-form stage 2 then removes the decoder's painterly texture, as Li et al. 2018 do
     # after their PhotoWCT).
-    stage1: str = "gatys"
+    stage1: str = "adain"  # on Luan et al.'s 12 pairs at 700 px: 94 s a pair (gatys: over 20 minutes), see docs/image.md
     stage1_steps: int = 150  # evaluations of stage 1 (segmented Gatys, no photorealism term)
     stage1_scale: float = 1.0  # stage 1's size relative to the output's (0.5 is cheaper but much more painterly)
     content_layers: tuple[str, ...] = ("relu4_2",)
