@@ -21,6 +21,7 @@ import torch
 from multistyle.core.checkpoint import read_json
 from multistyle.core.runtime import cpu_name
 from multistyle.text.bundle import FIGURES, load_model
+from multistyle.text.config import StyleTransformerConfig
 from multistyle.text.decode import transfer_ids
 from multistyle.text.evaluate import evaluate_systems, peer_prefixes, read_eval_set, read_outputs, results_table
 from multistyle.text.evaluator import SHIPPED_EVALUATOR, load_evaluator
@@ -80,10 +81,16 @@ def main() -> None:
 
     transfer_rows(trained, "ours (default)")
     for folder in args.also:
-        other, figures = load_model(folder), read_json(folder / FIGURES)
-        pieces, size = other.config.subword_vocab, other.config.dim_y + other.config.dim_z
+        other = load_model(folder)
+        figures = read_json(folder / FIGURES) if (folder / FIGURES).is_file() else {}
+        pieces = other.config.subword_vocab
         vocabulary = f"{pieces} subword pieces" if pieces else f"{len(other.vocab)} words"
-        transfer_rows(other, f"{folder} ({vocabulary}, hidden {size}, {figures['epochs']:.1f} epochs)")
+        if isinstance(other.config, StyleTransformerConfig):
+            steps = max(r["step"] for r in map(json.loads, (folder / "log.jsonl").read_text().splitlines()))
+            what = f"Style Transformer, {other.config.layers} layers, d {other.config.d_model}, logged to step {steps}"
+        else:
+            what = f"hidden {other.config.dim_y + other.config.dim_z}, {figures['epochs']:.1f} epochs"
+        transfer_rows(other, f"{folder} ({vocabulary}, {what})")
     name = f"ours, one strength ({trained.strength:g}), decoded as before" + (f", beam {args.beam}" if args.beam > 1 else "")
     start = time.perf_counter()
     systems[name] = tuple(decoded_as_before(trained, test.sources[d], 1 - d, args.beam) for d in (0, 1))

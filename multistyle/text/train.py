@@ -261,15 +261,7 @@ def train(
     save_config(out_dir, config)
 
     trainer = Trainer(len(vocab), config, device)
-    run = RunState()
-    if resume:
-        states, info = load_training_state(checkpoint)
-        try:
-            trainer.load_state(states)
-        except (RuntimeError, KeyError) as e:
-            raise WeightsError(f"{checkpoint}: does not fit this run's config and vocabulary ({e})") from None
-        run = RunState(**info)
-        trim_log(out_dir / LOG, "step", run.step)
+    run = restore(trainer, out_dir, resume)
 
     batches_per_epoch = math.ceil(max(len(neg_ids), len(pos_ids)) / config.batch_size)
     last_step = config.epochs * batches_per_epoch
@@ -319,20 +311,33 @@ def train(
             save_checkpoint()
             loop.check_interrupt()
 
-    figures = {
-        "method": "cross-aligned autoencoder (Shen et al. 2017)",
-        "data": str(data_dir),
-        "train_sentences": [len(neg_ids), len(pos_ids)],
-        "vocab_size": len(vocab),
-        "steps": run.step,
-        "epochs": round(run.step / batches_per_epoch, 2),
-        "seconds": round(run.seconds, 1),
-        "stopped_by_time_limit": out_of_time,
-        "device": str(device),
-        "machine": describe_machine(device),
-        "selected_by": (f"dev self-BLEU at the calibrated strength (the smallest reaching {config.target_accuracy} % dev "
-                        "transfer accuracy), among evaluations reaching it" if classifier else "dev reconstruction loss"),
-        "best": run.best,
-    }
+    return write_figures(out_dir, "cross-aligned autoencoder (Shen et al. 2017)", data_dir, (neg_ids, pos_ids), vocab, run,
+                         round(run.step / batches_per_epoch, 2), out_of_time, device,
+                         f"dev self-BLEU at the calibrated strength (the smallest reaching {config.target_accuracy} % dev "
+                         "transfer accuracy), among evaluations reaching it" if classifier else "dev reconstruction loss")
+
+
+def restore(trainer, out_dir: Path, resume: bool) -> RunState:
+    """A new run's state, or (resuming) the checkpoint's, loaded into `trainer`, with the log trimmed to it."""
+    if not resume:
+        return RunState()
+    checkpoint = out_dir / CHECKPOINT
+    states, info = load_training_state(checkpoint)
+    try:
+        trainer.load_state(states)
+    except (RuntimeError, KeyError) as e:
+        raise WeightsError(f"{checkpoint}: does not fit this run's config and vocabulary ({e})") from None
+    run = RunState(**info)
+    trim_log(out_dir / LOG, "step", run.step)
+    return run
+
+
+def write_figures(out_dir: Path, method: str, data_dir: str | Path, train_ids: tuple, vocab: AnyVocab, run: RunState,
+                  epochs: float, out_of_time: bool, device: torch.device, selected_by: str, **more) -> dict:
+    """figures.json: what a run trained on, how long, on what, and its kept dev evaluation; returned too."""
+    figures = {"method": method, "data": str(data_dir), "train_sentences": [len(ids) for ids in train_ids],
+               "vocab_size": len(vocab), **more, "steps": run.step, "epochs": epochs, "seconds": round(run.seconds, 1),
+               "stopped_by_time_limit": out_of_time, "device": str(device), "machine": describe_machine(device),
+               "selected_by": selected_by, "best": run.best}
     write_json(out_dir / FIGURES, figures)
     return figures

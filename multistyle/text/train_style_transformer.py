@@ -25,17 +25,25 @@ import torch
 import torch.nn.functional as F
 from torch.nn.utils import clip_grad_norm_
 
-from multistyle.core.checkpoint import load_training_state, save_training_state, write_json
-from multistyle.core.run import CHECKPOINT, LOG, TrainingRun, check_run_folder, trim_log
+from multistyle.core.checkpoint import save_training_state
+from multistyle.core.run import CHECKPOINT, TrainingRun, check_run_folder
 from multistyle.core.run import run_config as core_run_config
-from multistyle.core.runtime import describe_machine, flush_denormals, seed_everything, select_device
-from multistyle.errors import WeightsError
-from multistyle.text.bundle import FIGURES, save_config, save_weights
+from multistyle.core.runtime import flush_denormals, seed_everything, select_device
+from multistyle.text.bundle import save_config, save_weights
 from multistyle.text.classifier import StyleClassifier
 from multistyle.text.config import StyleTransformerConfig
 from multistyle.text.data import Batch, training_batches
 from multistyle.text.style_transformer import StyleDiscriminator, StyleTransformer, lengths_until_eos
-from multistyle.text.train import DevSet, RunState, evaluate_dev, load_corpus, mean_losses, save_calibration, selection_key
+from multistyle.text.train import (
+    DevSet,
+    evaluate_dev,
+    load_corpus,
+    mean_losses,
+    restore,
+    save_calibration,
+    selection_key,
+    write_figures,
+)
 
 RESUMABLE = ("max_steps", "max_minutes", "checkpoint_every", "eval_every", "device")  # what a resumed run may change
 
@@ -152,15 +160,7 @@ def train(data_dir: str | Path, out_dir: str | Path, config: StyleTransformerCon
     save_config(out_dir, config)
 
     trainer = Trainer(len(vocab), config, device)
-    run = RunState()
-    if resume:
-        states, info = load_training_state(checkpoint)
-        try:
-            trainer.load_state(states)
-        except (RuntimeError, KeyError) as e:
-            raise WeightsError(f"{checkpoint}: does not fit this run's config and vocabulary ({e})") from None
-        run = RunState(**info)
-        trim_log(out_dir / LOG, "step", run.step)
+    run = restore(trainer, out_dir, resume)
     seconds_before = run.seconds
 
     def batches() -> Iterator[Batch]:
@@ -216,21 +216,8 @@ def train(data_dir: str | Path, out_dir: str | Path, config: StyleTransformerCon
             if out_of_time:
                 break
 
-    figures = {
-        "method": "Style Transformer (Dai et al. 2019)",
-        "data": str(data_dir),
-        "train_sentences": [len(neg_ids), len(pos_ids)],
-        "vocab_size": len(vocab),
-        "parameters": sum(p.numel() for p in trainer.model.parameters()),
-        "steps": run.step,
-        "epochs": round(run.epoch + run.batch / -(-max(len(neg_ids), len(pos_ids)) // config.batch_size), 2),
-        "seconds": round(run.seconds, 1),
-        "stopped_by_time_limit": out_of_time,
-        "device": str(device),
-        "machine": describe_machine(device),
-        "selected_by": (f"dev self-BLEU at the calibrated strength (the smallest reaching {config.target_accuracy} % dev "
-                        "transfer accuracy), among evaluations reaching it" if classifier else "dev reconstruction loss"),
-        "best": run.best,
-    }
-    write_json(out_dir / FIGURES, figures)
-    return figures
+    epochs = round(run.epoch + run.batch / -(-max(len(neg_ids), len(pos_ids)) // config.batch_size), 2)
+    selected_by = (f"dev self-BLEU at the calibrated strength (the smallest reaching {config.target_accuracy} % dev transfer "
+                   "accuracy), among evaluations reaching it" if classifier else "the latest dev evaluation")
+    return write_figures(out_dir, "Style Transformer (Dai et al. 2019)", data_dir, (neg_ids, pos_ids), vocab, run, epochs,
+                         out_of_time, device, selected_by, parameters=sum(p.numel() for p in trainer.model.parameters()))
