@@ -69,25 +69,73 @@ def griffin_lim(
     momentum: float = 0.99,
     phase: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
+    prefix: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """A signal of `length` samples whose STFT magnitude approximates `magnitude` (F, T).
 
     Fast Griffin-Lim (Perraudin, Balazs & Sondergaard 2013): alternate projections onto the given
     magnitude and onto consistent spectrograms, extrapolated by `momentum` (0 = classic Griffin-Lim).
     `phase` (unit complex, (F, T)) is the starting phase; None starts from a random one.
+    `prefix`: samples the signal must begin with (held at every iteration), so that it continues them.
     torchaudio's griffinlim takes no starting phase, which is why this loop is ours.
     """
     if not 0 <= momentum < 1:
         raise ValueError("Griffin-Lim momentum must be in [0, 1)")
     if phase is None:
         phase = random_phase(magnitude.shape, generator).to(magnitude.device)
-    previous = stft.forward(stft.inverse(magnitude * phase, length))
+
+    def signal(spectrum: torch.Tensor) -> torch.Tensor:
+        samples = stft.inverse(spectrum, length)
+        if prefix is not None:
+            samples[: prefix.numel()] = prefix
+        return samples
+
+    previous = stft.forward(signal(magnitude * phase))
     extrapolated = previous
     for _ in range(iterations):
-        consistent = stft.forward(stft.inverse(magnitude * unit_phase(extrapolated), length))
+        consistent = stft.forward(signal(magnitude * unit_phase(extrapolated)))
         extrapolated = consistent + momentum * (consistent - previous)
         previous = consistent
-    return stft.inverse(magnitude * unit_phase(extrapolated), length)
+    return signal(magnitude * unit_phase(extrapolated))
+
+
+def griffin_lim_in_chunks(
+    magnitude: torch.Tensor,
+    stft: STFT,
+    length: int,
+    chunk: int,
+    overlap: int,
+    *,
+    iterations: int = 100,
+    momentum: float = 0.99,
+    phase: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """griffin_lim over chunks of `chunk` frames sharing `overlap` frames with the next, so that the working memory is
+    a chunk's whatever the length (a clip of at most `chunk` frames, or `chunk` 0, is one griffin_lim). Each chunk
+    continues the audio written so far: its first shared samples are held to it (`prefix`) while it converges, and it
+    rewrites the rest, including the previous chunk's last third of the shared samples, that chunk's least consistent
+    (its STFT pads its end by reflection, and each iteration spreads that inward)."""
+    frames = magnitude.shape[-1]
+    if not chunk or frames <= chunk:
+        return griffin_lim(magnitude, stft, length, iterations=iterations, momentum=momentum, phase=phase, generator=generator)
+    if not 1 <= overlap < chunk:
+        raise ValueError("the chunks' overlap must be at least one frame and less than a chunk")
+    out = torch.zeros(length, device=magnitude.device)
+    starts = list(range(0, frames - chunk, chunk - overlap)) + [frames - chunk]
+    written = 0  # samples of `out` that hold audio so far
+    for a in starts:
+        b = a + chunk
+        offset = a * stft.hop
+        samples = length - offset if b == frames else stft.samples(b - a)
+        shared = max(0, written - offset)
+        held = out[offset : offset + shared - shared // 3].clone() if shared else None
+        start_phase = None if phase is None else phase[:, a:b]
+        piece = griffin_lim(magnitude[:, a:b], stft, samples, iterations=iterations, momentum=momentum, phase=start_phase,
+                            generator=generator, prefix=held)
+        out[offset : offset + samples] = piece
+        written = offset + samples
+    return out
 
 
 def spectral_convergence_db(magnitude: torch.Tensor, signal: torch.Tensor, stft: STFT) -> float:

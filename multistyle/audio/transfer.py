@@ -26,6 +26,7 @@ from multistyle.audio.plot import check_png_path, save_spectrogram_panel
 from multistyle.audio.spectral import (
     STFT,
     griffin_lim,
+    griffin_lim_in_chunks,
     log_magnitude,
     magnitude_from_log,
     spectral_convergence_db,
@@ -200,8 +201,12 @@ def _synthesise(
     log_spectrogram = result.output.clamp_min(0)
     magnitude = magnitude_from_log(log_spectrogram)
     stft = config.stft
-    audio = griffin_lim(magnitude, stft, length, iterations=config.griffin_lim_iters,
-                        momentum=config.griffin_lim_momentum, phase=phase, generator=generator)
+    # In the optimisation's windows too, so that a long clip's memory stays a window's (spectral.griffin_lim_in_chunks)
+    window = round(config.window_seconds * config.sample_rate / config.hop)
+    overlap = max(1, round(config.window_overlap * config.sample_rate / config.hop))
+    audio = griffin_lim_in_chunks(magnitude, stft, length, window if overlap < window else 0, overlap,
+                                  iterations=config.griffin_lim_iters, momentum=config.griffin_lim_momentum, phase=phase,
+                                  generator=generator)
     convergence = spectral_convergence_db(magnitude, audio, stft)
     timings = {"optimisation": result.seconds, "griffin_lim": time.perf_counter() - start}
     try:
