@@ -25,7 +25,6 @@ from multistyle.audio.io import AudioLike, check_wav_path, describe, load_signal
 from multistyle.audio.plot import check_png_path, save_spectrogram_panel
 from multistyle.audio.spectral import (
     STFT,
-    griffin_lim,
     griffin_lim_in_chunks,
     log_magnitude,
     magnitude_from_log,
@@ -122,7 +121,8 @@ class AudioResult(Output):
 
     def summary(self) -> str:
         stages = ", ".join(f"{name.replace('_', '-')} {seconds:.1f} s" for name, seconds in self.timings.items())
-        return f"{self.iterations} evaluations, style loss -{100 * self.style_reduction:.1f} %; {stages}"
+        change = -100 * self.style_reduction
+        return f"{self.iterations} evaluations in all, style loss {change:+.1f} %; {stages}"
 
 
 def build_extractor(config: GrinsteinConfig) -> SpectrogramExtractor:

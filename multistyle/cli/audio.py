@@ -58,6 +58,8 @@ def transfer(
     sample_rate: Rate = None,
     griffin_lim_iters: GriffinLim = None,
     griffin_lim_phase: Annotated[Optional[str], typer.Option(help=default(C, "griffin_lim_phase", "auto (the content's phase) or random."))] = None,
+    window_seconds: Annotated[Optional[float], typer.Option(help=default(C, "window_seconds", "A longer clip is optimised (and its phase recovered) in windows of this many seconds, so memory stays a window's; 0: all at once."))] = None,
+    window_overlap: Annotated[Optional[float], typer.Option(help=default(C, "window_overlap", "Seconds each window shares with the next, crossfaded."))] = None,
     seed: Seed = None,
     device: Device = None,
     float_wav: FloatWav = False,
@@ -71,7 +73,8 @@ def transfer(
         GrinsteinConfig, [content, style], output, plot, config, set_,
         extractor=extractor, steps=steps, content_weight=content_weight, style_weight=style_weight, init=init,
         optimizer=optimizer, n_fft=n_fft, hop=hop, sample_rate=sample_rate, griffin_lim_iters=griffin_lim_iters,
-        griffin_lim_phase=griffin_lim_phase, seed=seed, device=device, wav_format="float" if float_wav else None,
+        griffin_lim_phase=griffin_lim_phase, window_seconds=window_seconds, window_overlap=window_overlap, seed=seed,
+        device=device, wav_format="float" if float_wav else None,
     )
     result = AudioTransfer(cfg, show_progress=not quiet)(content, style)
     result.save(output, plot, content=str(content), style=str(style))

@@ -213,7 +213,7 @@ def doodle(
 def photoreal(
     content: Annotated[Path, typer.Argument(help="CONTENT: the photo to change.")],
     reference: Annotated[Path, typer.Argument(help="REFERENCE: the photo whose look (time of day, weather, colour grade) is transferred.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output image; a .json report and a loss curve beside it.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image; a .json report beside it (and a loss curve when it optimises).")],
     config: PhotorealConfigFile = None,
     set_: Sets = None,
     content_seg: Annotated[Optional[Path], typer.Option(help="Segmentation map of CONTENT (flat colours, one per region); with --style-seg, regions match regions of the same colour.")] = None,
@@ -245,11 +245,14 @@ def photoreal(
     cfg = load_config(PhotorealConfig, config, sets(set_), size=size, steps=steps, stage1=stage1, stage1_steps=stage1_steps,
                       style_weight=style_weight, photo_weight=photo_weight, postprocess=postprocess, seed=seed,
                       device=device, precision=precision)
+    if stage1_steps is not None and cfg.stage1 != "gatys":
+        raise InputError("--stage1-steps counts the evaluations of --stage1 gatys; the AdaIN stage 1 has none")
     result = Photoreal(cfg, show_progress=not quiet)(content, reference, content_seg=content_seg, style_seg=style_seg)
     result.save(output, quality=quality, content=str(content), reference=str(reference), maps=[str(m) for m in maps])
     stage = "AdaIN stage 1" if cfg.stage1 == "adain" and not cfg.steps else f"{result.details['iterations']} evaluations"
     terms = f"; {report_terms(result.losses)}" if result.losses else ""
-    typer.echo(f"wrote {output} ({stage}, {result.details['regions']} regions, {result.seconds:.1f} s{terms})")
+    regions = result.details["regions"]
+    typer.echo(f"wrote {output} ({stage}, {regions} region{'s' * (regions != 1)}, {result.seconds:.1f} s{terms})")
 
 
 @app.command("adain")

@@ -27,7 +27,7 @@ def train(
     data: Annotated[Path, typer.Option(help="Shen-format folder: sentiment.{train,dev,test}.{0,1}.")],
     out: Annotated[Path, typer.Option(help="Run folder: model, vocab, config, figures, log.jsonl, checkpoint/.")],
     model: Annotated[str, typer.Option(help="cross-aligned (Shen et al. 2017) or style-transformer (Dai et al. 2019).")] = "cross-aligned",
-    config: config_option("text/yelp_crossalign or text/style_transformer_cpu") = None,
+    config: config_option("text/yelp_crossalign") = None,
     set_: Sets = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in OUT from its checkpoint.")] = False,
     evaluator: Annotated[Optional[Path], typer.Option(help="Evaluator folder (text train-evaluator): adds dev transfer accuracy and picks the best model by it.")] = None,
@@ -62,9 +62,18 @@ def train(
                      max_minutes=max_minutes, seed=seed, device=device, **flags)
     classifier = load_evaluator(evaluator).classifier if evaluator is not None else None
     figures = train_model(data, out, cfg, resume=resume, classifier=classifier, show_progress=not quiet)
-    best = figures["best"] or {}
+    kept = figures["best"] or {}
     typer.echo(f"wrote {out} ({figures['steps']} steps, {figures['seconds']:.0f} s on {figures['machine']}; "
-               f"best dev: step {best.get('step')}, {best.get('dev')})")
+               f"model.safetensors is step {kept.get('step')}'s: {describe_dev(kept.get('dev') or {})})")
+
+
+def describe_dev(dev: dict) -> str:
+    """A dev evaluation in words."""
+    if "accuracy" in dev:
+        return (f"dev transfer accuracy {dev['accuracy']:.1f} %, self-BLEU {dev['self_bleu']:.1f} as trained"
+                + (f"; at strength {dev['strength']:g}: {dev['calibrated_accuracy']:.1f} % / {dev['calibrated_self_bleu']:.1f}"
+                   if dev.get("strength") else ""))
+    return f"dev reconstruction loss {dev.get('rec', float('nan')):.2f} nats a sentence"
 
 
 TRAINABLE = ("cross-aligned", "style-transformer")
@@ -136,7 +145,7 @@ def transfer(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write here, one sentence a line, instead of printing.")] = None,
     config: ConfigFile = None,
     set_: Sets = None,
-    beam: Annotated[Optional[int], typer.Option(help=default(TC, "beam", "Beam width; 1 is greedy decoding."))] = None,
+    beam: Annotated[Optional[int], typer.Option(help=default(TC, "beam", "Beam width (the cross-aligned model; the Style Transformer decodes greedily); 1 is greedy decoding."))] = None,
     strength: Annotated[Optional[float], typer.Option(help="Style strength: 0 is the model as trained, higher flips more sentences and keeps fewer words (default: the model's calibrated one).")] = None,
     select: Annotated[Optional[str], typer.Option(help=default(TC, "select", "on: write each sentence at several strengths and keep the least change that reads as the target (the model's selector); off: the raw model at one strength."))] = None,
     tokens: Annotated[Optional[bool], typer.Option("--tokens", help="Write space-separated corpus tokens, not detokenised text.")] = None,

@@ -75,7 +75,7 @@ class PhotorealConfig:
         if self.stage1 not in ("gatys", "adain"):
             raise InputError(f"stage1 must be gatys or adain, not {self.stage1!r}")
         if self.steps < 0 or self.stage1_steps < 0 or (self.stage1 == "gatys" and self.steps + self.stage1_steps < 1):
-            raise InputError("--steps and --stage1-steps must be at least 0, and not both 0")
+            raise InputError("--steps and --stage1-steps must be at least 0, and with --stage1 gatys not both 0")
         if not 0.1 <= self.stage1_scale <= 1:
             raise InputError(f"stage1_scale must be between 0.1 and 1, not {self.stage1_scale}")
         if self.optimizer not in ("lbfgs", "adam"):

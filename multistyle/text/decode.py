@@ -184,7 +184,7 @@ def transfer_candidates(
     """
     if isinstance(model, StyleTransformer):
         if beam != 1:
-            raise InputError("the Style Transformer decodes greedily: --beam must be 1")
+            raise InputError("the Style Transformer decodes greedily: beam must be 1 (beam search is the cross-aligned model's)")
         return transformer_candidates(model, sentences, target_labels, settings, max_len=max_len, batch_size=batch_size,
                                       min_length_ratio=min_length_ratio, block_repeats=block_repeats, limited=limited)
     device = next(model.parameters()).device

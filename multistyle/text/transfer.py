@@ -52,6 +52,8 @@ def model_folder(name_or_path: str | Path | None) -> Path:
                          f"`multistyle text train`, not {type(name_or_path).__name__}")
     if str(name_or_path) in SHIPPED_MODELS:
         return shipped_model(str(name_or_path))
+    if not Path(name_or_path).exists():
+        raise WeightsError(f"{name_or_path}: neither a shipped text model ({', '.join(SHIPPED_MODELS)}) nor a model folder")
     return Path(name_or_path)
 
 
