@@ -53,7 +53,7 @@ def model_folder(name_or_path: str | Path | None) -> Path:
     if str(name_or_path) in SHIPPED_MODELS:
         return shipped_model(str(name_or_path))
     if not Path(name_or_path).exists():
-        raise WeightsError(f"{name_or_path}: neither a shipped text model ({', '.join(SHIPPED_MODELS)}) nor a model folder")
+        raise WeightsError(f"{name_or_path}: model folder not found, and not a shipped text model ({', '.join(SHIPPED_MODELS)})")
     return Path(name_or_path)
 
 
