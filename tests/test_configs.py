@@ -34,10 +34,11 @@ def test_every_packaged_config_loads_into_its_dataclass_and_validates():
     from multistyle.core.config import packaged_configs
     from multistyle.image.photoreal import PhotorealConfig
     from multistyle.image.train_fast import FastTrainConfig
-    from multistyle.text.config import CrossAlignConfig, EvaluatorConfig
+    from multistyle.text.config import CrossAlignConfig, EvaluatorConfig, StyleTransformerConfig
 
     classes = {"image/gatys": GatysConfig, "image/adain": AdaINTrainConfig, "image/fast": FastTrainConfig,
-               "image/photoreal": PhotorealConfig, "audio/grinstein": GrinsteinConfig, "text/evaluator": EvaluatorConfig, "text/yelp": CrossAlignConfig}
+               "image/photoreal": PhotorealConfig, "audio/grinstein": GrinsteinConfig, "text/evaluator": EvaluatorConfig, "text/yelp": CrossAlignConfig,
+               "text/style_transformer": StyleTransformerConfig}
     for name, path in packaged_configs().items():
         cls = next(c for prefix, c in classes.items() if name.startswith(prefix))
         config = load_config(cls, path)
