@@ -45,7 +45,7 @@ from multistyle.text.train import (
     write_figures,
 )
 
-RESUMABLE = ("max_steps", "max_minutes", "checkpoint_every", "eval_every", "device")  # what a resumed run may change
+RESUMABLE = ("max_steps", "max_minutes", "checkpoint_every", "eval_every", "d_steps", "device")  # what a resumed run may change
 
 log = logging.getLogger(__name__)
 
