@@ -60,6 +60,20 @@ RESUMABLE = ("epochs", "max_steps", "max_minutes", "checkpoint_every", "device")
 log = logging.getLogger(__name__)
 
 
+def rng_states(device: torch.device) -> dict:
+    """The random generators' states a checkpoint keeps (the CPU's, and the GPU's where training runs on one)."""
+    rng = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        rng["cuda"] = torch.cuda.get_rng_state(device)
+    return rng
+
+
+def restore_rng(rng: dict, device: torch.device) -> None:
+    torch.set_rng_state(rng["cpu"])
+    if device.type == "cuda" and "cuda" in rng:
+        torch.cuda.set_rng_state(rng["cuda"], device)
+
+
 class Trainer:
     """The autoencoder, one discriminator per style, and their optimisers."""
 
@@ -130,9 +144,7 @@ class Trainer:
             p.grad = rec + scale * adv
 
     def state(self) -> dict:
-        rng = {"cpu": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        rng = rng_states(self.device)
         return {
             "model": self.model.state_dict(),
             "discriminators": self.discriminators.state_dict(),
@@ -146,9 +158,7 @@ class Trainer:
         self.discriminators.load_state_dict(states["discriminators"])
         self.ae_optimizer.load_state_dict(states["ae_optimizer"])
         self.d_optimizer.load_state_dict(states["d_optimizer"])
-        torch.set_rng_state(states["rng"]["cpu"])
-        if self.device.type == "cuda" and "cuda" in states["rng"]:
-            torch.cuda.set_rng_state(states["rng"]["cuda"], self.device)
+        restore_rng(states["rng"], self.device)
 
 
 @dataclass

@@ -40,6 +40,8 @@ from multistyle.text.train import (
     load_corpus,
     mean_losses,
     restore,
+    restore_rng,
+    rng_states,
     save_calibration,
     selection_key,
     write_figures,
@@ -118,9 +120,7 @@ class Trainer:
         return losses
 
     def state(self) -> dict:
-        rng = {"cpu": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        rng = rng_states(self.device)
         return {"model": self.model.state_dict(), "discriminator": self.discriminator.state_dict(),
                 "f_optimizer": self.f_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict(), "rng": rng}
 
@@ -129,9 +129,7 @@ class Trainer:
         self.discriminator.load_state_dict(states["discriminator"])
         self.f_optimizer.load_state_dict(states["f_optimizer"])
         self.d_optimizer.load_state_dict(states["d_optimizer"])
-        torch.set_rng_state(states["rng"]["cpu"])
-        if self.device.type == "cuda" and "cuda" in states["rng"]:
-            torch.cuda.set_rng_state(states["rng"]["cuda"], self.device)
+        restore_rng(states["rng"], self.device)
 
 
 def run_config(out_dir: str | Path, file: str | Path | None, resume: bool, sets: tuple[str, ...] = (), **flags) -> StyleTransformerConfig:
