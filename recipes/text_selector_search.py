@@ -7,7 +7,7 @@ search starts from the model's current settings and moves one setting at a time 
 rule with the most dev self-BLEU among those meeting the accuracy and perplexity floors; the test split is never read.
 
 Usage: python recipes/text_selector_search.py [--model DIR] [--data ../shared/data/yelp] [--max-candidates 10]
-    [--min-accuracy 86] [--max-perplexity 49] [--write]
+    [--min-accuracy 86] [--max-perplexity 49] [--strengths S ...] [--bonuses B ...] [--cache FILE] [--write]
 --write stores the chosen rule in MODEL/selector.json (the selector's models are unchanged).
 """
 import argparse
@@ -76,7 +76,7 @@ def score_grid(args) -> dict[str, np.ndarray]:
     neg, pos = read_split(args.data, "dev")
     sentences = neg[: args.per_style] + pos[: args.per_style]
     targets = [1] * len(neg[: args.per_style]) + [0] * len(pos[: args.per_style])
-    grid = [(s, b) for s in STRENGTHS for b in BONUSES]
+    grid = [(s, b) for s in args.strengths for b in args.bonuses]
     ids = model_ids(trained, sentences)
     start = time.perf_counter()
     candidates = transfer_candidates(trained.model, ids, [1 - t for t in targets], targets, grid, max_len=trained.config.max_len)
@@ -157,6 +157,9 @@ def main() -> None:
     parser.add_argument("--max-candidates", type=int, default=10)
     parser.add_argument("--min-accuracy", type=float, default=86.0)
     parser.add_argument("--max-perplexity", type=float, default=49.0)
+    parser.add_argument("--strengths", type=float, nargs="+", default=STRENGTHS, help="the grid's style strengths")
+    parser.add_argument("--bonuses", type=float, nargs="+", default=BONUSES,
+                        help="the grid's copy bonuses (negative: a copy penalty)")
     parser.add_argument("--cache", type=Path, default=Path("out/selector_search.npz"), help="grid scores, reused when present")
     parser.add_argument("--write", action="store_true", help="store the best rule found in MODEL/selector.json")
     args = parser.parse_args()
@@ -166,21 +169,24 @@ def main() -> None:
         scores = score_grid(args)
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(args.cache, **scores)
-    start = [tuple(map(float, c)) for c in load_model(args.model).selector.config.candidates]
+    grid = [tuple(map(float, g)) for g in scores["grid"]]
+    start = [c for c in (tuple(map(float, c)) for c in load_model(args.model).selector.config.candidates) if c in grid]
+    start = start or [grid[0]]
     ladder = search(scores, args, start)
     if not ladder:
         raise SystemExit(f"no rule reaches {args.min_accuracy} % dev accuracy at perplexity <= {args.max_perplexity}")
     if args.write:
         info = read_json(args.model / INFO)
         rule = ladder[-1]
+        strengths, bonuses = sorted({g[0] for g in grid}), sorted({g[1] for g in grid})
         info["config"].update(candidates=rule["candidates"], threshold=rule["threshold"], fluency_weight=rule["fluency_weight"])
         info["figures"]["selection_dev"] = {
             "sentences": f"the first {args.per_style} dev sentences of each style, scored by the evaluator ({display(args.evaluator)})",
             "accuracy": rule["dev_accuracy"], "self_bleu": rule["dev_self_bleu"], "perplexity": rule["dev_perplexity"],
             "chosen_by": (f"recipes/text_selector_search.py: the most dev self-BLEU with dev accuracy >= {args.min_accuracy} % and "
                           f"perplexity <= {args.max_perplexity}, by local search from the previous settings (add, remove or "
-                          f"swap one at a time, at most {args.max_candidates}) over a {len(STRENGTHS)} x {len(BONUSES)} grid (strengths {STRENGTHS[0]:g}-{STRENGTHS[-1]:g}, "
-                          f"copy bonuses {BONUSES[0]:g}-{BONUSES[-1]:g}), thresholds {THRESHOLDS[0]}-{THRESHOLDS[-1]} and fluency "
+                          f"swap one at a time, at most {args.max_candidates}) over a {len(strengths)} x {len(bonuses)} grid (strengths {min(strengths):g}-{max(strengths):g}, "
+                          f"copy bonuses {min(bonuses):g}-{max(bonuses):g}), thresholds {THRESHOLDS[0]}-{THRESHOLDS[-1]} and fluency "
                           f"weights {FLUENCY_WEIGHTS[0]}-{FLUENCY_WEIGHTS[-1]}"),
         }
         write_json(args.model / INFO, info)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from multistyle.errors import WeightsError
+from multistyle.errors import InputError, WeightsError
 from multistyle.text.config import SelectorConfig
 from multistyle.text.selector import (
     GruLanguageModel,
@@ -39,6 +39,13 @@ def hand_made_selector(vocab_size: int, **config) -> Selector:
     classifier.words.weight.data[5] = 8.0
     classifier.words.weight.data[6] = -8.0
     return Selector(classifier, GruLanguageModel(vocab_size, 4, 4), SelectorConfig(**{"fluency_weight": 0.0, **config}))
+
+
+def test_candidates_take_a_copy_penalty_but_no_negative_strength():
+    SelectorConfig(candidates=((0.0, -2.0), (1.0, 4.0))).validate()
+    for bad in (((-0.5, 0.0),), ((1.0, float("nan")),), ((1.0,),), ()):
+        with pytest.raises(InputError, match="candidates"):
+            SelectorConfig(candidates=bad).validate()
 
 
 def test_selection_keeps_the_accepted_candidate_closest_to_the_source():

@@ -80,7 +80,8 @@ def test_lengths_count_the_words_before_the_first_eos():
 def test_greedy_candidates_keep_the_decoding_rules():
     model = random_model()
     sentences = [[5, 6, UNK, 7], [8, 9, 10, 11, 12, 13]]
-    rows = transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0), (0.5, 0.0), (0.0, 100.0)], max_len=12)
+    rows = transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0), (0.5, 0.0), (0.0, 100.0), (0.0, -100.0)],
+                               max_len=12)
     for sentence, candidates in zip(sentences, rows):
         for ids in candidates:
             assert len(ids) >= (len(sentence) + 1) // 2, "no output ends before half its source"
@@ -88,6 +89,7 @@ def test_greedy_candidates_keep_the_decoding_rules():
             bigrams = list(zip(ids, ids[1:]))
             assert len(bigrams) == len(set(bigrams)), "no bigram twice"
         assert sorted(candidates[2][: len(set(sentence))]) == sorted(set(sentence)), "a huge copy bonus writes the source words first"
+        assert not set(candidates[3]) & set(sentence) - {UNK}, "a huge copy penalty writes none of them"
     with pytest.raises(InputError, match="greedily"):
         transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0)], beam=2)
 

@@ -1,4 +1,5 @@
 """Configs of the text models: the cross-aligned autoencoder and the evaluators (classifier, language model)."""
+import math
 from dataclasses import dataclass
 
 from multistyle.errors import InputError
@@ -181,8 +182,9 @@ class SelectorConfig:
                 raise InputError(f"{name} must be at least 1")
         if self.classifier_epochs < 0 or self.lm_epochs < 0 or self.lr <= 0 or self.classifier_lr <= 0:
             raise InputError("epochs must not be negative and learning rates must be positive")
-        if not self.candidates or any(len(c) != 2 or min(c) < 0 for c in self.candidates):
-            raise InputError("candidates must be a non-empty list of [strength, copy bonus] pairs, both >= 0")
+        if not self.candidates or any(len(c) != 2 or c[0] < 0 or not all(map(math.isfinite, c)) for c in self.candidates):
+            raise InputError("candidates must be a non-empty list of [strength >= 0, copy bonus] pairs (a negative bonus "
+                             "is a copy penalty)")
         if not 0 < self.threshold < 1 or self.fluency_weight < 0:
             raise InputError("threshold must be in (0, 1) and fluency_weight >= 0")
 

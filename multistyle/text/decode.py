@@ -5,7 +5,8 @@ Decoding never repeats a bigram within a sentence (the autoencoder's commonest f
 writes a placeholder (<unk>, and _num_ where the caller says so) more often than the source has it, so that every
 placeholder of an output has a source word to stand for (multistyle.text.transfer fills them in).
 A copy bonus adds to a hypothesis's score for each source word it writes (as often as the source has it),
-which keeps the content words the autoencoder tends to drop ("... and the staff.") and unknown words.
+which keeps the content words the autoencoder tends to drop ("... and the staff.") and unknown words; a negative
+bonus is a copy penalty, which makes a model that copies too readily (the Style Transformer) change more words.
 """
 import math
 from collections import Counter

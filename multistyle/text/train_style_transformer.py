@@ -47,7 +47,10 @@ from multistyle.text.train import (
     write_figures,
 )
 
-RESUMABLE = ("max_steps", "max_minutes", "checkpoint_every", "eval_every", "d_steps", "device")  # what a resumed run may change
+# What a resumed run may change: its length and schedule, and the balance of its losses (a later piece may push
+# harder on style once reconstruction is learnt).
+RESUMABLE = ("max_steps", "max_minutes", "checkpoint_every", "eval_every", "d_steps", "self_weight", "cycle_weight",
+             "style_weight", "device")
 
 log = logging.getLogger(__name__)
 
