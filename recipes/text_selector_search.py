@@ -1,13 +1,13 @@
 """Choose the selector's candidate settings, threshold and fluency weight on the dev split (issue 23).
 
-Every dev sentence is decoded once at every (strength, copy bonus) of a grid; the selector's two models and the
+Every dev sentence is decoded once at every (strength, copy bonus, LM weight) of a grid; the selector's two models and the
 evaluator score each candidate once. A selection rule (a subset of the grid, a threshold, a fluency weight) then
 costs only array arithmetic, because corpus BLEU and corpus perplexity are sums of per-sentence statistics. The
 search starts from the model's current settings and moves one setting at a time (add, remove, swap), keeping the
 rule with the most dev self-BLEU among those meeting the accuracy and perplexity floors; the test split is never read.
 
 Usage: python recipes/text_selector_search.py [--model DIR] [--data ../shared/data/yelp] [--max-candidates 10]
-    [--min-accuracy 86] [--max-perplexity 49] [--strengths S ...] [--bonuses B ...] [--cache FILE] [--write]
+    [--min-accuracy 86] [--max-perplexity 49] [--strengths S ...] [--bonuses B ...] [--lm-weights W ...] [--cache FILE] [--write]
 --write stores the chosen rule in MODEL/selector.json (the selector's models are unchanged).
 """
 import argparse
@@ -28,7 +28,7 @@ from multistyle.text.data import make_batch, read_split
 from multistyle.text.decode import transfer_candidates
 from multistyle.text.evaluator import SHIPPED_EVALUATOR, load_evaluator
 from multistyle.text.selector import INFO, content_overlap
-from multistyle.text.transfer import SHIPPED_MODEL, fill_placeholders, model_ids
+from multistyle.text.transfer import SHIPPED_MODEL, fill_placeholders, model_ids, placeholder_ids
 from multistyle.text.vocab import PAD
 
 STRENGTHS = (0.0, 0.2, 0.35, 0.5, 0.7, 1.0, 1.5, 2.0)
@@ -76,10 +76,11 @@ def score_grid(args) -> dict[str, np.ndarray]:
     neg, pos = read_split(args.data, "dev")
     sentences = neg[: args.per_style] + pos[: args.per_style]
     targets = [1] * len(neg[: args.per_style]) + [0] * len(pos[: args.per_style])
-    grid = [(s, b) for s in args.strengths for b in args.bonuses]
+    grid = [(s, b, w) for s in args.strengths for b in args.bonuses for w in args.lm_weights]
     ids = model_ids(trained, sentences)
     start = time.perf_counter()
-    candidates = transfer_candidates(trained.model, ids, [1 - t for t in targets], targets, grid, max_len=trained.config.max_len)
+    candidates = transfer_candidates(trained.model, ids, [1 - t for t in targets], targets, grid, max_len=trained.config.max_len,
+                                     limited=placeholder_ids(trained.vocab), lm=trained.selector.lm)
     print(f"decoded {len(sentences)} sentences x {len(grid)} settings in {time.perf_counter() - start:.0f} s", flush=True)
     flat = [c for row in candidates for c in row]
     flat_targets = [t for t in targets for _ in grid]
@@ -124,14 +125,14 @@ def best_rule(scores, columns, args) -> tuple | None:
 def search(scores, args, start: list[tuple[float, float]]) -> list[dict]:
     """Local search over sets of grid columns, from `start` (the model's current settings): each round takes the
     best of every single addition (up to --max-candidates), removal and swap, until none raises dev self-BLEU."""
-    grid = [tuple(map(float, g)) for g in scores["grid"]]
+    grid = [tuple(map(float, (*g, 0.0)[:3])) for g in scores["grid"]]
     chosen = sorted(grid.index(tuple(c)) for c in start)
     rule = best_rule(scores, chosen, args)
     ladder = []
     while True:
         if rule:
             self_bleu, accuracy, perplexity, threshold, weight = rule
-            ladder.append({"candidates": [list(grid[c]) for c in chosen], "threshold": threshold, "fluency_weight": weight,
+            ladder.append({"candidates": [list(grid[c][:2] if grid[c][2] == 0 else grid[c]) for c in chosen], "threshold": threshold, "fluency_weight": weight,
                            "dev_accuracy": round(accuracy, 2), "dev_self_bleu": round(self_bleu, 2), "dev_perplexity": round(perplexity, 2)})
             print(json.dumps(ladder[-1]), flush=True)
         others = [c for c in range(len(grid)) if c not in chosen]
@@ -160,6 +161,8 @@ def main() -> None:
     parser.add_argument("--strengths", type=float, nargs="+", default=STRENGTHS, help="the grid's style strengths")
     parser.add_argument("--bonuses", type=float, nargs="+", default=BONUSES,
                         help="the grid's copy bonuses (negative: a copy penalty)")
+    parser.add_argument("--lm-weights", type=float, nargs="+", default=(0.0,),
+                        help="the grid's weights of the selector's language model in decoding (the Style Transformer's)")
     parser.add_argument("--cache", type=Path, default=Path("out/selector_search.npz"), help="grid scores, reused when present")
     parser.add_argument("--write", action="store_true", help="store the best rule found in MODEL/selector.json")
     args = parser.parse_args()
@@ -169,8 +172,8 @@ def main() -> None:
         scores = score_grid(args)
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(args.cache, **scores)
-    grid = [tuple(map(float, g)) for g in scores["grid"]]
-    start = [c for c in (tuple(map(float, c)) for c in load_model(args.model).selector.config.candidates) if c in grid]
+    grid = [tuple(map(float, (*g, 0.0)[:3])) for g in scores["grid"]]
+    start = [c for c in (tuple(map(float, (*c, 0.0)[:3])) for c in load_model(args.model).selector.config.candidates) if c in grid]
     start = start or [grid[0]]
     ladder = search(scores, args, start)
     if not ladder:
@@ -178,15 +181,15 @@ def main() -> None:
     if args.write:
         info = read_json(args.model / INFO)
         rule = ladder[-1]
-        strengths, bonuses = sorted({g[0] for g in grid}), sorted({g[1] for g in grid})
+        strengths, bonuses, weights = (sorted({g[i] for g in grid}) for i in range(3))
         info["config"].update(candidates=rule["candidates"], threshold=rule["threshold"], fluency_weight=rule["fluency_weight"])
         info["figures"]["selection_dev"] = {
             "sentences": f"the first {args.per_style} dev sentences of each style, scored by the evaluator ({display(args.evaluator)})",
             "accuracy": rule["dev_accuracy"], "self_bleu": rule["dev_self_bleu"], "perplexity": rule["dev_perplexity"],
             "chosen_by": (f"recipes/text_selector_search.py: the most dev self-BLEU with dev accuracy >= {args.min_accuracy} % and "
                           f"perplexity <= {args.max_perplexity}, by local search from the previous settings (add, remove or "
-                          f"swap one at a time, at most {args.max_candidates}) over a {len(strengths)} x {len(bonuses)} grid (strengths {min(strengths):g}-{max(strengths):g}, "
-                          f"copy bonuses {min(bonuses):g}-{max(bonuses):g}), thresholds {THRESHOLDS[0]}-{THRESHOLDS[-1]} and fluency "
+                          f"swap one at a time, at most {args.max_candidates}) over a {len(strengths)} x {len(bonuses)} x {len(weights)} grid (strengths {min(strengths):g}-{max(strengths):g}, "
+                          f"copy bonuses {min(bonuses):g}-{max(bonuses):g}, LM weights {min(weights):g}-{max(weights):g}), thresholds {THRESHOLDS[0]}-{THRESHOLDS[-1]} and fluency "
                           f"weights {FLUENCY_WEIGHTS[0]}-{FLUENCY_WEIGHTS[-1]}"),
         }
         write_json(args.model / INFO, info)

@@ -1,16 +1,16 @@
-"""The shipped model on 60 review sentences written for these tests (tests/data/outside_reviews.tsv), not from
+"""Each shipped model on 60 review sentences written for these tests (tests/data/outside_reviews.tsv), not from
 the corpus: varied casing and punctuation, numbers, emoji, up to 40 words."""
 from pathlib import Path
 
 import pytest
 
+from multistyle.text.bundle import WEIGHTS
 from multistyle.text.evaluator import SHIPPED_EVALUATOR, load_evaluator
 from multistyle.text.tokenize import normalize
-from multistyle.text.transfer import SHIPPED_MODEL, TextTransfer
+from multistyle.text.transfer import SHIPPED_MODELS, TextTransfer
 from multistyle.text.vocab import load_vocab
 
 REVIEWS = Path(__file__).parent / "data" / "outside_reviews.tsv"
-pytestmark = pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").is_file(), reason="no shipped text model")
 
 
 def read_reviews() -> list[tuple[str, str]]:
@@ -18,10 +18,14 @@ def read_reviews() -> list[tuple[str, str]]:
     return [(label, text) for label, text in rows]
 
 
-@pytest.fixture(scope="module")
-def flipped():
+@pytest.fixture(scope="module", params=list(SHIPPED_MODELS))
+def flipped(request):
+    """(model folder, the reviews, each review flipped) for every shipped text model this install has."""
+    folder = SHIPPED_MODELS[request.param]
+    if not (folder / WEIGHTS).is_file():
+        pytest.skip(f"the {request.param} text model does not ship with this install")
     reviews = read_reviews()
-    return reviews, TextTransfer.from_pretrained(device="cpu")([text for _, text in reviews], to="flip").texts
+    return folder, reviews, TextTransfer.from_pretrained(request.param, device="cpu")([text for _, text in reviews], to="flip").texts
 
 
 def test_the_sixty_reviews_are_varied():
@@ -35,7 +39,7 @@ def test_the_sixty_reviews_are_varied():
 
 
 def test_every_review_comes_back_non_empty_in_the_other_sentiment_without_repeats(flipped):
-    reviews, outputs = flipped
+    _, reviews, outputs = flipped
     classifier = load_evaluator(SHIPPED_EVALUATOR).classifier
     targets = [0 if label == "positive" else 1 for label, _ in reviews]
     assert all(output.strip() for output in outputs)
@@ -47,7 +51,7 @@ def test_every_review_comes_back_non_empty_in_the_other_sentiment_without_repeat
 
 
 def test_rewrites_read_like_their_inputs(flipped):
-    reviews, outputs = flipped
+    _, reviews, outputs = flipped
     for (_, text), output in zip(reviews, outputs):
         if text == text.lower():
             assert output == output.lower(), (text, output)
@@ -59,8 +63,9 @@ def test_rewrites_read_like_their_inputs(flipped):
 
 
 def test_no_review_comes_back_with_unk_or_a_placeholder(flipped):
-    reviews, outputs = flipped
-    unknown = sum(any(w not in load_vocab(SHIPPED_MODEL) for w in normalize(text)) for _, text in reviews)
+    folder, reviews, outputs = flipped
+    vocab = load_vocab(folder)
+    unknown = sum(any(w not in vocab for w in normalize(text)) for _, text in reviews)
     assert unknown >= 5, "the file has words outside the model's vocabulary to copy through"
     for (_, text), output in zip(reviews, outputs):
         assert "<unk>" not in output and "_num_" not in output, (text, output)

@@ -9,9 +9,11 @@ import torch
 from multistyle.core.checkpoint import load_training_state
 from multistyle.errors import InputError, WeightsError
 from multistyle.text.bundle import load_model
-from multistyle.text.config import StyleTransformerConfig
+from multistyle.text.config import CrossAlignConfig, StyleTransformerConfig
 from multistyle.text.data import make_batch
 from multistyle.text.decode import transfer_candidates
+from multistyle.text.model import CrossAlignedAutoencoder
+from multistyle.text.selector import GruLanguageModel
 from multistyle.text.style_transformer import StyleDiscriminator, StyleTransformer, lengths_until_eos
 from multistyle.text.toy import write_toy_corpus
 from multistyle.text.train_style_transformer import run_config, train
@@ -92,6 +94,22 @@ def test_greedy_candidates_keep_the_decoding_rules():
         assert not set(candidates[3]) & set(sentence) - {UNK}, "a huge copy penalty writes none of them"
     with pytest.raises(InputError, match="greedily"):
         transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0)], beam=2)
+
+
+def test_a_language_model_weighed_into_decoding_takes_over_as_its_weight_grows():
+    model, lm = random_model(), GruLanguageModel(50, 8, 16)
+    sentences = [[5, 6, 7, 8], [9, 10, 11, 12, 13]]
+    plain, _, lm_only = zip(*transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0), (0.0, 0.0, 1.0),
+                                                                                       (0.0, 0.0, 1e4)], lm=lm, max_len=12))
+    _, _, other_style = zip(*transfer_candidates(model, sentences, [0, 1], [0, 1], [(0.0, 0.0), (0.0, 0.0, 1.0),
+                                                                                    (0.0, 0.0, 1e4)], lm=lm, max_len=12))
+    assert lm_only == other_style, "with an overwhelming weight the language model writes, whatever the style"
+    assert plain != lm_only
+    with pytest.raises(InputError, match="language model"):
+        transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0, 1.0)])
+    autoencoder = CrossAlignedAutoencoder(50, dataclasses.replace(CrossAlignConfig(), dim_emb=8, dim_y=4, dim_z=8))
+    with pytest.raises(InputError, match="Style Transformer's"):
+        transfer_candidates(autoencoder, sentences, [0, 1], [1, 0], [(0.0, 0.0, 1.0)], lm=lm)
 
 
 @pytest.mark.parametrize("kind", ["multi", "conditional"])

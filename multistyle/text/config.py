@@ -169,7 +169,7 @@ class SelectorConfig:
     lm_epochs: int = 1
     lr: float = 1e-3
     # selection
-    # (strength, copy bonus) of each candidate: chosen on the dev split from an 8 x 4 grid (strengths 0-2, bonuses 0-4) by
+    # (strength, copy bonus[, LM weight]) of each candidate: chosen on the dev split from an 8 x 4 grid (strengths 0-2, bonuses 0-4) by
     # recipes/text_selector_search.py
     candidates: tuple[tuple[float, ...], ...] = ((0.0, 0.0), (0.35, 0.0), (0.35, 4.0), (0.7, 0.0), (0.7, 2.0), (0.7, 4.0),
                                                  (1.0, 0.0), (1.5, 2.0), (1.5, 4.0), (2.0, 4.0))
@@ -182,9 +182,11 @@ class SelectorConfig:
                 raise InputError(f"{name} must be at least 1")
         if self.classifier_epochs < 0 or self.lm_epochs < 0 or self.lr <= 0 or self.classifier_lr <= 0:
             raise InputError("epochs must not be negative and learning rates must be positive")
-        if not self.candidates or any(len(c) != 2 or c[0] < 0 or not all(map(math.isfinite, c)) for c in self.candidates):
-            raise InputError("candidates must be a non-empty list of [strength >= 0, copy bonus] pairs (a negative bonus "
-                             "is a copy penalty)")
+        if not self.candidates or any(len(c) not in (2, 3) or c[0] < 0 or min(c[2:], default=0) < 0 or not all(map(math.isfinite, c))
+                                      for c in self.candidates):
+            raise InputError("candidates must be a non-empty list of [strength >= 0, copy bonus] or [strength, copy bonus, "
+                             "LM weight >= 0] (a negative bonus is a copy penalty; an LM weight, the Style Transformer's, "
+                             "adds the selector's language model to its decoding)")
         if not 0 < self.threshold < 1 or self.fluency_weight < 0:
             raise InputError("threshold must be in (0, 1) and fluency_weight >= 0")
 

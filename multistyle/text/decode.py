@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from multistyle.errors import InputError
 from multistyle.text.data import batches_in_length_order
 from multistyle.text.model import CrossAlignedAutoencoder
+from multistyle.text.selector import GruLanguageModel
 from multistyle.text.style_transformer import Encoded, StyleTransformer
 from multistyle.text.vocab import EOS, GO, PAD, UNK
 
@@ -169,7 +170,7 @@ def transfer_candidates(
     sentences: list[list[int]],
     source_labels: list[int],
     target_labels: list[int],
-    settings: Sequence[tuple[float, float]],
+    settings: Sequence[Sequence[float]],
     *,
     beam: int = 1,
     max_len: int = 20,
@@ -177,17 +178,23 @@ def transfer_candidates(
     min_length_ratio: float = 0.5,
     block_repeats: bool = True,
     limited: Sequence[int] = (UNK,),
+    lm: GruLanguageModel | None = None,
 ) -> list[list[list[int]]]:
-    """Each sentence rewritten with each (strength, copy bonus) of `settings` (one encoding serves them all).
+    """Each sentence rewritten with each (strength, copy bonus[, LM weight]) of `settings` (one encoding serves them all).
 
     Returns [sentence][setting] -> ids. An output may not end before `min_length_ratio` of its source's length
     (rounded up), and writes each id of `limited` (placeholders: <unk>, _num_) at most as often as its source has it.
+    An LM weight (the Style Transformer's only) adds that multiple of `lm`'s log-probabilities to the model's.
     """
     if isinstance(model, StyleTransformer):
         if beam != 1:
             raise InputError("the Style Transformer decodes greedily: beam must be 1 (beam search is the cross-aligned model's)")
         return transformer_candidates(model, sentences, target_labels, settings, max_len=max_len, batch_size=batch_size,
-                                      min_length_ratio=min_length_ratio, block_repeats=block_repeats, limited=limited)
+                                      min_length_ratio=min_length_ratio, block_repeats=block_repeats, limited=limited, lm=lm)
+    if any(len(setting) > 2 and setting[2] for setting in settings):
+        raise InputError("an LM weight in a candidate setting is the Style Transformer's (the cross-aligned model "
+                         "decodes without a language model)")
+    settings = [tuple(setting[:2]) for setting in settings]
     device = next(model.parameters()).device
     outputs: list[list[list[int]]] = [[[] for _ in settings] for _ in sentences]
     # Every setting of a batch is decoded in one search (rows setting-major): one generator step serves them all.
@@ -221,41 +228,55 @@ def transformer_candidates(
     model: StyleTransformer,
     sentences: list[list[int]],
     target_labels: list[int],
-    settings: Sequence[tuple[float, float]],
+    settings: Sequence[Sequence[float]],
     *,
     max_len: int = 20,
     batch_size: int = 128,
     min_length_ratio: float = 0.5,
     block_repeats: bool = True,
     limited: Sequence[int] = (UNK,),
+    lm: GruLanguageModel | None = None,
 ) -> list[list[list[int]]]:
     """transfer_candidates for the Style Transformer: greedy, with the same rules (minimum length, no repeated bigram,
-    placeholder budgets, copy bonus), every setting of a batch decoded as one batch of rows (setting-major)."""
+    placeholder budgets, copy bonus), every setting of a batch decoded as one batch of rows (setting-major).
+
+    A setting's third number weighs `lm` (shallow fusion): the Style Transformer swaps words in place, and a language
+    model of the corpus vetoes the swaps that do not read ("my kids tomatoes coming here")."""
     device = next(model.parameters()).device
+    settings = [(float(s[0]), float(s[1]), float(s[2]) if len(s) > 2 else 0.0) for s in settings]
+    fusing = any(weight for _, _, weight in settings)
+    if fusing and lm is None:
+        raise InputError("a candidate setting weighs a language model, but none was given (train the model's selector)")
     outputs: list[list[list[int]]] = [[[] for _ in settings] for _ in sentences]
     batch_size = max(1, min(batch_size, MAX_ROWS // max(1, len(settings))))
     limited_ids = torch.tensor(list(limited), dtype=torch.long, device=device)
-    bonuses = torch.tensor([b for _, b in settings], dtype=torch.float, device=device)
+    bonuses = torch.tensor([b for _, b, _ in settings], dtype=torch.float, device=device)
+    lm_weights = torch.tensor([w for _, _, w in settings], dtype=torch.float, device=device)
     for positions, batch in batches_in_length_order(sentences, [0] * len(sentences), batch_size):
         n, k = len(positions), len(settings)
         words, lengths = batch.decoder_input[:, 1:].to(device), batch.lengths.to(device)
         targets = torch.tensor([target_labels[i] for i in positions], device=device)
         by_strength = {}
-        for strength, _ in settings:
+        for strength, _, _ in settings:
             if strength not in by_strength:
                 by_strength[strength] = model.encode(words, lengths, targets, strength)
-        encoded = Encoded.cat([by_strength[strength] for strength, _ in settings])
+        encoded = Encoded.cat([by_strength[strength] for strength, _, _ in settings])
         sources = [sentences[i] for i in positions]
         min_lengths = torch.tensor([math.ceil(min_length_ratio * len(s)) for s in sources], device=device).repeat(k)
         budgets = torch.tensor([[s.count(w) for w in limited] for s in sources], device=device).view(n, -1).repeat(k, 1)
         bonus = bonuses.repeat_interleave(n).unsqueeze(1)
+        lm_weight = lm_weights.repeat_interleave(n).unsqueeze(1)
         source_ids, unused = (t.repeat(k, 1) for t in source_words(sources, device))
         rows = n * k
         written = torch.full((rows, max_len), PAD, dtype=torch.long, device=device)
         finished = torch.zeros(rows, dtype=torch.bool, device=device)
         vectors, caches = model.embedding.weight[GO].expand(rows, -1), [{} for _ in model.decoder]
+        previous, lm_state = torch.full((rows,), GO, dtype=torch.long, device=device), None
         for t in range(max_len):
-            logits = model.step(encoded, vectors, t, caches)
+            logits = F.log_softmax(model.step(encoded, vectors, t, caches), dim=-1)
+            if fusing:
+                lm_log_probs, lm_state = lm.step(previous, lm_state)
+                logits += lm_weight * lm_log_probs
             logits[:, [PAD, GO]] = float("-inf")
             logits[min_lengths > t, EOS] = float("-inf")
             if block_repeats and t >= 1:
@@ -270,7 +291,7 @@ def transformer_candidates(
             unused = (unused - (source_ids == word.unsqueeze(1)).float()).clamp_(min=0)
             if finished.all():
                 break
-            vectors = model.embedding(word)
+            vectors, previous = model.embedding(word), word
         for row, ids in enumerate(written.tolist()):
             outputs[positions[row % n]][row // n] = _until_eos(ids)
     return outputs

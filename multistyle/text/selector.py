@@ -95,6 +95,11 @@ class GruLanguageModel(nn.Module):
         nll[mask] = F.cross_entropy(logits, target[mask], reduction="none")
         return nll, mask
 
+    def step(self, words: torch.Tensor, hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probabilities (B, V) of the word after `words` (B,; <go> first), and the state that continues them."""
+        output, hidden = self.gru(self.embedding(words).unsqueeze(1), hidden)
+        return F.log_softmax(self.project(output[:, 0]) @ self.embedding.weight.T, dim=-1), hidden
+
 
 @dataclass
 class Selector:

@@ -207,7 +207,7 @@ def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str | Se
     if selects(trained, strength, select):
         settings = trained.selector.config.candidates
         candidates = transfer_candidates(trained.model, ids, sources, targets, settings, beam=beam, max_len=max_len,
-                                         limited=limited)
+                                         limited=limited, lm=trained.selector.lm)
         chosen = trained.selector.choose(ids, candidates, targets)
         outputs = [row[k] for row, k in zip(candidates, chosen)]
     else:
