@@ -33,8 +33,8 @@ from multistyle.text.vocab import PAD
 
 STRENGTHS = (0.0, 0.2, 0.35, 0.5, 0.7, 1.0, 1.5, 2.0)
 BONUSES = (0.0, 1.0, 2.0, 4.0)
-THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
-FLUENCY_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
+THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+FLUENCY_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0)
 
 
 def bleu_statistics(hypothesis: list[str], reference: list[str]) -> list[int]:
