@@ -149,6 +149,18 @@ def test_bad_input_row(case, cli, ws):
     assert snapshot(ws) == before, "no new file, no input changed"
 
 
+@pytest.mark.parametrize("model", ["cross-aligned", "style-transformer"])
+def test_a_failed_training_leaves_no_empty_run_folder_but_keeps_one_it_did_not_make(cli, ws, tmp_path, model):
+    out = tmp_path / "runs" / "first"
+    code, _, err = cli("text", "train", "--model", model, "--data", ws, "--out", out)
+    assert code == 2 and "sentiment.train" in err, err
+    assert not (tmp_path / "runs").exists(), "the folders the command made for its output are gone again"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    code, _, _ = cli("text", "train", "--model", model, "--data", ws, "--out", mine)
+    assert code == 2 and mine.is_dir(), "a folder that was there before stays"
+
+
 def test_sixteen_bit_greys_and_exif_orientation_load_as_seen(tmp_path):
     from multistyle.image.io import load_image
 

@@ -210,12 +210,16 @@ def _drop_stdout() -> None:
 
 
 def _run(args: list[str]) -> int:
+    from multistyle.core.paths import forget_created_folders, remove_empty_created_folders
+
+    forget_created_folders()
     try:
         code = _command().main(args=args, prog_name="multistyle", standalone_mode=False)
     except Interrupted as e:
         typer.echo(str(e), err=True)
         return e.exit_code
     except MultistyleError as e:
+        remove_empty_created_folders()
         typer.echo(f"error: {e}", err=True)
         return 2
     except MemoryError:

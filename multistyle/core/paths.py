@@ -110,7 +110,9 @@ def check_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
         raise InputError(f"{path}: is a file; give a folder for the outputs")
     parent = path if folder else path.parent
     try:
+        missing = [p for p in (parent, *parent.parents) if not p.exists()]
         parent.mkdir(parents=True, exist_ok=True)
+        _created.extend(missing)
     except OSError as e:
         raise InputError(f"{path}: cannot create its folder ({e.strerror})") from None
     if not os.access(parent, os.W_OK | os.X_OK):
@@ -118,6 +120,24 @@ def check_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
     if not folder:
         write_target(path)  # not a device, a pipe or a read-only file
     return path
+
+
+_created: list[Path] = []  # folders check_output made, deepest first: a job that fails before writing leaves none behind
+
+
+def forget_created_folders() -> None:
+    """Start a command with no folders to clean up (check_output records those it makes)."""
+    _created.clear()
+
+
+def remove_empty_created_folders() -> None:
+    """Remove the folders check_output created that are still empty (called when a command fails)."""
+    for folder in _created:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (the job wrote something worth keeping), or already gone
+            pass
+    _created.clear()
 
 
 @contextmanager
