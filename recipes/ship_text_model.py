@@ -1,6 +1,6 @@
 """Copy a trained text model into the package under a shipped name (multistyle/text/weights/..., see SHIPPED_MODELS).
 
-The weights are stored in fp16 (half the bytes; loading casts them back to the model's dtype), beside the run's
+The weights (the model's and its selector's) are stored in fp16 (half the bytes; loading casts them back to the model's dtype), beside the run's
 config, vocabulary, figures, log, calibration and selector. The model is loaded from the copy before the command
 reports success, so a damaged or foreign file never ships. --note is kept in figures.json: the run's history and
 what chose it.
@@ -18,7 +18,7 @@ from multistyle.text.selector import INFO as SELECTOR_INFO
 from multistyle.text.selector import WEIGHTS as SELECTOR_WEIGHTS
 from multistyle.text.transfer import SHIPPED_MODELS
 
-COPIED = (CONFIG, "vocab.txt", "log.jsonl", "calibration.json", SELECTOR_WEIGHTS, SELECTOR_INFO)
+COPIED = (CONFIG, "vocab.txt", "log.jsonl", "calibration.json", SELECTOR_INFO)
 
 
 def ship(run: Path, name: str, note: str = "") -> str:
@@ -29,8 +29,9 @@ def ship(run: Path, name: str, note: str = "") -> str:
         raise MultistyleError(f"{run}: no selector (run `multistyle text train-selector --model {run}` first)")
     target = SHIPPED_MODELS[name]
     target.mkdir(parents=True, exist_ok=True)
-    tensors = load_tensors(run / WEIGHTS)
-    save_tensors(target / WEIGHTS, {key: value.half() if value.is_floating_point() else value for key, value in tensors.items()})
+    for weights in (WEIGHTS, SELECTOR_WEIGHTS):
+        tensors = load_tensors(run / weights)
+        save_tensors(target / weights, {key: value.half() if value.is_floating_point() else value for key, value in tensors.items()})
     for file in COPIED:
         if (run / file).is_file():
             shutil.copyfile(run / file, target / file)

@@ -59,6 +59,7 @@ def test_placeholders_take_the_source_word_they_line_up_with():
 def test_placeholder_ids_of_a_word_vocabulary():
     assert placeholder_ids(Vocab([*SPECIALS, "_num_", "the"])) == (UNK, 4)
     assert placeholder_ids(Vocab([*SPECIALS, "the"])) == (UNK,)
+    assert placeholder_ids(Vocab([*SPECIALS, "_num_", "the", "$"])) == (UNK, 4, 6), "no $ without a number to stand before"
     vocab = Vocab([*SPECIALS, "_num_", "the"])
     assert [placeholder_of(w, vocab) for w in ["the", "12", "tacos", UNKNOWN]] == [None, "_num_", "<unk>", None]
 

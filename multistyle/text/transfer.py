@@ -70,12 +70,19 @@ def placeholder_of(word: str, vocab: AnyVocab) -> str | None:
     return None
 
 
+CURRENCY = "$"  # stands before a number in the corpus ("$ _num_"): written without one it reads "a $ value"
+
+
 def placeholder_ids(vocab: AnyVocab) -> tuple[int, ...]:
-    """Ids that decoding may write only as often as the source has them: <unk>, and _num_ where the vocabulary has it."""
+    """Ids that decoding may write only as often as the source has them: <unk>, and where the vocabulary has them
+    _num_ and the currency sign (which, with numbers budgeted, would stand before none)."""
     if NUMBER not in vocab:
         return (UNK,)
     number = vocab.index[NUMBER] if isinstance(vocab, Vocab) else vocab.processor.PieceToId(NUMBER)
-    return (UNK,) if number == UNK else (UNK, number)
+    if number == UNK:
+        return (UNK,)
+    currency = vocab.index.get(CURRENCY) if isinstance(vocab, Vocab) else None
+    return (UNK, number) if currency is None else (UNK, number, currency)
 
 
 def fill_placeholders(output: list[str], source: list[str], vocab: AnyVocab) -> list[str]:
