@@ -4,7 +4,7 @@ import json
 import pytest
 
 from multistyle.text.bundle import CALIBRATION, FIGURES, WEIGHTS, load_config_json, load_model
-from multistyle.text.transfer import SHIPPED_MODEL, TextTransfer
+from multistyle.text.transfer import SHIPPED_MODEL, SHIPPED_MODELS, TextTransfer
 
 pytestmark = pytest.mark.skipif(not (SHIPPED_MODEL / WEIGHTS).is_file(), reason="no text model ships")
 
@@ -53,9 +53,12 @@ def test_shipped_model_transfers_at_its_calibrated_strength():
     assert load_model(SHIPPED_MODEL).strength == calibration["strength"] > 0
 
 
+@pytest.mark.parametrize("model", list(SHIPPED_MODELS))
 @pytest.mark.parametrize("sources, target, toward", [(COMPLAINTS, "positive", 0), (PRAISE, "negative", 1)])
-def test_shipped_model_moves_clear_reviews_to_the_other_sentiment(sources, target, toward):
-    outputs = TextTransfer.from_pretrained()(sources, target).texts
+def test_shipped_model_moves_clear_reviews_to_the_other_sentiment(sources, target, toward, model):
+    if not (SHIPPED_MODELS[model] / WEIGHTS).is_file():
+        pytest.skip(f"the {model} text model does not ship with this install")
+    outputs = TextTransfer.from_pretrained(model)(sources, target).texts
     assert len(outputs) == len(sources)
     moved = 0
     for source, output in zip(sources, outputs):

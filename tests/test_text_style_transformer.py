@@ -96,6 +96,14 @@ def test_greedy_candidates_keep_the_decoding_rules():
         transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0)], beam=2)
 
 
+def test_a_sentence_ends_where_the_model_writes_a_final_mark():
+    model, sentences, marks = random_model(), [[5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17]], set(range(20, 50))
+    plain = transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0)], max_len=12)
+    assert any(set(row[0][:-1]) & marks for row in plain), "unclosed, the random model writes on after a mark"
+    for row in transfer_candidates(model, sentences, [0, 1], [1, 0], [(0.0, 0.0)], max_len=12, ends=sorted(marks)):
+        assert not set(row[0][:-1]) & marks, row[0]
+
+
 def test_a_language_model_weighed_into_decoding_takes_over_as_its_weight_grows():
     model, lm = random_model(), GruLanguageModel(50, 8, 16)
     sentences = [[5, 6, 7, 8], [9, 10, 11, 12, 13]]

@@ -140,7 +140,7 @@ def train_selector(
 def transfer(
     texts: Annotated[Optional[list[str]], typer.Argument(help="Sentences to rewrite (or --input FILE, or text piped in; several sentences in one text are rewritten one by one).")] = None,
     to: Annotated[Optional[str], typer.Option(help=default(TC, "to", "positive, negative, or flip (each sentence to the style it lacks)."))] = None,
-    model: Annotated[Optional[str], typer.Option(help="A shipped model, cross-aligned or style-transformer, or a folder from `text train` (default: cross-aligned).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="A shipped model, cross-aligned or style-transformer, or a folder from `text train` (default: style-transformer, the better on the Yelp test set: docs/text.md).")] = None,
     input: Annotated[Optional[Path], typer.Option("--input", help="UTF-8 file, one sentence a line.")] = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write here, one sentence a line, instead of printing.")] = None,
     config: ConfigFile = None,

@@ -157,11 +157,12 @@ def transfer_ids(
     min_length_ratio: float = 0.5,
     block_repeats: bool = True,
     limited: Sequence[int] = (UNK,),
+    ends: Sequence[int] = (),
 ) -> list[list[int]]:
     """Rewrite each sentence from its source style to its target style (at `strength`), in the input's order."""
     return [c[0] for c in transfer_candidates(model, sentences, source_labels, target_labels, [(strength, 0.0)], beam=beam,
                                               max_len=max_len, batch_size=batch_size, min_length_ratio=min_length_ratio,
-                                              block_repeats=block_repeats, limited=limited)]
+                                              block_repeats=block_repeats, limited=limited, ends=ends)]
 
 
 @torch.no_grad()
@@ -179,18 +180,21 @@ def transfer_candidates(
     block_repeats: bool = True,
     limited: Sequence[int] = (UNK,),
     lm: GruLanguageModel | None = None,
+    ends: Sequence[int] = (),
 ) -> list[list[list[int]]]:
     """Each sentence rewritten with each (strength, copy bonus[, LM weight]) of `settings` (one encoding serves them all).
 
     Returns [sentence][setting] -> ids. An output may not end before `min_length_ratio` of its source's length
     (rounded up), and writes each id of `limited` (placeholders: <unk>, _num_) at most as often as its source has it.
-    An LM weight (the Style Transformer's only) adds that multiple of `lm`'s log-probabilities to the model's.
+    An LM weight (the Style Transformer's only) adds that multiple of `lm`'s log-probabilities to the model's, and
+    `ends` (the marks that end a sentence) end the Style Transformer's output where it writes one.
     """
     if isinstance(model, StyleTransformer):
         if beam != 1:
             raise InputError("the Style Transformer decodes greedily: beam must be 1 (beam search is the cross-aligned model's)")
         return transformer_candidates(model, sentences, target_labels, settings, max_len=max_len, batch_size=batch_size,
-                                      min_length_ratio=min_length_ratio, block_repeats=block_repeats, limited=limited, lm=lm)
+                                      min_length_ratio=min_length_ratio, block_repeats=block_repeats, limited=limited, lm=lm,
+                                      ends=ends)
     if any(len(setting) > 2 and setting[2] for setting in settings):
         raise InputError("an LM weight in a candidate setting is the Style Transformer's (the cross-aligned model "
                          "decodes without a language model)")
@@ -236,12 +240,14 @@ def transformer_candidates(
     block_repeats: bool = True,
     limited: Sequence[int] = (UNK,),
     lm: GruLanguageModel | None = None,
+    ends: Sequence[int] = (),
 ) -> list[list[list[int]]]:
     """transfer_candidates for the Style Transformer: greedy, with the same rules (minimum length, no repeated bigram,
     placeholder budgets, copy bonus), every setting of a batch decoded as one batch of rows (setting-major).
 
     A setting's third number weighs `lm` (shallow fusion): the Style Transformer swaps words in place, and a language
-    model of the corpus vetoes the swaps that do not read ("my kids tomatoes coming here")."""
+    model of the corpus vetoes the swaps that do not read ("my kids tomatoes coming here"). A sentence is one piece of
+    text (multistyle.text.pieces), so a mark of `ends` closes it: the model wrote on after them ("... the the food !")."""
     device = next(model.parameters()).device
     settings = [(float(s[0]), float(s[1]), float(s[2]) if len(s) > 2 else 0.0) for s in settings]
     fusing = any(weight for _, _, weight in settings)
@@ -251,6 +257,7 @@ def transformer_candidates(
     batch_size = max(1, min(batch_size, MAX_ROWS // max(1, len(settings))))
     limited_ids = torch.tensor(list(limited), dtype=torch.long, device=device)
     bonuses = torch.tensor([b for _, b, _ in settings], dtype=torch.float, device=device)
+    end_ids = torch.tensor(list(ends), dtype=torch.long, device=device)
     lm_weights = torch.tensor([w for _, _, w in settings], dtype=torch.float, device=device)
     for positions, batch in batches_in_length_order(sentences, [0] * len(sentences), batch_size):
         n, k = len(positions), len(settings)
@@ -272,6 +279,7 @@ def transformer_candidates(
         finished = torch.zeros(rows, dtype=torch.bool, device=device)
         vectors, caches = model.embedding.weight[GO].expand(rows, -1), [{} for _ in model.decoder]
         previous, lm_state = torch.full((rows,), GO, dtype=torch.long, device=device), None
+        closing = torch.zeros(rows, dtype=torch.bool, device=device)  # wrote a mark of `ends`: <eos> comes next
         for t in range(max_len):
             logits = F.log_softmax(model.step(encoded, vectors, t, caches), dim=-1)
             if fusing:
@@ -285,7 +293,12 @@ def transformer_candidates(
                 over, which = ((written[:, :t].unsqueeze(-1) == limited_ids).sum(dim=1) >= budgets).nonzero(as_tuple=True)
                 logits[over, limited_ids[which]] = float("-inf")
             logits.scatter_add_(1, source_ids, bonus * (unused > 0))
+            if len(end_ids):  # a mark is the sentence's last word: not before its minimum length either
+                logits[(min_lengths > t + 1).nonzero(), end_ids] = float("-inf")
+            logits[closing] = float("-inf")
+            logits[closing, EOS] = 0.0
             word = torch.where(finished, PAD, logits.argmax(dim=1))
+            closing = torch.isin(word, end_ids)
             written[:, t] = word
             finished |= word == EOS
             unused = (unused - (source_ids == word.unsqueeze(1)).float()).clamp_(min=0)

@@ -21,14 +21,14 @@ from multistyle.text.bundle import WEIGHTS, TrainedModel, load_model
 from multistyle.text.data import STYLES, Sentences, batches_in_length_order
 from multistyle.text.decode import transfer_candidates, transfer_ids
 from multistyle.text.model import CrossAlignedAutoencoder
-from multistyle.text.pieces import join_rewrites, split_pieces
+from multistyle.text.pieces import FINAL, join_rewrites, split_pieces
 from multistyle.text.surface import prepare, render
 from multistyle.text.tokenize import NUMBER, UNKNOWN, is_number, split_sentences
 from multistyle.text.vocab import UNK, AnyVocab, Vocab
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "weights"
 SHIPPED_MODELS = {"cross-aligned": SHIPPED_MODEL, "style-transformer": SHIPPED_MODEL / "style_transformer"}
-DEFAULT_MODEL = "cross-aligned"  # the rule that picks it: docs/text.md, "Which model"
+DEFAULT_MODEL = "style-transformer"  # the rule that picks it: docs/text.md, "Which model"
 TARGETS = (*STYLES, "flip")
 MAX_BEAM = 64  # wider beams cost time in proportion and no longer change the output
 
@@ -71,6 +71,11 @@ def placeholder_of(word: str, vocab: AnyVocab) -> str | None:
 
 
 CURRENCY = "$"  # stands before a number in the corpus ("$ _num_"): written without one it reads "a $ value"
+
+
+def sentence_end_ids(vocab: AnyVocab) -> tuple[int, ...]:
+    """Ids of the marks that end a sentence (a word vocabulary's; subword pieces are left alone)."""
+    return tuple(vocab.index[mark] for mark in sorted(FINAL) if mark in vocab.index) if isinstance(vocab, Vocab) else ()
 
 
 def placeholder_ids(vocab: AnyVocab) -> tuple[int, ...]:
@@ -214,13 +219,13 @@ def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str | Se
     if selects(trained, strength, select):
         settings = trained.selector.config.candidates
         candidates = transfer_candidates(trained.model, ids, sources, targets, settings, beam=beam, max_len=max_len,
-                                         limited=limited, lm=trained.selector.lm)
+                                         limited=limited, lm=trained.selector.lm, ends=sentence_end_ids(trained.vocab))
         chosen = trained.selector.choose(ids, candidates, targets)
         outputs = [row[k] for row, k in zip(candidates, chosen)]
     else:
         strength = trained.strength if strength is None else strength
         outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, strength=strength, max_len=max_len,
-                               limited=limited)
+                               limited=limited, ends=sentence_end_ids(trained.vocab))
     rewrites = iter([fill_placeholders(trained.vocab.decode(o), p.tokens, trained.vocab) for o, p in zip(outputs, pieces)])
     return [join_rewrites(row, [next(rewrites) for _ in row]) for row in split]
 
