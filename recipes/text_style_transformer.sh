@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Dai et al. 2019's Style Transformer on Yelp, in resumable pieces: train (CONFIG, default the 2-core CPU size),
-# train its selector, score it on the test split beside every system in $DATA/peers with the shipped evaluator.
+# train its selector and choose its selection rule on dev, score it on the test split beside every system in $DATA/peers with the shipped evaluator.
 # Usage: recipes/text_style_transformer.sh [OUT_DIR]
 #   MINUTES=120 stops this piece of training after two hours (dev evaluation, checkpoint); rerun to continue.
 #   STEPS (default: the config's max_steps) raises the run's length; CONFIG=configs/text/style_transformer.toml
@@ -24,7 +24,13 @@ else
   "$MS" text train --model style-transformer --data "$DATA" --out "$OUT/model" --config "$CONFIG" --evaluator "$EVALUATOR" \
     --device "$DEVICE" ${MINUTES:+--max-minutes "$MINUTES"} ${STEPS:+--max-steps "$STEPS"}
 fi
-[ -f "$OUT/model/selector.safetensors" ] || "$MS" text train-selector --model "$OUT/model" --data "$DATA" --device "$DEVICE"
+if [ ! -f "$OUT/model/selector.safetensors" ]; then
+  "$MS" text train-selector --model "$OUT/model" --data "$DATA" --device "$DEVICE"
+  # The selection rule on dev: copy penalties (negative bonuses) and LM fusion among the candidates (docs/text.md).
+  "${PYTHON:-.venv/bin/python}" recipes/text_selector_search.py --model "$OUT/model" --data "$DATA" --per-style 1000 \
+    --strengths 0 0.5 --bonuses -4 -3 -2 -1 0 1 2 --lm-weights 0 0.3 0.6 1 1.5 --min-accuracy 90 --max-perplexity 60 \
+    --max-candidates 8 --cache "$OUT/selector_search.npz" --write
+fi
 "$MS" text evaluate --data "$DATA" --model "$OUT/model" --peers --save-outputs "$OUT/ours" --table "$OUT/text_st.md" \
   --device "$DEVICE"
 echo "table: $OUT/text_st.md; outputs: $OUT/ours.{0,1}; model: $OUT/model"
