@@ -261,9 +261,11 @@ def test_transfer_without_a_model_names_the_missing_one_and_how_to_train_it(cli,
         monkeypatch.setitem(transfer_module.SHIPPED_MODELS, name, tmp_path / "no-model")
     code, _, err = cli("text", "transfer", "--to", "positive", "The food was cold.")
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert "the cross-aligned text model does not ship" in err and "multistyle text train --model cross-aligned" in err
-    code, _, err = cli("text", "transfer", "--model", "style-transformer", "The food was cold.")
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "multistyle text train --model style-transformer" in err
+    assert "the style-transformer text model does not ship" in err and "multistyle text train --model style-transformer" in err
+    assert "recipes/text_style_transformer.sh" in err
+    code, _, err = cli("text", "transfer", "--model", "cross-aligned", "The food was cold.")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "multistyle text train --model cross-aligned" in err
+    assert "recipes/text_yelp.sh" in err
 
 
 @pytest.mark.parametrize("args, message", [

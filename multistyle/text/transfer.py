@@ -28,6 +28,7 @@ from multistyle.text.vocab import UNK, AnyVocab, Vocab
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "weights"
 SHIPPED_MODELS = {"cross-aligned": SHIPPED_MODEL, "style-transformer": SHIPPED_MODEL / "style_transformer"}
+RECIPES = {"cross-aligned": "recipes/text_yelp.sh", "style-transformer": "recipes/text_style_transformer.sh"}
 DEFAULT_MODEL = "style-transformer"  # the rule that picks it: docs/text.md, "Which model"
 TARGETS = (*STYLES, "flip")
 MAX_BEAM = 64  # wider beams cost time in proportion and no longer change the output
@@ -38,7 +39,7 @@ def shipped_model(name: str = DEFAULT_MODEL) -> Path:
     if not (folder / WEIGHTS).is_file():
         raise WeightsError(
             f"the {name} text model does not ship with this install (no {folder / WEIGHTS}): train one with "
-            f"`multistyle text train --model {name} --data DIR --out MODEL` (see recipes/text_yelp.sh) and pass --model MODEL"
+            f"`multistyle text train --model {name} --data DIR --out MODEL` (see {RECIPES[name]}) and pass --model MODEL"
         )
     return folder
 
