@@ -28,13 +28,18 @@ from multistyle.text.data import make_batch, read_split
 from multistyle.text.decode import transfer_candidates
 from multistyle.text.evaluator import SHIPPED_EVALUATOR, load_evaluator
 from multistyle.text.selector import INFO, content_overlap
-from multistyle.text.transfer import SHIPPED_MODEL, fill_placeholders, model_ids, placeholder_ids
+from multistyle.text.transfer import SHIPPED_MODEL, decoding_rules, fill_placeholders, model_ids
 from multistyle.text.vocab import PAD
 
 STRENGTHS = (0.0, 0.2, 0.35, 0.5, 0.7, 1.0, 1.5, 2.0)
 BONUSES = (0.0, 1.0, 2.0, 4.0)
 THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
 FLUENCY_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0)
+
+
+def setting(values) -> tuple[float, float, float]:
+    """A candidate setting as (strength, copy bonus, LM weight); a pair has LM weight 0."""
+    return tuple(map(float, (*values, 0.0)[:3]))
 
 
 def bleu_statistics(hypothesis: list[str], reference: list[str]) -> list[int]:
@@ -80,7 +85,7 @@ def score_grid(args) -> dict[str, np.ndarray]:
     ids = model_ids(trained, sentences)
     start = time.perf_counter()
     candidates = transfer_candidates(trained.model, ids, [1 - t for t in targets], targets, grid, max_len=trained.config.max_len,
-                                     limited=placeholder_ids(trained.vocab), lm=trained.selector.lm)
+                                     lm=trained.selector.lm, **decoding_rules(trained))
     print(f"decoded {len(sentences)} sentences x {len(grid)} settings in {time.perf_counter() - start:.0f} s", flush=True)
     flat = [c for row in candidates for c in row]
     flat_targets = [t for t in targets for _ in grid]
@@ -122,10 +127,9 @@ def best_rule(scores, columns, args) -> tuple | None:
     return best
 
 
-def search(scores, args, start: list[tuple[float, float]]) -> list[dict]:
+def search(scores, args, grid: list[tuple[float, float, float]], start: list[tuple[float, float, float]]) -> list[dict]:
     """Local search over sets of grid columns, from `start` (the model's current settings): each round takes the
     best of every single addition (up to --max-candidates), removal and swap, until none raises dev self-BLEU."""
-    grid = [tuple(map(float, (*g, 0.0)[:3])) for g in scores["grid"]]
     chosen = sorted(grid.index(tuple(c)) for c in start)
     rule = best_rule(scores, chosen, args)
     ladder = []
@@ -172,10 +176,9 @@ def main() -> None:
         scores = score_grid(args)
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(args.cache, **scores)
-    grid = [tuple(map(float, (*g, 0.0)[:3])) for g in scores["grid"]]
-    start = [c for c in (tuple(map(float, (*c, 0.0)[:3])) for c in load_model(args.model).selector.config.candidates) if c in grid]
-    start = start or [grid[0]]
-    ladder = search(scores, args, start)
+    grid = [setting(g) for g in scores["grid"]]
+    start = [c for c in map(setting, load_model(args.model).selector.config.candidates) if c in grid] or [grid[0]]
+    ladder = search(scores, args, grid, start)
     if not ladder:
         raise SystemExit(f"no rule reaches {args.min_accuracy} % dev accuracy at perplexity <= {args.max_perplexity}")
     if args.write:

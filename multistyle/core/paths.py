@@ -90,6 +90,24 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
+_created: list[Path] = []  # folders check_output made, deepest first: a job that fails before writing leaves none behind
+
+
+def forget_created_folders() -> None:
+    """Start a command with no folders to clean up (check_output records those it makes)."""
+    _created.clear()
+
+
+def remove_empty_created_folders() -> None:
+    """Remove the folders check_output created that are still empty (called when a command fails)."""
+    for folder in _created:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (the job wrote something worth keeping), or already gone
+            pass
+    _created.clear()
+
+
 def check_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), read_folders: Iterable[str | os.PathLike] = (),
                  *, folder: bool = False) -> Path:
     """`output` resolved and checked: not one of `inputs`, not inside any of `read_folders`, not a folder where a
@@ -120,24 +138,6 @@ def check_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
     if not folder:
         write_target(path)  # not a device, a pipe or a read-only file
     return path
-
-
-_created: list[Path] = []  # folders check_output made, deepest first: a job that fails before writing leaves none behind
-
-
-def forget_created_folders() -> None:
-    """Start a command with no folders to clean up (check_output records those it makes)."""
-    _created.clear()
-
-
-def remove_empty_created_folders() -> None:
-    """Remove the folders check_output created that are still empty (called when a command fails)."""
-    for folder in _created:
-        try:
-            folder.rmdir()
-        except OSError:  # not empty (the job wrote something worth keeping), or already gone
-            pass
-    _created.clear()
 
 
 @contextmanager

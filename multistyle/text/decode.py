@@ -281,10 +281,10 @@ def transformer_candidates(
         previous, lm_state = torch.full((rows,), GO, dtype=torch.long, device=device), None
         closing = torch.zeros(rows, dtype=torch.bool, device=device)  # wrote a mark of `ends`: <eos> comes next
         for t in range(max_len):
-            logits = F.log_softmax(model.step(encoded, vectors, t, caches), dim=-1)
+            logits = model.step(encoded, vectors, t, caches)  # greedy's argmax needs no log-softmax, fusion does
             if fusing:
                 lm_log_probs, lm_state = lm.step(previous, lm_state)
-                logits += lm_weight * lm_log_probs
+                logits = F.log_softmax(logits, dim=-1) + lm_weight * lm_log_probs
             logits[:, [PAD, GO]] = float("-inf")
             logits[min_lengths > t, EOS] = float("-inf")
             if block_repeats and t >= 1:

@@ -91,6 +91,12 @@ def placeholder_ids(vocab: AnyVocab) -> tuple[int, ...]:
     return (UNK, number) if currency is None else (UNK, number, currency)
 
 
+def decoding_rules(trained: TrainedModel) -> dict:
+    """The vocabulary's part of decoding (multistyle.text.decode): the ids written no more often than the source has
+    them (`limited`) and the marks that end a sentence (`ends`), as keyword arguments."""
+    return {"limited": placeholder_ids(trained.vocab), "ends": sentence_end_ids(trained.vocab)}
+
+
 def fill_placeholders(output: list[str], source: list[str], vocab: AnyVocab) -> list[str]:
     """The output with each _num_ and <unk> replaced by the source number or unknown word it stands for.
 
@@ -216,17 +222,16 @@ def transfer_sentences(trained: TrainedModel, sentences: Sentences, to: str | Se
     ids = model_ids(trained, [p.tokens for p in pieces])
     targets = [t for row, t in zip(split, sentence_targets) for _ in row]
     sources = [1 - t for t in targets]
-    limited = placeholder_ids(trained.vocab)
+    rules = decoding_rules(trained)
     if selects(trained, strength, select):
         settings = trained.selector.config.candidates
         candidates = transfer_candidates(trained.model, ids, sources, targets, settings, beam=beam, max_len=max_len,
-                                         limited=limited, lm=trained.selector.lm, ends=sentence_end_ids(trained.vocab))
+                                         lm=trained.selector.lm, **rules)
         chosen = trained.selector.choose(ids, candidates, targets)
         outputs = [row[k] for row, k in zip(candidates, chosen)]
     else:
         strength = trained.strength if strength is None else strength
-        outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, strength=strength, max_len=max_len,
-                               limited=limited, ends=sentence_end_ids(trained.vocab))
+        outputs = transfer_ids(trained.model, ids, sources, targets, beam=beam, strength=strength, max_len=max_len, **rules)
     rewrites = iter([fill_placeholders(trained.vocab.decode(o), p.tokens, trained.vocab) for o, p in zip(outputs, pieces)])
     return [join_rewrites(row, [next(rewrites) for _ in row]) for row in split]
 
