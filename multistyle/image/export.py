@@ -117,31 +117,32 @@ def export_fast(style: str | os.PathLike, output: str | os.PathLike, *, opset: i
 
 def export_adain(folder: str | os.PathLike, *, decoder: str | os.PathLike | None = None, opset: int | None = None,
                  exporter: str = "torchscript") -> Path:
-    """AdaIN's encoder and decoder as FOLDER/encoder.onnx and FOLDER/decoder.onnx, described by FOLDER/adain.json."""
-    from multistyle.core.vgg import VGGFeatures
-    from multistyle.image.adain import ENCODER_LAYER, MULTIPLE, STYLE_LAYERS, load_decoder, shipped_decoder_path
+    """AdaIN's encoder and decoder as FOLDER/encoder.onnx and FOLDER/decoder.onnx, described by FOLDER/adain.json.
+    `decoder`: a shipped model's name ("full", the default, or "small") or a decoder or small model's file."""
+    from multistyle.image.adain import ENCODER_LAYER, MULTIPLE, VGG_WIDTHS, load_network, model_path
 
     folder = Path(folder)
     opset = _check_requirements(exporter, opset)
-    decoder_path = Path(decoder) if decoder is not None else shipped_decoder_path()
-    net = load_decoder(decoder_path).float().eval()
-    vgg = VGGFeatures(STYLE_LAYERS).encoder.truncated(ENCODER_LAYER)
+    network = load_network(decoder).float().eval()
+    source = model_path(decoder)
+    net, channels = network.decoder, network.widths[-1]
+    vgg = network.encoder.encoder.truncated(ENCODER_LAYER)
     encoder = _Encoder(nn.Sequential(*vgg.layers.values())).float().eval()  # a plain chain: no layer-name loop to trace
     folder.mkdir(parents=True, exist_ok=True)
     example = torch.rand(1, 3, 64, 64)
     _export_graph(encoder, example, folder / "encoder.onnx", "image", "features", opset, exporter)
-    _export_graph(net.net, torch.rand(1, 512, 8, 8), folder / "decoder.onnx", "features", "image", opset, exporter)
+    _export_graph(net.net, torch.rand(1, channels, 8, 8), folder / "decoder.onnx", "features", "image", opset, exporter)
     write_json(folder / "adain.json", _info(
         "adain", opset=opset, exporter=exporter,
         encoder={"file": "encoder.onnx", "input": {"name": "image", "layout": "NCHW", "channels": "RGB", "dtype": "float32",
                                                    "range": [0, 1], "multiple": MULTIPLE},
-                 "output": {"name": "features", "layer": ENCODER_LAYER, "channels": 512, "stride": 8}},
-        decoder={"file": "decoder.onnx", "input": {"name": "features", "layout": "NCHW", "channels": 512},
+                 "output": {"name": "features", "layer": ENCODER_LAYER, "channels": channels, "stride": 8}},
+        decoder={"file": "decoder.onnx", "input": {"name": "features", "layout": "NCHW", "channels": channels},
                  "output": {"name": "image", "layout": "NCHW", "channels": "RGB", "range": "about [0, 1], unclamped"},
                  "upsample": net.upsample},
         adain={"eps": 1e-5, "statistics": "per-channel mean and sqrt(biased variance + eps) over positions"},
         grid_period=MULTIPLE,
-        source={"decoder": decoder_path.name, "decoder_sha256": sha256(decoder_path),
-                "vgg19": weights_path().name, "vgg19_sha256": sha256(weights_path())},
+        source={"decoder": source.name, "decoder_sha256": sha256(source),
+                **({"vgg19": weights_path().name, "vgg19_sha256": sha256(weights_path())} if network.widths == VGG_WIDTHS else {})},
     ))
     return folder

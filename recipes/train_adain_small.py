@@ -1,0 +1,38 @@
+"""Distil the small AdaIN from the full one (issue 41; multistyle.image.train_small): compress, then fine-tune.
+
+    python recipes/train_adain_small.py --out out/adain_small [--set key=value ...] [--max-minutes M]
+    python recipes/train_adain_small.py --out out/adain_small --resume [--max-minutes M]
+
+Ctrl-C saves a checkpoint; --resume continues it. Writes OUT/model.safetensors (the weights' moving average),
+OUT/compressed.safetensors (before fine-tuning), log.jsonl, loss.png and summary.json.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from multistyle.core.run import run_config
+from multistyle.errors import MultistyleError
+from multistyle.image.train_small import RESUMABLE, SmallTrainConfig, train
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--set", action="append", default=[], help="SmallTrainConfig key=value")
+    parser.add_argument("--max-minutes", type=float)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    try:
+        config = run_config(SmallTrainConfig, args.out, args.resume, RESUMABLE, None, args.set, max_minutes=args.max_minutes)
+        summary = train(config, args.out, resume=args.resume, show_progress=sys.stderr.isatty())
+    except MultistyleError as e:
+        sys.exit(f"error: {e}")
+    print(f"wrote {args.out}/model.safetensors ({summary['iterations']} iterations; losses {summary['final_losses']})")
+
+
+if __name__ == "__main__":
+    main()
