@@ -7,9 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-import torchvision.transforms.v2.functional as TF
 from PIL import Image, ImageOps, UnidentifiedImageError
-from torchvision.utils import make_grid
 
 from multistyle.core.checkpoint import atomic_write_bytes
 from multistyle.errors import InputError, MultistyleError
@@ -87,12 +85,16 @@ def _decode(source, name: str, max_pixels: int = MAX_PIXELS) -> Image.Image:
     return img
 
 
+# Plain NumPy <-> PIL rather than torchvision's helpers: importing torchvision costs a one-shot command about a second
+# (it loads its models and ops), more than the 512-px stylisation itself on a small network.
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:
-    return TF.to_dtype(TF.pil_to_tensor(img.convert("RGB")), torch.float32, scale=True).unsqueeze(0)
+    pixels = torch.from_numpy(np.asarray(img.convert("RGB")).copy())  # (H, W, 3) uint8
+    return pixels.permute(2, 0, 1).unsqueeze(0).float().div_(255)
 
 
 def tensor_to_pil(image: torch.Tensor) -> Image.Image:
-    return TF.to_pil_image(image.detach().squeeze(0).clamp(0, 1).mul(255).round().byte().cpu())
+    pixels = image.detach().squeeze(0).clamp(0, 1).mul(255).round().byte().cpu()
+    return Image.fromarray(pixels.permute(1, 2, 0).contiguous().numpy(), "RGB")
 
 
 def _array_to_tensor(array: np.ndarray, name: str) -> torch.Tensor:
@@ -249,6 +251,8 @@ def image_grid(images: list[torch.Tensor], columns: int, height: int = 256, gap:
     cells = torch.stack([_fit_cell(img, height, width) for img in images])
     if len(images) == 1:  # make_grid adds no padding around a single image
         return cells
+    from torchvision.utils import make_grid
+
     return make_grid(cells, nrow=columns, padding=gap, pad_value=1.0)[:, gap:-gap, gap:-gap].unsqueeze(0)
 
 
