@@ -83,6 +83,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "photoreal"), help="folder for the outputs")
     parser.add_argument("--no-maps", action="store_true", help="one region (no segmentation maps)")
     parser.add_argument("--name", default="photoreal", help="results/NAME.md and NAME.jpg")
+    parser.add_argument("--from", dest="sources", action="append", default=[], type=Path,
+                        help="score the outputs already in this folder (PAIR_ours.png, from earlier runs of this script) "
+                             "instead of running; repeatable, the first folder holding a pair wins")
     args = parser.parse_args()
     overrides = {}
     for item in args.set:
@@ -103,17 +106,22 @@ def main() -> None:
         content, reference = load_image(files["content"]), load_image(files["style"])
         content_seg, style_seg = load_image(files["content_seg"]), load_image(files["style_seg"])
         luan = load_image(files["luan2017"])
-        start = time.perf_counter()
-        maps = {} if args.no_maps else {"content_seg": files["content_seg"], "style_seg": files["style_seg"]}
-        result = model(files["content"], files["style"], **maps)
-        seconds = time.perf_counter() - start
-        ours = result.tensor
-        atomic_write_bytes(out_dir / f"{pair}_ours.png", encode_image(ours, ".png", 95))
+        saved = next((folder / f"{pair}_ours.png" for folder in args.sources if (folder / f"{pair}_ours.png").is_file()), None)
+        if saved is not None:
+            ours, seconds, timings, evaluations = load_image(saved), float("nan"), {"scored from": str(saved)}, "–"
+        else:
+            start = time.perf_counter()
+            maps = {} if args.no_maps else {"content_seg": files["content_seg"], "style_seg": files["style_seg"]}
+            result = model(files["content"], files["style"], **maps)
+            seconds = time.perf_counter() - start
+            ours, evaluations = result.tensor, result.details["iterations_per_stage"]
+            timings = {k: round(v, 1) for k, v in result.timings.items()}
+            atomic_write_bytes(out_dir / f"{pair}_ours.png", encode_image(ours, ".png", 95))
         row = {"pair": pair, "size": f"{ours.shape[-1]}x{ours.shape[-2]}", "seconds": seconds,
                "ours_moved": colour_moved(ours, content, reference, content_seg, style_seg),
                "luan_moved": colour_moved(luan, content, reference, content_seg, style_seg),
                "ours_structure": structure_kept(ours, content), "luan_structure": structure_kept(luan, content),
-               "timings": {k: round(v, 1) for k, v in result.timings.items()}, "evaluations": result.details["iterations_per_stage"]}
+               "timings": timings, "evaluations": evaluations}
         rows.append(row)
         print(row, flush=True)
         height = 200
@@ -122,7 +130,8 @@ def main() -> None:
         "# Photorealistic transfer against Luan et al. 2017's published results",
         "",
         f"`python benchmarks/photoreal.py --pairs {args.pairs} --size {args.size}"
-        + "".join(f" --set {s}" for s in args.set) + ("  --no-maps" if args.no_maps else "") + "`; "
+        + "".join(f" --set {s}" for s in args.set) + ("  --no-maps" if args.no_maps else "")
+        + "".join(f" --from {folder}" for folder in args.sources) + "`; "
         f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} thread(s), load average {os.getloadavg()[0]:.1f} at the end.",
         "",
@@ -135,10 +144,12 @@ def main() -> None:
     ]
     for r in rows:
         lines.append(f"| {r['pair']} | {r['size']} | {r['ours_moved']:.3f} | {r['luan_moved']:.3f} | {r['ours_structure']:.3f} | "
-                     f"{r['luan_structure']:.3f} | {r['seconds']:.0f} | {r['timings']} | {r['evaluations']} |")
+                     f"{r['luan_structure']:.3f} | {r['seconds']:.0f} | {r['timings']} | {r['evaluations']} |".replace("| nan |", "| – |"))
     mean = lambda key: float(np.nanmean([r[key] for r in rows]))  # noqa: E731
+    timed = [r["seconds"] for r in rows if r["seconds"] == r["seconds"]]
+    mean_seconds = f"{np.mean(timed):.0f}" if timed else "–"
     lines.append(f"| mean | | {mean('ours_moved'):.3f} | {mean('luan_moved'):.3f} | {mean('ours_structure'):.3f} | "
-                 f"{mean('luan_structure'):.3f} | {mean('seconds'):.0f} | | |")
+                 f"{mean('luan_structure'):.3f} | {mean_seconds} | | |")
     table = "\n".join(lines) + "\n"
     print(table)
     RESULTS.mkdir(exist_ok=True)

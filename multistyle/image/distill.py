@@ -89,10 +89,9 @@ class Compressor:
                 continue
             block = int(name[4])
             z = layer(x_big)
-            following = next((big.layers[n] for n in names[i + 1:] if isinstance(big.layers[n], nn.Conv2d)), None)
-            if following is None:  # relu4_1 feeds the decoder
-                following = self.full.decoder.net[0][1]
-            kept_out = _keep(F.relu(z), following.weight[:, :] if following is not None else None, self.widths[block - 1])
+            # the next conv, or for conv4_1 (relu4_1 feeds the decoder) the decoder's first
+            following = next((big.layers[n] for n in names[i + 1:] if isinstance(big.layers[n], nn.Conv2d)), self.full.decoder.net[0][1])
+            kept_out = _keep(F.relu(z), following.weight, self.widths[block - 1])
             positions = self._positions(z)
             rows = _patches(x_small, "zeros", positions)
             targets = z[:, kept_out].permute(0, 2, 3, 1).reshape(-1, len(kept_out))[positions]
