@@ -255,9 +255,10 @@ def test_photoreal_fast_path_runs_with_maps(one_thread):
 
     content = torch.rand(1, 3, 30, 40, generator=torch.Generator().manual_seed(1))
     reference = torch.rand(1, 3, 30, 40, generator=torch.Generator().manual_seed(2))
-    result = Photoreal(size=40, stage1="adain")(content, reference, content_seg=two_region_map(30, 40),
+    result = Photoreal(size=40, stage1="adain", steps=0)(content, reference, content_seg=two_region_map(30, 40),
                                                 style_seg=two_region_map(30, 40, left=(0, 1, 0), right=(0, 0, 1)))
     assert result.tensor.shape == (1, 3, 30, 40) and result.details["iterations_per_stage"] == []
+    assert "postprocess" in result.timings  # the fast path's stage 2 is the closed-form solve
     with pytest.raises(InputError, match="stage1 must be gatys or adain"):
         Photoreal(stage1="wct")(content, reference)
 

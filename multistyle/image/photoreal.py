@@ -6,13 +6,13 @@ The Gatys objective (content at relu4_2, Gram matrices at relu1_1..relu5_1) with
   maps of both photos (multistyle.image.semantic), the masks downsampled to every layer; no maps: one region;
 - a photorealism term lambda * sum_c V_c[O]^T M V_c[O] (multistyle.image.matting), M the Matting Laplacian of the
   input, built once: it is zero when the output is a locally affine recolouring of the input.
-Two stages as in the paper: first without the photorealism term (segmented Gatys from the content, at
-`stage1_scale` of the size; or, by default, the fast path: one pass of the AdaIN network with per-region statistics),
-then with it, from stage 1's result, at the full size. Stage 2 is either L-BFGS with the
-term added to the objective (`steps` > 0, weight `photo_weight`), or, by default (`steps` 0), its closed-form
-counterpart: the result pulled toward a locally affine recolouring of the input by one sparse solve with the same
-Laplacian, (M + s E) y = s x per channel (`postprocess` s; it also runs after an L-BFGS stage 2 when > 0). On this
-CPU the solve is both cheaper and better by the benchmark's measures than the L-BFGS evaluations it replaces.
+Two stages as in the paper: first without the photorealism term (by default one pass of the AdaIN network with
+per-region statistics; or segmented Gatys from the content at `stage1_scale` of the size), then with it, from stage
+1's result, at the full size: by default 60 L-BFGS evaluations with the term added to the objective (weight
+`photo_weight`). `steps` 0 is the fast path: stage 2 becomes its closed-form counterpart, the result pulled toward a
+locally affine recolouring of the input by one sparse solve with the same Laplacian, (M + s E) y = s x per channel
+(`postprocess` s, which also runs after an L-BFGS stage 2 when > 0): seconds instead of minutes, but it moves the
+colours less far (docs/benchmarks.md, Photoreal against Luan et al.).
 """
 import time
 from collections.abc import Callable
@@ -35,20 +35,23 @@ from multistyle.image.semantic import RegionLoss, check_map, regions, single_reg
 from multistyle.samples import resolve_style
 
 
+FAST_PATH_SMOOTHING = 1e-3  # the closed-form stage 2's strength on the fast path (pairs 01 and 09: docs/benchmarks.md)
+
+
 @dataclass
 class PhotorealConfig:
     # Long side of the output, pixels. None: the content's own size, shrunk to 512 when larger; 0 keeps any size;
     # a number is obeyed (Luan et al. worked at 700).
     size: int | None = None
-    # Evaluations of stage 2 (the photorealism term in the optimisation), at the full size. 0 (the default): stage 2 is
-    # the closed-form solve of `postprocess` alone, which on pair 01 at 160 px kept more structure and moved the colours
-    # further than 60 L-BFGS evaluations with the term at any weight from 1e5 to 1e9 (see docs/image.md, Photorealistic transfer).
-    steps: int = 0
-    # Stage 1: "gatys" (the paper's: segmented Gatys optimisation), or "adain": one pass of the shipped AdaIN network
-    # with each region's relu4_1 statistics taken from the reference's region of the same class (the fast path: seconds
-    # instead of minutes; the closed-form stage 2 then removes the decoder's painterly texture, as Li et al. 2018 do
-    # after their PhotoWCT).
-    stage1: str = "adain"  # on Luan et al.'s 12 pairs at 700 px: 94 s a pair (gatys: over 20 minutes), see docs/image.md
+    # L-BFGS evaluations of stage 2 (the photorealism term in the objective), at the full size. On Luan et al.'s 12
+    # pairs at 700 px, 60 from the AdaIN stage 1 moved the colours nearly as far as their published results and kept
+    # more structure than they did, about 6 minutes a pair on 2 idle cores; 0 is the fast path (the closed-form solve
+    # of `postprocess` alone: 94 s a pair, colours moved 0.68 against their 0.83). See docs/benchmarks.md.
+    steps: int = 60
+    # Stage 1: "adain" (one pass of the shipped AdaIN network with each region's relu4_1 statistics taken from the
+    # reference's region of the same class: seconds), or "gatys" (the paper's segmented Gatys optimisation: over 20
+    # minutes a pair at 700 px on this CPU).
+    stage1: str = "adain"
     stage1_steps: int = 150  # evaluations of stage 1 (segmented Gatys, no photorealism term)
     stage1_scale: float = 1.0  # stage 1's size relative to the output's (0.5 is cheaper but much more painterly)
     content_layers: tuple[str, ...] = ("relu4_2",)
@@ -60,7 +63,9 @@ class PhotorealConfig:
     photo_weight: float = 1e9  # lambda of the photorealism term in stage 2 (per pixel: the same meaning at every size)
     tv_weight: float = 0.0
     epsilon: float = EPSILON  # the Matting Laplacian's window regulariser
-    postprocess: float = 1e-3  # > 0: pull the result toward a locally affine recolouring of the input (smaller: stronger)
+    # > 0: pull the result toward a locally affine recolouring of the input (smaller: stronger); 0: off. None: 1e-3
+    # when `steps` is 0 (the fast path's whole stage 2), else off (after the L-BFGS stage 2 it only costs colour).
+    postprocess: float | None = None
     optimizer: str = "lbfgs"
     lr: float | None = None
     patience: int = 50  # stop a stage when this many evaluations improve the loss by < rel_tol; 0 = never
@@ -87,10 +92,17 @@ class PhotorealConfig:
         if unknown:
             raise InputError(f"unknown VGG-19 layer {', '.join(unknown)}; use names like relu4_2 or conv1_1")
         weights = {"content_weight": self.content_weight, "style_weight": self.style_weight, "photo_weight": self.photo_weight,
-                   "tv_weight": self.tv_weight, "postprocess": self.postprocess, "epsilon": self.epsilon, "lr": self.lr or 0.0}
+                   "tv_weight": self.tv_weight, "postprocess": self.smoothing, "epsilon": self.epsilon, "lr": self.lr or 0.0}
         negative = [name for name, value in weights.items() if not value >= 0]
         if negative:
             raise InputError(f"{', '.join(negative)} must be finite and non-negative")
+
+    @property
+    def smoothing(self) -> float:
+        """The closed-form solve's strength this config asks for (`postprocess`, resolved when None)."""
+        if self.postprocess is not None:
+            return self.postprocess
+        return FAST_PATH_SMOOTHING if self.steps == 0 else 0.0
 
 
 def _stage(vgg, config: PhotorealConfig, content: torch.Tensor, style: torch.Tensor, content_masks: torch.Tensor,
@@ -172,7 +184,7 @@ def transfer(content: torch.Tensor, reference: torch.Tensor, config: PhotorealCo
     # Stage 2: at the full size, from stage 1's result, with the photorealism term of the input's Laplacian
     tick = time.perf_counter()
     full = resize(content, (h, w))
-    needed = (config.steps and config.photo_weight) or config.postprocess
+    needed = (config.steps and config.photo_weight) or config.smoothing
     laplacian = tensor_laplacian(full, config.epsilon) if needed else None
     timings["laplacian"] = time.perf_counter() - tick
     tick = time.perf_counter()
@@ -190,9 +202,9 @@ def transfer(content: torch.Tensor, reference: torch.Tensor, config: PhotorealCo
         image = second.output.clamp(0, 1).cpu()
         history.append(second.history)
     timings["stage2"] = time.perf_counter() - tick
-    if config.postprocess:
+    if config.smoothing:
         tick = time.perf_counter()
-        image = affine_smooth(image, laplacian, config.postprocess)
+        image = affine_smooth(image, laplacian, config.smoothing)
         timings["postprocess"] = time.perf_counter() - tick
     seconds = time.perf_counter() - start
     return ImageResult(image, "photoreal", config_dict(config), losses=history[-1][-1] if history else {}, seconds=seconds, timings=timings,
