@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 
 from multistyle.core.checkpoint import load_training_state, save_training_state, write_json
 from multistyle.core.config import config_dict
+from multistyle.core.losses import relative_mean_std_loss
 from multistyle.core.plot import plot_losses
 from multistyle.core.run import CHECKPOINT, EMA, LOG, LossWindow, TrainingRun, check_run_folder, optimizer_step, trim_log
 from multistyle.core.runtime import quiet_exit_on_sigterm, seed_everything
@@ -61,6 +62,10 @@ class SmallTrainConfig:
     pixel_weight: float = 1.0
     perceptual_weight: float = 1.0
     encoder_weight: float = 1.0
+    # Per-channel mean/std of the output's VGG-19 features at relu1_1..relu4_1 against the full model's output's: the
+    # texture statistics the style measures judge, which pixel and feature errors alone blur away (a small network
+    # cannot place every stroke where the full one does, and the average of the places is flat).
+    style_weight: float = 1.0
     ema: float = 0.99
     checkpoint_every: int = 50
     log_every: int = 10
@@ -75,13 +80,16 @@ class SmallTrainConfig:
             raise ConfigError(f"crop must be a multiple of 8 and at least 16, not {self.crop}")
         if min(self.batch_size, self.iterations, self.compress_crops, self.checkpoint_every, self.log_every) < 1:
             raise ConfigError("batch_size, iterations, compress_crops, checkpoint_every and log_every must be at least 1")
-        if self.lr <= 0 or min(self.pixel_weight, self.perceptual_weight, self.encoder_weight, self.max_minutes) < 0:
+        if self.lr <= 0 or min(self.pixel_weight, self.perceptual_weight, self.encoder_weight, self.style_weight, self.max_minutes) < 0:
             raise ConfigError("lr must be positive; the loss weights and max_minutes non-negative")
         if not 0 <= self.ema < 1:
             raise ConfigError(f"ema must be in [0, 1), not {self.ema}")
 
 
-RESUMABLE = ("iterations", "max_minutes", "checkpoint_every", "log_every", "workers")
+# A resumed run may change its schedule and the weight of each loss term (a run's saved config without a term's weight
+# resumes with that weight's default).
+RESUMABLE = ("iterations", "max_minutes", "checkpoint_every", "log_every", "workers", "pixel_weight", "perceptual_weight",
+             "encoder_weight", "style_weight")
 
 
 def relative_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -112,6 +120,7 @@ def distillation_losses(teacher: AdaINNetwork, student: AdaINNetwork, vgg: VGGFe
         "pixel": F.mse_loss(output, wanted),
         "perceptual": sum(relative_mse(output_features[n], wanted_features[n]) for n in PERCEPTUAL_LAYERS),
         "encoder": sum(relative_mse(student_features[n], teacher_features[n][:, kept[n]]) for n in STYLE_LAYERS),
+        "style": sum(relative_mean_std_loss(output_features[n], wanted_features[n]) for n in STYLE_LAYERS),
     }
 
 
@@ -159,7 +168,8 @@ def train(config: SmallTrainConfig, out: Path, resume: bool = False, show_progre
     data = PairSampler(contents, styles, config, start * config.batch_size, config.iterations * config.batch_size)
     loader = DataLoader(data, batch_size=config.batch_size, num_workers=config.workers,
                         persistent_workers=config.workers > 0, worker_init_fn=quiet_exit_on_sigterm)
-    weights = {"pixel": config.pixel_weight, "perceptual": config.perceptual_weight, "encoder": config.encoder_weight}
+    weights = {"pixel": config.pixel_weight, "perceptual": config.perceptual_weight, "encoder": config.encoder_weight,
+               "style": config.style_weight}
     iteration, last, window = start, {}, LossWindow()
 
     def exported() -> AdaINNetwork:
