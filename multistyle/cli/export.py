@@ -18,26 +18,20 @@ Exporter = Annotated[str, typer.Option(help=f"{' or '.join(EXPORTERS)} (torch.ex
 @app.command("adain")
 def adain(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for encoder.onnx, decoder.onnx and adain.json.")],
-    model: Annotated[Optional[str], typer.Option(help="A shipped model: full (the default) or small (distilled).")] = None,
-    decoder: Annotated[Optional[Path], typer.Option(help="Decoder (or small model) weights (.safetensors) instead of a shipped model.")] = None,
+    decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights, or a small model's (.safetensors), instead of the shipped model.")] = None,
     opset: Opset = None,
     exporter: Exporter = EXPORTERS[0],
 ):
     """AdaIN as two graphs with dynamic height and width: the encoder to relu4_1 and the decoder."""
     from multistyle.errors import InputError
 
-    models = ("full", "small")
-    if model is not None and model not in models:
-        raise InputError(f"--model {model}: the shipped models are {', '.join(models)} (a file goes to --decoder)")
-    if model is not None and decoder is not None:
-        raise InputError("give --model or --decoder, not both")
     if decoder is not None and not decoder.is_file():
         raise InputError(f"{decoder}: decoder file not found")
     guard([output], [decoder] if decoder else [], folder=True)
     guard([output / name for name in ("encoder.onnx", "decoder.onnx", "adain.json")], [decoder] if decoder else [])
     from multistyle.image.export import export_adain
 
-    export_adain(output, decoder=decoder or model, opset=opset, exporter=exporter)
+    export_adain(output, decoder=decoder, opset=opset, exporter=exporter)
     typer.echo(f"wrote {output}/encoder.onnx, decoder.onnx and adain.json")
 
 

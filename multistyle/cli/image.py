@@ -268,8 +268,7 @@ def adain(
     degrid: Annotated[Optional[bool], typer.Option("--degrid/--no-degrid", help=default(A, "degrid", "Filter the decoder's faint 8-px grid out of the output."))] = None,
     mask: Annotated[Optional[list[Path]], typer.Option(help="One mask per style (white = that style's region); one mask for two styles.")] = None,
     size: Annotated[Optional[int], typer.Option(help=SIZE_HELP + " The styles are used at the output's long side.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="A shipped model: full (VGG-19 and its decoder, the default) or small (distilled, about 7x less arithmetic).")] = None,
-    decoder: Annotated[Optional[Path], typer.Option(help="Decoder (or small model) weights (.safetensors) instead of a shipped model.")] = None,
+    decoder: Annotated[Optional[Path], typer.Option(help="Decoder weights, or a small model's (.safetensors), instead of the shipped model.")] = None,
     quality: Annotated[int, typer.Option(help="JPEG/WebP quality of the output, 1-100.")] = 95,
     device: Device = None,
     precision: Precision = None,
@@ -281,15 +280,9 @@ def adain(
     from multistyle.image.adain import AdaIN, AdaINConfig, stylize_folders
     from multistyle.image.io import check_output_path
 
-    from multistyle.image.adain import MODEL_NAMES
-
-    if model is not None and model not in MODEL_NAMES:
-        raise InputError(f"--model {model}: the shipped models are {', '.join(MODEL_NAMES)} (a file goes to --decoder)")
-    if model is not None and decoder is not None:
-        raise InputError("give --model or --decoder, not both")
     cfg = load_config(AdaINConfig, config, sets(set_), size=size, alpha=alpha, style_blend=parse_blend(style_blend),
-                      preserve_color=preserve_color, palette=palette, degrid=degrid,
-                      decoder=model or (str(decoder) if decoder else None), device=device, precision=precision)
+                      preserve_color=preserve_color, palette=palette, degrid=degrid, decoder=str(decoder) if decoder else None,
+                      device=device, precision=precision)
     if len(images) == 2 and images[0].is_dir():
         guard([output], read_folders=images, folder=True)
         cfg.validate(1)

@@ -162,7 +162,7 @@ def save_decoder(decoder: Decoder, path: str | Path) -> None:
 
 
 SMALL_KIND = "adain-small"  # metadata "kind" of a file holding a whole small model (multistyle.image.distill)
-MODEL_NAMES = {"full": SHIPPED_DECODER, "small": "adain_small.safetensors"}  # the models shipped in the package
+MODEL_NAMES = {"full": SHIPPED_DECODER}  # the models shipped in the package, by name
 
 
 def save_network(network: "AdaINNetwork", path: str | Path, note: str = "") -> None:
@@ -173,7 +173,7 @@ def save_network(network: "AdaINNetwork", path: str | Path, note: str = "") -> N
 
 
 def model_path(name_or_path: str | Path | None = None) -> Path:
-    """The weight file behind a shipped model's name ("full", the default, or "small"), a file, or a training run's
+    """The weight file behind a shipped model's name (MODEL_NAMES; "full" by default), a file, or a training run's
     folder (its model.safetensors or decoder.safetensors)."""
     if name_or_path is None or str(name_or_path) in MODEL_NAMES:
         name = str(name_or_path or "full")
@@ -265,7 +265,7 @@ class AdaINConfig:
     # Notch-filter the decoder's 8-px grid out of the output (multistyle.image.degrid): grid share 0.065 -> 0.01 on
     # the held-out pairs, the output otherwise within about 40 dB PSNR; faint squares in flat areas go (docs/adain_grid.jpg).
     degrid: bool = True
-    decoder: str | None = None  # None or "full": the shipped VGG-19 model; "small": the distilled one; or a file/folder
+    decoder: str | None = None  # None or "full": the shipped model; or a decoder's or a small model's file, or a run folder
     device: str = "auto"
     # Weights and activations in bf16 or fp32; "auto" is bf16 on CPUs with AMX, where it halves the time
     # (statistics stay float32; the output is within about 45 dB PSNR of fp32's), else fp32. Set when loading.
@@ -329,9 +329,8 @@ class AdaIN(Pipeline):
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path | None = None, config: AdaINConfig | None = None,
                         **overrides: Any) -> "AdaIN":
-        """A shipped model by name: "full" (VGG-19 and the trained decoder, the default) or "small" (distilled, about
-        7x less arithmetic); or a decoder or small model's .safetensors file, or a training run's folder. Without a
-        name, `config.decoder` when set."""
+        """A shipped model by name ("full": VGG-19 and the trained decoder, the default); or a decoder's .safetensors
+        file, a small (distilled) model's, or a training run's folder. Without one, `config.decoder` when set."""
         if isinstance(name_or_path, AdaINConfig):  # AdaIN.from_pretrained(config)
             name_or_path, config = None, name_or_path
         if name_or_path is not None:

@@ -118,7 +118,7 @@ def export_fast(style: str | os.PathLike, output: str | os.PathLike, *, opset: i
 def export_adain(folder: str | os.PathLike, *, decoder: str | os.PathLike | None = None, opset: int | None = None,
                  exporter: str = "torchscript") -> Path:
     """AdaIN's encoder and decoder as FOLDER/encoder.onnx and FOLDER/decoder.onnx, described by FOLDER/adain.json.
-    `decoder`: a shipped model's name ("full", the default, or "small") or a decoder or small model's file."""
+    `decoder`: a shipped model's name ("full", the default), or a decoder's or a small model's file."""
     from multistyle.image.adain import ENCODER_LAYER, MULTIPLE, VGG_WIDTHS, load_network, model_path
 
     folder = Path(folder)

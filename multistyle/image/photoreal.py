@@ -34,7 +34,6 @@ from multistyle.image.result import ImageResult
 from multistyle.image.semantic import RegionLoss, check_map, regions, single_region, working_size
 from multistyle.samples import resolve_style
 
-
 FAST_PATH_SMOOTHING = 1e-3  # the closed-form stage 2's strength on the fast path (pairs 01 and 09: docs/benchmarks.md)
 
 

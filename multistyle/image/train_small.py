@@ -1,6 +1,7 @@
-"""Distilling the small AdaIN (multistyle.image.distill) from the full one: a run starts by compressing the full model
-on training crops, then fine-tunes both small networks so that their output matches the full model's (pixels and
-VGG-19 features) and the small encoder's relu*_1 channels stay the VGG-19 channels they were cut from.
+"""Distilling a small AdaIN (multistyle.image.distill) from the full one: a run starts by compressing the full model on
+training crops (or from an earlier run's model, `init`), then fine-tunes the small decoder so that its output matches
+the full model's (pixels, VGG-19 features and their channel statistics) and the small encoder so that its relu*_1
+channels stay the VGG-19 channels they were cut from.
 
 Half of each batch is AdaIN at alpha 1 (half of those on contents recoloured to the style's palette, as inference
 does by default), half the content's own features (alpha 0), so the small model learns to paint and to rebuild.
