@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from multistyle.core.run import run_config
-from multistyle.errors import MultistyleError
+from multistyle.errors import Interrupted, MultistyleError
 from multistyle.image.train_small import RESUMABLE, SmallTrainConfig, train
 
 
@@ -29,6 +29,9 @@ def main() -> None:
     try:
         config = run_config(SmallTrainConfig, args.out, args.resume, RESUMABLE, None, args.set, max_minutes=args.max_minutes)
         summary = train(config, args.out, resume=args.resume, show_progress=sys.stderr.isatty())
+    except Interrupted as e:  # Ctrl-C or SIGTERM: saved, not an error
+        print(e, file=sys.stderr)
+        sys.exit(e.exit_code)
     except MultistyleError as e:
         sys.exit(f"error: {e}")
     print(f"wrote {args.out}/model.safetensors ({summary['iterations']} iterations; losses {summary['final_losses']})")
