@@ -124,18 +124,21 @@ def main() -> None:
     env["OMP_NUM_THREADS"] = str(args.threads)
     out = work / "out.png"
     fast_torch = FastStyle.from_pretrained(args.fast_style, precision="fp32", device="cpu")
-    systems = [(f"per-style network ({args.fast_style})", lambda: fast_torch(content), onnx_runtime.OnnxFast(fast_onnx, args.threads),
+    fast_ort = onnx_runtime.OnnxFast(fast_onnx, args.threads)
+    # (name, torch call, onnxruntime call, torch command, onnx command's arguments), every call on the same photo
+    systems = [(f"per-style network ({args.fast_style})", lambda: fast_torch(content), lambda: fast_ort(content),
                 ["image", "fast", str(content), "--style", args.fast_style], [str(fast_onnx), str(content)])]
     for name, model, exported in [("AdaIN (VGG-19 to relu4_1 + decoder)", None, adain_onnx),
                                   ("AdaIN small (distilled)", small, small_onnx)][: 2 if small else 1]:
         adain_torch = AdaIN.from_pretrained(model, precision="fp32", device="cpu")
-        systems.append((name, lambda m=adain_torch: m(content, style), onnx_runtime.OnnxAdaIN(exported, args.threads),
+        adain_ort = onnx_runtime.OnnxAdaIN(exported, args.threads)
+        systems.append((name, lambda m=adain_torch: m(content, style), lambda m=adain_ort: m(content, style),
                         ["image", "adain", str(content), style] + (["--decoder", str(model)] if model else []),
                         [str(exported), str(content), style]))
     rows, commands = [], {}
-    for name, run_torch, ort, torch_command, onnx_command in systems:
+    for name, run_torch, run_ort, torch_command, onnx_command in systems:
         t, u, a = median_time(lambda: run_torch().tensor[0].permute(1, 2, 0).numpy(), args.repeats)
-        o, v, b = median_time(lambda: ort(content) if len(onnx_command) == 2 else ort(content, style), args.repeats)
+        o, v, b = median_time(run_ort, args.repeats)
         c_torch = command_time(torch_command + ["-o", str(out), "--precision", "fp32"], args.commands, env)
         c_ort = command_time(["image", "onnx", *onnx_command, "-o", str(out), "--threads", str(args.threads)], args.commands, env)
         commands[name] = (c_torch, c_ort)

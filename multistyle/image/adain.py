@@ -150,10 +150,15 @@ def load_decoder(path: str | Path | None = None) -> Decoder:
     if not path.is_file():
         hint = " (train one with `multistyle image train-adain`)" if path.name == SHIPPED_DECODER else ""
         raise WeightsError(f"{path}: decoder file not found{hint}")
-    upsample = read_metadata(path).get("upsample", "nearest")
+    return load_checked_weights(Decoder(_upsampling(path, read_metadata(path))), path, "an AdaIN decoder")
+
+
+def _upsampling(path: Path, metadata: dict[str, str]) -> str:
+    """The decoder's upsampling mode a weight file names ("nearest" when it names none)."""
+    upsample = metadata.get("upsample", "nearest")
     if upsample not in UPSAMPLE_MODES:
         raise WeightsError(f"{path}: unknown decoder upsampling {upsample!r} (this version knows {', '.join(UPSAMPLE_MODES)})")
-    return load_checked_weights(Decoder(upsample), path, "an AdaIN decoder")
+    return upsample
 
 
 def save_decoder(decoder: Decoder, path: str | Path) -> None:
@@ -162,7 +167,7 @@ def save_decoder(decoder: Decoder, path: str | Path) -> None:
 
 
 SMALL_KIND = "adain-small"  # metadata "kind" of a file holding a whole small model (multistyle.image.distill)
-MODEL_NAMES = {"full": SHIPPED_DECODER}  # the models shipped in the package, by name
+MODEL_NAMES = ("full",)  # the models shipped in the package, by name: VGG-19 and the shipped decoder
 
 
 def save_network(network: "AdaINNetwork", path: str | Path, note: str = "") -> None:
@@ -176,11 +181,7 @@ def model_path(name_or_path: str | Path | None = None) -> Path:
     """The weight file behind a shipped model's name (MODEL_NAMES; "full" by default), a file, or a training run's
     folder (its model.safetensors or decoder.safetensors)."""
     if name_or_path is None or str(name_or_path) in MODEL_NAMES:
-        name = str(name_or_path or "full")
-        path = shipped_decoder_path() if name == "full" else shipped_decoder_path().with_name(MODEL_NAMES[name])
-        if not path.is_file():
-            raise WeightsError(f"the {name} AdaIN model is not in this installation ({path.name} missing)")
-        return path
+        return shipped_decoder_path()
     path = Path(name_or_path)
     if path.is_dir():
         return next((path / n for n in ("model.safetensors", "decoder.safetensors") if (path / n).is_file()), path / "decoder.safetensors")
@@ -191,19 +192,16 @@ def load_network(name_or_path: str | Path | None = None) -> "AdaINNetwork":
     """A whole AdaIN network (model_path's argument): VGG-19 with a decoder file, or a small model's encoder and
     decoder from its one file."""
     path = model_path(name_or_path)
-    if not path.is_file() or read_metadata(path).get("kind") != SMALL_KIND:
-        return AdaINNetwork(load_decoder(path))
-    metadata = read_metadata(path)
+    metadata = read_metadata(path) if path.is_file() else {}
+    if metadata.get("kind") != SMALL_KIND:
+        return AdaINNetwork(load_decoder(path))  # which also says what is wrong with a missing or foreign file
     try:
         widths = tuple(int(w) for w in metadata["widths"].split(","))
         if len(widths) != 4 or min(widths) < 1:
             raise ValueError
     except (KeyError, ValueError):
         raise WeightsError(f"{path}: a small AdaIN file names four encoder widths in its metadata, not {metadata.get('widths')!r}") from None
-    upsample = metadata.get("upsample", "nearest")
-    if upsample not in UPSAMPLE_MODES:
-        raise WeightsError(f"{path}: unknown decoder upsampling {upsample!r} (this version knows {', '.join(UPSAMPLE_MODES)})")
-    return load_checked_weights(AdaINNetwork(Decoder(upsample, widths), widths), path, "a small AdaIN model")
+    return load_checked_weights(AdaINNetwork(Decoder(_upsampling(path, metadata), widths), widths), path, "a small AdaIN model")
 
 
 class AdaINNetwork(nn.Module):
@@ -335,7 +333,7 @@ class AdaIN(Pipeline):
             name_or_path, config = None, name_or_path
         if name_or_path is not None:
             if not isinstance(name_or_path, (str, Path)):
-                raise InputError(f"a model is a name (full, small), a .safetensors file or a run folder, not {type(name_or_path).__name__}")
+                raise InputError(f"a model is a name ({', '.join(MODEL_NAMES)}), a .safetensors file or a run folder, not {type(name_or_path).__name__}")
             overrides = {**overrides, "decoder": str(name_or_path)}
         config = with_overrides(config or AdaINConfig(), overrides)
         return cls(load_network(config.decoder), config)

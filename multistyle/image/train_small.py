@@ -131,6 +131,11 @@ def distillation_losses(teacher: AdaINNetwork, student: AdaINNetwork, vgg: VGGFe
     }
 
 
+def saved_kept(states: dict) -> dict[str, torch.Tensor]:
+    """The kept VGG-19 channels per relu*_1 layer, from a run's checkpoint states."""
+    return {k.removeprefix("kept."): v for k, v in states["kept"].items()}
+
+
 def compress(config: SmallTrainConfig, teacher: AdaINNetwork, contents: list[Path], styles: list[Path]) -> Compressor:
     rng = random.Random(config.seed)
     crops = [torch.stack([random_crop(rng.choice(files), rng, config.crop, config.min_short, config.resize_short)
@@ -156,14 +161,14 @@ def train(config: SmallTrainConfig, out: Path, resume: bool = False, show_progre
         states, info = load_training_state(out / CHECKPOINT)
         student = load_network(out / MODEL)
         student.load_state_dict(states["student"])
-        kept = {k.removeprefix("kept."): v for k, v in states["kept"].items()}
+        kept = saved_kept(states)
         start = info["iteration"]
         trim_log(out / LOG, "iteration", start)
     elif config.init:
         write_json(out / "config.json", config_dict(config))
         student = load_network(Path(config.init) / MODEL)
         states, _ = load_training_state(Path(config.init) / CHECKPOINT)
-        kept = {k.removeprefix("kept."): v for k, v in states["kept"].items()}
+        kept = saved_kept(states)
     else:
         write_json(out / "config.json", config_dict(config))
         compressor = compress(config, teacher, contents, styles)
