@@ -33,7 +33,8 @@ def main() -> None:
         print(e, file=sys.stderr)
         sys.exit(e.exit_code)
     except MultistyleError as e:
-        sys.exit(f"error: {e}")
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
     print(f"wrote {args.out}/model.safetensors ({summary['iterations']} iterations; losses {summary['final_losses']})")
 
 
