@@ -100,16 +100,19 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
     except KeyboardInterrupt:
         raise Interrupted(f"stopped after {len(share) - len(todo) + written} of {len(share)} images in {out_dir}/; "
                           "the same command with --resume finishes the rest") from None
-    first_process_decides(lambda: None)  # every process has finished its share
+    first_process_decides(lambda: None, last=True)  # every process has finished its share
     if rank == 0 and all(item.output.is_file() for item in items):
         manifest.unlink(missing_ok=True)
     return BatchSummary(written, len(share) - len(todo), len(share), len(items), time.perf_counter() - start, rank, world)
 
 
-def first_process_decides(check: Callable[[], None]) -> None:
+def first_process_decides(check: Callable[[], None], *, last: bool = False) -> None:
     """Run `check` (which raises a MultistyleError to refuse) in the first process only, and raise its refusal in
     every process, after all of them have reached this point: under torchrun, the processes of one job must not
-    each judge a folder that the first has just started writing to. Torch-free unless there are several processes."""
+    each judge a folder that the first has just started writing to. Torch-free unless there are several processes.
+    `last`: the job's last decision; the processes then close their group together (one that exits while another
+    still holds it can abort that one with SIGABRT), as they do after a refusal. A closed group cannot be opened
+    again in the same job."""
     rank, world = process_share()
     if world == 1:
         check()
@@ -127,6 +130,9 @@ def first_process_decides(check: Callable[[], None]) -> None:
         except MultistyleError as e:
             refusal = [str(e)]
     dist.broadcast_object_list(refusal, src=0)
+    if last or refusal[0] is not None:
+        dist.barrier()
+        dist.destroy_process_group()
     if refusal[0] is not None:
         raise InputError(refusal[0])
 

@@ -65,7 +65,8 @@ class VideoJob:
         self.output, self.identity = Path(output), identity
         self.folder = work_folder(output)
         self.created = False
-        first_process_decides(lambda: self._check(resume))  # under torchrun, the first process judges the folder
+        # under torchrun, the first process judges the folder
+        first_process_decides(lambda: self._check(resume), last=True)
 
     def _check(self, resume: bool) -> None:
         """Refuse to start over an unfinished job, to resume none, or to resume another job."""
