@@ -2,8 +2,8 @@
 # Luan et al. (2017)'s deep photo style transfer on their shared example pairs, with their segmentation maps, then a
 # doodle (Champandard 2016) painted from a pair's reference photo and its map into the input's map; one grid:
 # input | reference | ours | Luan et al.'s published result per pair.
-# Usage: PAIRS="01 09" SIZE=700 recipes/image_photoreal.sh   (the defaults: AdaIN stage 1, then 60 L-BFGS evaluations
-# with the photorealism term, about 6 minutes a pair at 700 px on 2 idle cores; FAST=1 is the fast path, stage 2 the
+# Usage: PAIRS="01 09" SIZE=700 recipes/image_photoreal.sh   (the defaults: AdaIN stage 1, then 75 L-BFGS evaluations
+# with the photorealism term, 2.5-6 minutes a pair at 700 px on 2 idle cores; FAST=1 is the fast path, stage 2 the
 # closed-form solve alone, about 1.5 minutes; STAGE1=gatys STEPS=150 is the paper's optimised stage 1, over 20 minutes
 # a pair at 700 px; STEPS is also the doodle's evaluations)
 set -euo pipefail

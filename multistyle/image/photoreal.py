@@ -8,7 +8,7 @@ The Gatys objective (content at relu4_2, Gram matrices at relu1_1..relu5_1) with
   input, built once: it is zero when the output is a locally affine recolouring of the input.
 Two stages as in the paper: first without the photorealism term (by default one pass of the AdaIN network with
 per-region statistics; or segmented Gatys from the content at `stage1_scale` of the size), then with it, from stage
-1's result, at the full size: by default 60 L-BFGS evaluations with the term added to the objective (weight
+1's result, at the full size: by default 75 L-BFGS evaluations with the term added to the objective (weight
 `photo_weight`). `steps` 0 is the fast path: stage 2 becomes its closed-form counterpart, the result pulled toward a
 locally affine recolouring of the input by one sparse solve with the same Laplacian, (M + s E) y = s x per channel
 (`postprocess` s, which also runs after an L-BFGS stage 2 when > 0): seconds instead of minutes, but it moves the
@@ -43,10 +43,10 @@ class PhotorealConfig:
     # a number is obeyed (Luan et al. worked at 700).
     size: int | None = None
     # L-BFGS evaluations of stage 2 (the photorealism term in the objective), at the full size. On Luan et al.'s 12
-    # pairs at 700 px, 60 from the AdaIN stage 1 moved the colours nearly as far as their published results and kept
-    # more structure than they did, about 6 minutes a pair on 2 idle cores; 0 is the fast path (the closed-form solve
-    # of `postprocess` alone: 94 s a pair, colours moved 0.68 against their 0.83). See docs/benchmarks.md.
-    steps: int = 60
+    # pairs at 700 px, 75 from the AdaIN stage 1 moved the colours further than their published results (0.842 against
+    # 0.831) and kept more structure (0.742 against 0.726), 2.5-6 minutes a pair on 2 idle cores; 0 is the fast path
+    # (the closed-form solve of `postprocess` alone: 94 s a pair, colours moved 0.68). See docs/benchmarks.md.
+    steps: int = 75
     # Stage 1: "adain" (one pass of the shipped AdaIN network with each region's relu4_1 statistics taken from the
     # reference's region of the same class: seconds), or "gatys" (the paper's segmented Gatys optimisation: over 20
     # minutes a pair at 700 px on this CPU).
@@ -71,7 +71,10 @@ class PhotorealConfig:
     rel_tol: float = 1e-3
     seed: int = 0
     device: str = "auto"
-    precision: str = "auto"
+    # fp32, bf16 or auto (bf16 where the CPU has native bf16). fp32 by default: on an AVX-512-BF16 EPYC, bf16 ran
+    # pairs 14 and 20 no faster (stage 2 is more than VGG) and moved the colours slightly less (0.797, 0.689 against
+    # fp32's 0.801, 0.699): benchmarks/results/photoreal_bf16_probe.md.
+    precision: str = "fp32"
 
     def validate(self) -> None:
         if self.size is not None and self.size != 0 and self.size < 32:
