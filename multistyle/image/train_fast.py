@@ -90,7 +90,7 @@ class FastTrainConfig:
     seed: int = 0
     device: str = "auto"
     # The loss network's (VGG-19's) weights and activations; the trained network stays float32. "auto": bf16 on CPUs
-    # with AMX, else fp32.
+    # with AMX or AVX-512-BF16, else fp32.
     precision: str = "auto"
 
     def validate(self) -> None:
