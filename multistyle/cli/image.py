@@ -309,10 +309,11 @@ def bf16_for(precision: str | None, device: str | None) -> bool | None:
     """train-adain's --precision as its config's bf16 switch (None: the config's own)."""
     if precision is None:
         return None
-    from multistyle.core.runtime import check_precision, has_native_bf16, select_device
+    import torch
 
-    check_precision(precision)
-    return precision == "bf16" or (precision == "auto" and has_native_bf16(select_device(device)))
+    from multistyle.core.runtime import compute_dtype, select_device
+
+    return compute_dtype(precision, select_device(device), training=True) == torch.bfloat16
 
 
 @app.command("train-adain")
@@ -328,7 +329,7 @@ def train_adain(
     checkpoint_every: Annotated[Optional[int], typer.Option(help=default(T, "checkpoint_every"))] = None,
     workers: Annotated[Optional[int], typer.Option(help=default(T, "workers", "Data-loading processes."))] = None,
     device: Device = None,
-    precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 (autocast: CUDA, or a CPU with AMX or AVX-512-BF16; 2.4x faster with AMX) or auto (bf16 where it runs natively) (default: fp32; the config's bf16 key).")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 (autocast: CUDA, or a CPU with AMX, 2.4x faster there) or auto (bf16 where it runs natively) (default: fp32; the config's bf16 key).")] = None,
     max_minutes: Annotated[Optional[float], typer.Option(help="Stop this run after this many minutes, checkpointed (default: 0, no limit).")] = None,
     init_decoder: Annotated[Optional[Path], typer.Option(help="Start from these decoder weights (e.g. the shipped one), fresh optimiser.")] = None,
     seed: Annotated[Optional[int], typer.Option(help=default(T, "seed", "Seed of the crops and batches (use a new one after --init-decoder)."))] = None,
@@ -436,7 +437,7 @@ def train_fast(
     init_weights: Annotated[Optional[Path], typer.Option(help="Continue a trained network (e.g. a shipped style's .safetensors) in a new run: its iterations count on.")] = None,
     seed: Annotated[Optional[int], typer.Option(help=default(FT, "seed", "Seed of the network's initial weights, the crops and the batches."))] = None,
     device: Device = None,
-    precision: Annotated[Optional[str], typer.Option(help=default(FT, "precision", "The loss network's precision: fp32, bf16, or auto (bf16 on CPUs with AMX or AVX-512-BF16; the trained network stays fp32)."))] = None,
+    precision: Annotated[Optional[str], typer.Option(help=default(FT, "precision", "The loss network's precision: fp32, bf16, or auto (bf16 on CPUs with AMX; the trained network stays fp32)."))] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue OUT's run with its own config (only the schedule may change).")] = False,
     quiet: Quiet = False,
 ):

@@ -84,7 +84,7 @@ class AdaINTrainConfig:
     checkpoint_every: int = 1000
     log_every: int = 50
     workers: int = 2
-    bf16: bool = False  # bfloat16 autocast: CUDA, or a CPU with AMX or AVX-512-BF16 (AMX, one thread: 0.17 -> 0.41 iterations/s at batch 4)
+    bf16: bool = False  # bfloat16 autocast: CUDA, or a CPU with AMX (one thread: 0.17 -> 0.41 iterations/s at batch 4)
     channels_last: bool = True  # on CUDA: the memory layout cuDNN's fastest convolutions use
     max_minutes: float = 0.0  # stop this run (checkpointed, resumable) after this long; 0: no limit
     seed: int = 0

@@ -90,7 +90,7 @@ class FastTrainConfig:
     seed: int = 0
     device: str = "auto"
     # The loss network's (VGG-19's) weights and activations; the trained network stays float32. "auto": bf16 on CPUs
-    # with AMX or AVX-512-BF16, else fp32.
+    # with AMX, else fp32 (runtime.compute_dtype's training rule).
     precision: str = "auto"
 
     def validate(self) -> None:
@@ -208,7 +208,7 @@ def train(config: FastTrainConfig, out: Path, resume: bool = False, show_progres
     palette = style_palette(style_file)
     contents = [] if config.texture else collect_images(config.content_dirs, config.holdout_contents)
     layers = tuple(dict.fromkeys(config.style_layers + (() if config.texture else config.content_layers)))
-    vgg = VGGFeatures(layers).to(device, compute_dtype(config.precision, device))
+    vgg = VGGFeatures(layers).to(device, compute_dtype(config.precision, device, training=True))
     loss_fn = PerceptualLoss(vgg, config, style.to(device))
     net = TransformNet(config.channels, config.blocks).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
