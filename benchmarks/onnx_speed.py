@@ -106,7 +106,7 @@ def main() -> None:
                         help="the torch side's precision (onnxruntime's models are fp32); auto: the commands' default")
     parser.add_argument("--small", type=Path, default=None, help="a small AdaIN model's file (recipes/train_adain_small.py) to time too")
     parser.add_argument("--folder", type=int, default=0, help="only the folder rows: N photos of ../shared/data "
-                        "(512x512 crops), each command once; written to benchmarks/results/onnx_folder.md")
+                        "(512x512 crops), each command once; written to --out, else benchmarks/results/onnx_folder.md")
     args = parser.parse_args()
     if args.folder:
         return folder_rows(args)
@@ -199,9 +199,9 @@ def folder_rows(args) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["OMP_NUM_THREADS"] = str(args.threads)
     runs = [
-        (f"per-style network ({args.fast_style})", "torch", ["image", "fast", str(photos), "--style", args.fast_style, "-o", str(work / "a"), "--precision", "fp32", "--quiet"]),
+        (f"per-style network ({args.fast_style})", "torch", ["image", "fast", str(photos), "--style", args.fast_style, "-o", str(work / "a"), "--precision", args.precision, "--quiet"]),
         (f"per-style network ({args.fast_style})", "onnxruntime", ["image", "onnx", str(fast_onnx), str(photos), "-o", str(work / "b"), "--threads", str(args.threads)]),
-        ("AdaIN", "torch", ["image", "adain", str(photos), str(styles), "-o", str(work / "c"), "--precision", "fp32", "--quiet"]),
+        ("AdaIN", "torch", ["image", "adain", str(photos), str(styles), "-o", str(work / "c"), "--precision", args.precision, "--quiet"]),
         ("AdaIN", "onnxruntime", ["image", "onnx", str(adain_onnx), str(photos), str(style), "-o", str(work / "d"), "--threads", str(args.threads)]),
     ]
     if args.lite:
@@ -218,15 +218,16 @@ def folder_rows(args) -> None:
         f"(shared host). {args.folder} photos of ../shared/data/images/content cropped to {SIDE}x{SIDE}; AdaIN style: "
         f"{style.name}; each whole command once, start-up included (AdaIN's torch command also draws its grid.png).",
         "",
-        "| model, fp32 | path | command: s (CPU s) | images/s |",
+        f"| model (torch: {args.precision}) | path | command: s (CPU s) | images/s |",
         "| --- | --- | ---: | ---: |",
         *rows,
     ])
     print(table)
     from multistyle.core.checkpoint import atomic_write_bytes
 
-    atomic_write_bytes(RESULTS / "onnx_folder.md", (f"# Folder throughput, torch against onnxruntime\n\n"
-                                                    f"`python benchmarks/onnx_speed.py --folder {args.folder}`\n\n{table}\n").encode())
+    out = args.out if args.out != RESULTS / "onnx_speed.md" else RESULTS / "onnx_folder.md"
+    atomic_write_bytes(out, (f"# Folder throughput, torch against onnxruntime\n\n"
+                             f"`python benchmarks/onnx_speed.py {' '.join(sys.argv[1:])}`\n\n{table}\n").encode())
 
 
 if __name__ == "__main__":
