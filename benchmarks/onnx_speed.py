@@ -106,7 +106,7 @@ def main() -> None:
                         help="the torch side's precision (onnxruntime's models are fp32); auto: the commands' default")
     parser.add_argument("--small", type=Path, default=None, help="a small AdaIN model's file (recipes/train_adain_small.py) to time too")
     parser.add_argument("--folder", type=int, default=0, help="only the folder rows: N photos of ../shared/data "
-                        "(512x512 crops), each command once; written to --out, else benchmarks/results/onnx_folder.md")
+                        "(512x512 crops; past its 27 photos they repeat), each command once; written to --out, else benchmarks/results/onnx_folder.md")
     args = parser.parse_args()
     if args.folder:
         return folder_rows(args)
@@ -190,11 +190,13 @@ def folder_rows(args) -> None:
     photos, styles = work / "photos", work / "styles"
     photos.mkdir()
     styles.mkdir()
-    sources = sorted((ROOT.parent / "shared" / "data" / "images" / "content").glob("*.jpg"))[: args.folder]
-    if len(sources) < args.folder:
-        raise SystemExit(f"--folder {args.folder}: ../shared/data/images/content has {len(sources)} photos")
-    for source in sources:
-        square_photo(source, photos).rename(photos / f"{source.stem}.png")
+    images = ROOT.parent / "shared" / "data" / "images"
+    sources = sorted((images / "content").glob("*.jpg")) + sorted((images / "photoreal").glob("*_content.jpg"))
+    if not sources:
+        raise SystemExit("--folder: no photos in ../shared/data/images/content or photoreal")
+    for i in range(args.folder):  # past the 27 photos, they come round again under new names
+        source = sources[i % len(sources)]
+        square_photo(source, photos).rename(photos / f"{i:03d}_{source.stem}.png")
     style = Path(str(resolve_style(args.style)))
     (styles / style.name).write_bytes(style.read_bytes())
     fast_onnx = export_fast(args.fast_style, work / f"{args.fast_style}.onnx")
@@ -218,7 +220,8 @@ def folder_rows(args) -> None:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     table = "\n".join([
         f"{when}; {cpu_name()}; {args.threads} threads; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
-        f"(shared host). {args.folder} photos of ../shared/data/images/content cropped to {SIDE}x{SIDE}; AdaIN style: "
+        f"(shared host). {args.folder} photos ({min(args.folder, len(sources))} distinct: ../shared/data/images/content, then "
+        f"photoreal's contents) cropped to {SIDE}x{SIDE}; AdaIN style: "
         f"{style.name}; each whole command once, start-up included (AdaIN's torch command also draws its grid.png).",
         "",
         f"| model (torch: {args.precision}) | path | command: s (CPU s) | images/s |",
