@@ -164,3 +164,27 @@ def test_blending_keeps_the_stylised_frames_contrast_band_by_band():
     assert finest(plain) < 0.8 * finest(styled), "averaging two unaligned textures washes the detail out"
     assert abs(finest(kept) - finest(styled)) < 0.05 * finest(styled)
     assert torch.corrcoef(torch.stack([kept.flatten(), warped.flatten()]))[0, 1] > 0.3, "and still follows the previous output"
+
+
+def test_a_network_trained_for_video_runs_without_flow_by_default(pan, tmp_path, one_thread):
+    """Huang et al. (2017): a per-style network trained with the temporal loss is steady on its own, so `temporal`
+    left unset means 0 (no flow) for it, and the blend (0.7) for any other network; an explicit weight is obeyed."""
+    import json
+    import shutil
+
+    from multistyle.image.fast import FastStyle, shipped_styles
+
+    shipped = shipped_styles()[FastStyle.styles()[0]]
+    video_net = tmp_path / "video_net.safetensors"
+    shutil.copy(shipped, video_net)
+    info = json.loads(shipped.with_suffix(".json").read_text())
+    info["config"] = {**info.get("config", {}), "temporal_weight": 300.0}
+    video_net.with_suffix(".json").write_text(json.dumps(info))
+    frames = _clip(pan[:3])
+    huang = VideoTransfer(method="fast", size=0)(frames, str(video_net))
+    plain = VideoTransfer(method="fast", size=0)(frames, str(shipped))
+    asked = VideoTransfer(method="fast", size=0, temporal=0.5)(frames, str(video_net))
+    assert huang.config["temporal"] == 0.0 and huang.timings["flow"] < 1e-3, "no flow computed"
+    assert plain.config["temporal"] == 0.7 and plain.timings["flow"] > 10 * huang.timings["flow"]
+    assert asked.config["temporal"] == 0.5
+    assert VideoTransfer(FastStyle.from_pretrained(video_net), size=0)(frames).config["temporal"] == 0.0

@@ -15,6 +15,7 @@ import typer
 from multistyle import __version__
 from multistyle.cli import audio, export, image, text
 from multistyle.cli.common import default
+from multistyle.cli.defaults import constant
 from multistyle.errors import Interrupted, MultistyleError
 
 
@@ -61,7 +62,8 @@ def video(
     config: image.ConfigFile = None,
     set_: image.Sets = None,
     method: str = typer.Option(None, help=default(V, "method", "adain, fast or gatys (Ruder et al.: optimisation with a temporal loss, minutes a frame).")),
-    temporal: float = typer.Option(None, help=default(V, "temporal", "Weight of the warped previous output where the flow is reliable, in [0, 1); 0 = frame by frame.")),
+    temporal: float = typer.Option(None, help="Weight of the warped previous output where the flow is reliable, in [0, 1); 0 = frame by frame. "
+                                   f"(default: {constant(V.split(':')[0], 'DEFAULT_TEMPORAL')}; 0 with a per-style network trained for video, Huang et al.'s, which is steady without flow)."),
     size: int = typer.Option(None, help="Long side of the output in pixels, as for images, obeyed; 0 keeps the input's size (default: the input's size, shrunk to a 512-px long side when larger)."),
     alpha: float = typer.Option(None, help=default(V, "alpha", "Content-style trade-off in [0, 1]: 0 = content, 1 = full style (AdaIN or a per-style network).")),
     max_frames: int = typer.Option(None, "--max-frames", help=default(V, "max_frames", "Only the first N frames; 0 all.")),

@@ -29,13 +29,16 @@ from multistyle.video.io import VIDEO_SUFFIXES, Clip, open_clip, to_bytes, write
 from multistyle.video.stream import frame_from_bytes
 
 METHODS = ("adain", "fast", "gatys")
+DEFAULT_TEMPORAL = 0.7
 Prior = tuple[torch.Tensor, torch.Tensor]  # the previous output warped to this frame, and where that is reliable (1, 1, H, W)
 
 
 @dataclass
 class VideoConfig:
     method: str = "adain"  # adain (any style image), fast (a trained per-style network: its name or file) or gatys
-    temporal: float = 0.7  # weight of the warped previous output where the flow is reliable; 0 = frame by frame
+    # Weight of the warped previous output where the flow is reliable; 0 = frame by frame. None: DEFAULT_TEMPORAL, or 0
+    # for a per-style network trained with Huang et al.'s temporal loss, which is steady without flow.
+    temporal: float | None = None
     keep_contrast: bool = True  # adain, fast: each band of the blend gets the stylised frame's contrast (video/blend.py)
     temporal_loss: float = 20.0  # gatys: weight of Ruder et al.'s temporal term (used unless temporal is 0)
     gatys_steps: int = 100  # gatys: L-BFGS evaluations per frame; the first frame gets twice as many
@@ -53,7 +56,7 @@ class VideoConfig:
             raise InputError(f"--method must be one of {', '.join(METHODS)}, not {self.method!r}")
         if self.temporal_loss < 0 or self.gatys_steps < 1:
             raise InputError("need temporal_loss >= 0 and gatys_steps >= 1")
-        if not 0 <= self.temporal < 1:
+        if self.temporal is not None and not 0 <= self.temporal < 1:
             raise InputError(f"--temporal must be in [0, 1), not {self.temporal}")
         if self.size is not None and self.size != 0 and self.size < 32:
             raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0)")
@@ -149,6 +152,12 @@ def method_name(model: Any) -> str:
     raise InputError(f"VideoTransfer runs AdaIN, FastStyle or Gatys, not {type(model).__name__}")
 
 
+def trained_for_video(info: dict) -> bool:
+    """Whether a per-style network's JSON records training with Huang et al.'s temporal loss."""
+    config = info.get("config")
+    return isinstance(config, dict) and isinstance(config.get("temporal_weight"), (int, float)) and config["temporal_weight"] > 0
+
+
 def frame_size(frame: torch.Tensor, size: int | None) -> tuple[int, int]:
     """The output's (H, W): see VideoConfig.size."""
     return output_size(*frame.shape[-2:], size)
@@ -220,6 +229,15 @@ class VideoTransfer(Pipeline):
 
         return Gatys(**placement)
 
+    def _default_temporal(self, style: ImageLike | None) -> float:
+        """DEFAULT_TEMPORAL, or 0 for a per-style network trained with the temporal loss (Huang et al. 2017)."""
+        if self.config.method != "fast" or (self.model is None and not isinstance(style, (str, Path))):
+            return DEFAULT_TEMPORAL
+        from multistyle.image.fast import model_info, resolve_style
+
+        info = self.model.info if self.model is not None else model_info(resolve_style(style))
+        return 0.0 if trained_for_video(info) else DEFAULT_TEMPORAL
+
     def _stylizer(self, style: ImageLike | None, size: tuple[int, int]):
         """A function (frame, prior or None) -> stylised frame, the prior used as the method uses it."""
         cfg = self.config
@@ -286,6 +304,8 @@ class VideoTransfer(Pipeline):
             return [self(one, style, out, resume=resume) for one, out in zip(clip, outputs)]
         if self.model is not None and self.config.method == "fast" and style is not None:
             raise InputError("a FastStyle carries its own style: call without one")
+        if self.config.temporal is None:
+            return self(clip, style, output, resume=resume, temporal=self._default_temporal(style))
         from multistyle.core.paths import check_output
         from multistyle.video.stream import VideoJob, job_identity, sigterm_as_interrupt
 
