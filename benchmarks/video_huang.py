@@ -44,6 +44,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=640)
     parser.add_argument("--temporal", type=float, default=0.7, help="the flow-guided blend's weight")
     parser.add_argument("--max-frames", type=int, default=0)
+    parser.add_argument("--clips", nargs="+", default=list(CLIPS), help="clips (or frame folders) under ../shared/data/video "
+                        "(default: the two Sintel clips; marple8, 5 real frames, for choosing settings)")
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
     measures = ImageMeasures()
@@ -51,7 +53,7 @@ def main() -> None:
     systems = [("per-frame network", args.network, 0.0), (f"flow-guided blend {args.temporal:g}", args.network, args.temporal),
                ("Huang network", str(args.huang), 0.0)]
     rows, cells = [], []
-    for name in CLIPS:
+    for name in args.clips:
         clip = read_clip(DATA / "video" / name, args.max_frames)
         scores = {}
         for system, network, temporal in systems:
