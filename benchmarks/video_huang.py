@@ -80,7 +80,7 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M')}; {cpu_name()}; {torch.get_num_threads()} threads, {os.cpu_count()} cores "
         f"(load average {os.getloadavg()[0]:.1f}); torch {torch.__version__}; networks in {precision} (`auto`). "
         f"Per-frame network {args.network}, Huang network {args.huang}; "
-        f"{'every' if not args.max_frames else f'the first {args.max_frames}'} frame(s) of each clip. "
+        f"{'every frame' if not args.max_frames else f'the first {args.max_frames} frames'} of each clip. "
         "Warping error ratio and style ratio are against the per-frame network on the same clip (issue 38's targets: "
         "Huang network <= 0.5 and within 10 %); s/frame includes flow and warping for the blend.",
         "",
