@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 from figures import save_jpeg
 from measures import structure_kept
+from video_temporal import CLIPS, DATA, ROOT
 
 from multistyle.core.runtime import compute_dtype, cpu_name
 from multistyle.image.figure import labelled_grid
@@ -30,10 +31,6 @@ from multistyle.image.io import load_image, resize, tensor_to_pil
 from multistyle.image.measures import ImageMeasures
 from multistyle.video.io import read_clip
 from multistyle.video.stylize import VideoTransfer, warping_error
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-CLIPS = ("sintel_ambush_3.mp4", "sintel_mountain_2.mp4")
 
 
 def main() -> None:

@@ -95,17 +95,20 @@ def make_clip(frames: int, resolution: tuple[int, int] | None, audio: bool) -> P
     return path
 
 
-def track_seconds(path: Path) -> tuple[int, float, float | None]:
-    """(video frames, video seconds, audio seconds or None) of an mp4, counted by decoding."""
+def tracks(path: Path) -> tuple[str, int, float, float | None]:
+    """(WxH, video frames, video seconds, audio seconds or None) of an mp4, the frames and samples counted by decoding."""
     with av.open(str(path)) as container:
         video = container.streams.video[0]
-        frames = sum(1 for _ in container.decode(video))
-        video_seconds = frames / float(video.average_rate)
-    with av.open(str(path)) as container:
-        if not container.streams.audio:
-            return frames, video_seconds, None
-        samples = sum(f.samples for f in container.decode(container.streams.audio[0]))
-        return frames, video_seconds, samples / container.streams.audio[0].codec_context.sample_rate
+        audio = container.streams.audio[0] if container.streams.audio else None
+        frames = samples = 0
+        for frame in container.decode(*[s for s in (video, audio) if s is not None]):
+            if isinstance(frame, av.AudioFrame):
+                samples += frame.samples
+            else:
+                frames += 1
+        shape = f"{video.codec_context.width}x{video.codec_context.height}"
+        audio_seconds = samples / audio.codec_context.sample_rate if audio is not None else None
+        return shape, frames, frames / float(video.average_rate), audio_seconds
 
 
 def main() -> None:
@@ -154,16 +157,10 @@ def main() -> None:
         result.save(output)
     seconds = time.perf_counter() - start
     rss, peak = memory_mib()
-    with av.open(str(output)) as written:
-        stream = written.streams.video[0]
-        shape = f"{stream.codec_context.width}x{stream.codec_context.height}"
-    with av.open(str(clip)) as source:
-        stream = source.streams.video[0]
-        source_shape = f"{stream.codec_context.width}x{stream.codec_context.height}"
-    frames_in, video_in, audio_in = track_seconds(clip)
-    count, video_out, audio_out = track_seconds(output)
-    tracks = (f"Input: {frames_in} frames, video {video_in:.2f} s, audio {'none' if audio_in is None else f'{audio_in:.2f} s'}. "
-              f"Output: {count} frames, video {video_out:.2f} s, audio {'none' if audio_out is None else f'{audio_out:.2f} s'}.")
+    source_shape, frames_in, video_in, audio_in = tracks(clip)
+    shape, count, video_out, audio_out = tracks(output)
+    lengths = (f"Input: {frames_in} frames, video {video_in:.2f} s, audio {'none' if audio_in is None else f'{audio_in:.2f} s'}. "
+               f"Output: {count} frames, video {video_out:.2f} s, audio {'none' if audio_out is None else f'{audio_out:.2f} s'}.")
     after_model = samples[0][1] if samples else start_rss
     lines = [
         f"# Video memory, {args.mode}: {args.frames} frames of Sintel ambush_3 looped ({source_shape} in, {shape} out), "
@@ -171,7 +168,7 @@ def main() -> None:
         "",
         f"Machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), {torch.get_num_threads()} threads; "
         f"torch {torch.__version__}; {time.strftime('%Y-%m-%d %H:%M')}. RSS before the job: {start_rss:.0f} MiB. "
-        f"Frames written: {count}. {seconds:.0f} s in all ({args.frames / seconds:.2f} frames/s). {tracks} "
+        f"Frames written: {count}. {seconds:.0f} s in all ({args.frames / seconds:.2f} frames/s). {lengths} "
         f"Peak RSS {peak:.0f} MiB: {peak - after_model:.0f} MiB above the first frame's (the model loaded), "
         f"{peak - start_rss:.0f} above the RSS before the job.",
         "",
