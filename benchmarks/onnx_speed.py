@@ -203,10 +203,14 @@ def folder_rows(args) -> None:
     adain_onnx = export_adain(work / "adain")
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["OMP_NUM_THREADS"] = str(args.threads)
+    one_process = f"torch, one process of {args.threads} threads (--workers 1)"
+    pool = f"torch, {args.threads} processes of one thread (the default)"
     runs = [
-        (f"per-style network ({args.fast_style})", "torch", ["image", "fast", str(photos), "--style", args.fast_style, "-o", str(work / "a"), "--precision", args.precision, "--quiet"]),
+        (f"per-style network ({args.fast_style})", one_process, ["image", "fast", str(photos), "--style", args.fast_style, "-o", str(work / "a1"), "--precision", args.precision, "--quiet", "--workers", "1"]),
+        (f"per-style network ({args.fast_style})", pool, ["image", "fast", str(photos), "--style", args.fast_style, "-o", str(work / "a"), "--precision", args.precision, "--quiet"]),
         (f"per-style network ({args.fast_style})", "onnxruntime", ["image", "onnx", str(fast_onnx), str(photos), "-o", str(work / "b"), "--threads", str(args.threads)]),
-        ("AdaIN", "torch", ["image", "adain", str(photos), str(styles), "-o", str(work / "c"), "--precision", args.precision, "--quiet"]),
+        ("AdaIN", one_process, ["image", "adain", str(photos), str(styles), "-o", str(work / "c1"), "--precision", args.precision, "--quiet", "--workers", "1"]),
+        ("AdaIN", pool, ["image", "adain", str(photos), str(styles), "-o", str(work / "c"), "--precision", args.precision, "--quiet"]),
         ("AdaIN", "onnxruntime", ["image", "onnx", str(adain_onnx), str(photos), str(style), "-o", str(work / "d"), "--threads", str(args.threads)]),
     ]
     if args.lite:

@@ -3,12 +3,14 @@
 share, every image exactly once."""
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 
 import pytest
 
 from multistyle.core import batch
+from multistyle.errors import InputError, MultistyleError
 
 
 @pytest.fixture
@@ -111,3 +113,58 @@ def test_adain_folders_write_every_pair_and_the_grid(cli, tmp_path, sample_image
     code, out, err = cli("image", "adain", contents, styles, "-o", tmp_path / "out", "--size", "32", "--quiet")
     assert code == 0 and "wrote 2 of 2 images" in out and (tmp_path / "out" / "grid.png").is_file(), (out, err)
     assert sorted(digests(tmp_path / "out")) == ["content__s.png", "grid.png", "style__s.png"]
+
+
+def write_name(source, out):
+    out.write_text(source)
+
+
+def batch_of(tmp_path, n):
+    return [batch.BatchItem(f"item{i}", tmp_path / "out" / f"{i}.txt", (f"item{i}",)) for i in range(n)]
+
+
+@pytest.mark.skipif(not batch.fork_workers(), reason="worker processes are forked (Linux)")
+def test_worker_processes_write_every_item_once(tmp_path):
+    items = batch_of(tmp_path, 7)
+    summary = batch.run_batch(items, tmp_path / "out", write_name, {}, workers=3, show_progress=False)
+    assert summary.written == 7 and [i.output.read_text() for i in items] == [i.name for i in items]
+    assert not (tmp_path / "out" / batch.MANIFEST).exists()
+
+
+@pytest.mark.skipif(not batch.fork_workers(), reason="worker processes are forked (Linux)")
+def test_a_workers_error_stops_the_batch_and_is_raised_in_the_parent(tmp_path):
+    def refuse_the_fourth(source, out):
+        if source == "item3":
+            raise InputError(f"{source}: not an image file PIL can read")
+        write_name(source, out)
+
+    with pytest.raises(InputError, match="item3: not an image"):
+        batch.run_batch(batch_of(tmp_path, 8), tmp_path / "out", refuse_the_fourth, {}, workers=2, show_progress=False)
+    assert (tmp_path / "out" / batch.MANIFEST).is_file(), "the batch is left to --resume"
+
+
+@pytest.mark.skipif(not batch.fork_workers(), reason="worker processes are forked (Linux)")
+def test_a_killed_worker_is_reported_and_resume_finishes_the_rest(tmp_path):
+    def killed_at_the_fifth(source, out):
+        if source == "item4":
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+        write_name(source, out)
+
+    items = batch_of(tmp_path, 8)
+    with pytest.raises(MultistyleError, match="killed by signal 9, out of memory"):
+        batch.run_batch(items, tmp_path / "out", killed_at_the_fifth, {}, workers=2, show_progress=False)
+    assert not items[4].output.exists()
+    summary = batch.run_batch(items, tmp_path / "out", write_name, {}, resume=True, workers=2, show_progress=False)
+    assert all(i.output.read_text() == i.name for i in items) and summary.written + summary.resumed == 8
+
+
+@pytest.mark.skipif(not batch.fork_workers(), reason="worker processes are forked (Linux)")
+def test_two_workers_write_the_pixels_of_one(cli, folder, tmp_path, one_thread):
+    code, out, err = cli(*fast(folder, tmp_path / "one", "--workers", "1"))
+    assert code == 0 and "wrote 5 of 5" in out, err
+    code, out, err = cli(*fast(folder, tmp_path / "two", "--workers", "2"))
+    assert code == 0 and "wrote 5 of 5" in out, err
+    assert digests(tmp_path / "two") == digests(tmp_path / "one")
+    (folder / "p9.png").write_text("not an image")
+    code, _, err = cli(*fast(folder, tmp_path / "bad", "--workers", "2"))
+    assert code == 2 and "p9.png: not an image file" in err and "Traceback" not in err, err

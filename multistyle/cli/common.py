@@ -67,15 +67,16 @@ def report_terms(terms: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v:.4g}" for k, v in terms.items())
 
 
+BatchWorkers = Annotated[Optional[int], typer.Option("--workers", help="Folder batches on the CPU: processes sharing the photos, one thread each (default: one per core torch would use).")]
 BatchResume = Annotated[bool, typer.Option("--resume", help="Folder batches: finish an interrupted or killed batch in the same output folder, skipping the images it wrote.")]
 
 
 def folder_batch(items: list[tuple[str, Path, tuple]], out_dir: Path, work, identity: dict[str, Any], resume: bool,
-                 description: str, quiet: bool):
+                 description: str, quiet: bool, workers: int = 1, worker_setup=None):
     """Run a folder batch (multistyle.core.batch: resumable, shared between torchrun's processes) and print its line."""
     from multistyle.core.batch import BatchItem, run_batch
 
     summary = run_batch([BatchItem(*item) for item in items], out_dir, work, identity, resume=resume,
-                        description=description, show_progress=not quiet)
+                        description=description, show_progress=not quiet, workers=workers, worker_setup=worker_setup)
     typer.echo(summary.describe(out_dir))
     return summary

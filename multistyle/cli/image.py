@@ -6,6 +6,7 @@ import typer
 
 from multistyle.cli.common import (
     BatchResume,
+    BatchWorkers,
     ConfigFile,
     Quiet,
     Sets,
@@ -273,6 +274,7 @@ def adain(
     device: Device = None,
     precision: Precision = None,
     resume: BatchResume = False,
+    workers: BatchWorkers = None,
     quiet: Quiet = False,
 ):
     """AdaIN (Huang & Belongie): real-time arbitrary style transfer with a trained decoder."""
@@ -287,11 +289,11 @@ def adain(
         guard([output], read_folders=images, folder=True)
         cfg.validate(1)
         summary, grid = stylize_folders(AdaIN.from_pretrained(cfg), images[0], images[1], output, show_progress=not quiet,
-                                        resume=resume)
+                                        resume=resume, workers=workers)
         typer.echo(summary.describe(output) + (f"; and {grid}" if grid else ""))
         return
-    if resume:
-        raise InputError("--resume continues a folder batch; give a CONTENT folder and a STYLE folder")
+    if resume or workers:
+        raise InputError(f"{'--resume' if resume else '--workers'} is for a folder batch; give a CONTENT folder and a STYLE folder")
     if len(images) < 2:
         raise InputError("give a CONTENT image and at least one STYLE image (or two folders)")
     output = check_output_path(output)
@@ -368,11 +370,13 @@ def fast(
     device: Device = None,
     precision: Precision = None,
     resume: BatchResume = False,
+    workers: BatchWorkers = None,
     quiet: Quiet = False,
 ):
     """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
     from multistyle.core.config import config_dict, load_config
     from multistyle.core.paths import list_images
+    from multistyle.core.runtime import batch_workers, one_thread
     from multistyle.image.fast import FastStyle, FastStyleConfig
     from multistyle.image.io import IMAGE_SUFFIXES, check_output_path
 
@@ -385,10 +389,11 @@ def fast(
         model = FastStyle.from_pretrained(style, cfg)
         folder_batch([(photo.name, output / f"{photo.stem}.png", (photo,)) for photo in photos], output,
                      lambda photo, out: model(photo).save(out, report=False),
-                     {"command": "image fast", "style": style, "config": config_dict(cfg)}, resume, f"fast {style}", quiet)
+                     {"command": "image fast", "style": style, "config": config_dict(cfg)}, resume, f"fast {style}", quiet,
+                     batch_workers(workers, model.device), one_thread)
         return
-    if resume:
-        raise InputError("--resume continues a folder batch; CONTENT is one image")
+    if resume or workers:
+        raise InputError(f"{'--resume' if resume else '--workers'} is for a folder batch; CONTENT is one image")
     model = FastStyle.from_pretrained(style, cfg)
     output = check_output_path(output)
     guard([output, output.with_suffix(".json")], [content])
@@ -511,11 +516,12 @@ def onnx(
     else:
         guard([output, output.with_suffix(".json")], [model, *images])
     from multistyle.core.paths import list_images
-    from multistyle.image.onnx_runtime import OUTPUT_FORMATS, OnnxAdaIN, load_model, save_rgb, write_report
+    from multistyle.image.formats import OUTPUT_SUFFIXES
+    from multistyle.image.onnx_runtime import OnnxAdaIN, load_model, save_rgb, write_report
 
-    if not batch and output.suffix.lower() not in OUTPUT_FORMATS:
-        raise InputError(f"{output}: unsupported output format; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
-    photos = list_images(images[0], OUTPUT_FORMATS) if batch else [images[0]]
+    if not batch and output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise InputError(f"{output}: unsupported output format; use one of {', '.join(sorted(OUTPUT_SUFFIXES))}")
+    photos = list_images(images[0], OUTPUT_SUFFIXES) if batch else [images[0]]
     runner = load_model(model, threads)
     is_adain = isinstance(runner, OnnxAdaIN)
     if len(images) != (2 if is_adain else 1):

@@ -4,9 +4,14 @@ manifest in the output folder (MANIFEST) names the job, so Ctrl-C or a kill lose
 `--resume` does only what is left. Under `torchrun --nproc_per_node N` (or across machines) each process takes every
 N-th item, so every output is written once, by one process. Torch-free: the ONNX path runs it too."""
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,9 +63,11 @@ def process_share() -> tuple[int, int]:
 
 
 def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any], identity: dict[str, Any], *,
-              resume: bool = False, description: str = "batch", show_progress: bool = True) -> BatchSummary:
+              resume: bool = False, description: str = "batch", show_progress: bool = True, workers: int = 1,
+              worker_setup: Callable[[], None] | None = None) -> BatchSummary:
     """Call `work(*item.inputs, item.output)` for this process's share of `items`. `identity` (inputs and settings,
-    JSON) is what a resumed batch must repeat."""
+    JSON) is what a resumed batch must repeat. `workers` > 1: that many forked processes share the work, each
+    calling `worker_setup` first (e.g. one torch thread each; see fork_workers)."""
     rank, world = process_share()
     if Path(out_dir).suffix.lower() in IMAGE_FILE_SUFFIXES:
         raise InputError(f"{out_dir}: a folder batch writes to a folder, not to an image file name")
@@ -89,14 +96,16 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
     share = list(items)[rank::world]
     todo = [item for item in share if not (resume and item.output.is_file())]
     start, written = time.perf_counter(), 0
+    workers = max(1, min(workers, len(todo)))
     try:
         with make_progress(disable=not show_progress) as progress:
             task = progress.add_task(description, total=len(share), completed=len(share) - len(todo), status="")
-            for item in todo:
-                work(*item.inputs, item.output)
-                written += 1
-                rate = written / (time.perf_counter() - start)
-                progress.update(task, advance=1, status=f"{item.name}  {rate:.2f} images/s")
+            done = _in_workers(todo, work, workers, worker_setup) if workers > 1 else _in_order(todo, work)
+            with closing(done):  # closed on an interrupt too, which stops the workers
+                for item in done:
+                    written += 1
+                    rate = written / (time.perf_counter() - start)
+                    progress.update(task, advance=1, status=f"{item.name}  {rate:.2f} images/s")
     except KeyboardInterrupt:
         raise Interrupted(f"stopped after {len(share) - len(todo) + written} of {len(share)} images in {out_dir}/; "
                           "the same command with --resume finishes the rest") from None
@@ -104,6 +113,91 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
     if rank == 0 and all(item.output.is_file() for item in items):
         manifest.unlink(missing_ok=True)
     return BatchSummary(written, len(share) - len(todo), len(share), len(items), time.perf_counter() - start, rank, world)
+
+
+def _in_order(items: list[BatchItem], work: Callable[..., Any]) -> Iterator[BatchItem]:
+    for item in items:
+        work(*item.inputs, item.output)
+        yield item
+
+
+def fork_workers() -> bool:
+    """Whether this platform can fork worker processes (not Windows; macOS's fork is unsafe with system frameworks)."""
+    return "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
+
+
+def _in_workers(items: list[BatchItem], work: Callable[..., Any], workers: int,
+                setup: Callable[[], None] | None) -> Iterator[BatchItem]:
+    """`work` on every item in `workers` forked processes (each takes every workers-th item and inherits the loaded
+    model), yielding items as they finish. A worker's error stops the others and is raised here; on Ctrl-C (or an
+    interrupt of this process alone) every worker is interrupted, and each output already written is complete."""
+    context = multiprocessing.get_context("fork")
+    pipes, processes = {}, []
+    for k in range(workers):
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(items[k::workers], work, setup, send), daemon=True)
+        process.start()
+        send.close()
+        pipes[receive] = k
+        processes.append(process)
+    error, finished = None, False
+    try:
+        open_pipes = set(pipes)
+        while open_pipes and error is None:
+            for pipe in multiprocessing.connection.wait(open_pipes):
+                try:
+                    kind, payload = pipe.recv()
+                except EOFError:  # the worker finished (or died: checked below)
+                    open_pipes.discard(pipe)
+                    continue
+                if kind == "error":
+                    error = payload
+                    break
+                yield items[pipes[pipe] + payload * workers]
+        finished = error is None
+    finally:
+        if not finished:  # interrupted, or a worker failed: stop the others (mid-write, a worker removes its partial file)
+            for process in processes:
+                if process.is_alive():
+                    os.kill(process.pid, signal.SIGINT)
+        for process in processes:
+            process.join(None if finished else 10)
+            if process.is_alive():
+                process.terminate()
+    if error is not None:
+        raise error
+    died = [p.exitcode for p in processes if p.exitcode != 0]
+    if died:
+        how = f"killed by signal {-died[0]}" if died[0] and died[0] < 0 else f"exit code {died[0]}"
+        raise MultistyleError(f"a batch worker stopped early ({how}{', out of memory?' if died[0] == -9 else ''}); the "
+                              "same command with --resume finishes the rest")
+
+
+def _interrupt_once(*_) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches a worker from the terminal and from its parent
+    raise KeyboardInterrupt
+
+
+def _worker(items: list[BatchItem], work: Callable[..., Any], setup: Callable[[], None] | None, send) -> None:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt_once)
+    try:
+        try:
+            if setup is not None:
+                setup()
+            for index, item in enumerate(items):
+                work(*item.inputs, item.output)
+                send.send(("done", index))  # the parent knows each worker's items by position
+        except Exception as e:  # raised again in the parent, which prints it as the command would, and stops the rest
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                send.send(("error", e))
+            except Exception:  # an exception that cannot be pickled
+                send.send(("error", MultistyleError(f"{type(e).__name__}: {e}")))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None  # the parent, unless interrupted itself, reports a worker that stopped early
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent may stop every worker while this one ends
 
 
 def first_process_decides(check: Callable[[], None], *, last: bool = False) -> None:

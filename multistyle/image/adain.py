@@ -22,7 +22,7 @@ from multistyle.core.config import config_dict, with_overrides
 from multistyle.core.losses import channel_mean_std
 from multistyle.core.paths import list_images
 from multistyle.core.pipeline import Pipeline, batched
-from multistyle.core.runtime import check_precision, compute_dtype, select_device
+from multistyle.core.runtime import batch_workers, check_precision, compute_dtype, one_thread, select_device
 from multistyle.core.vgg import VGGFeatures, check_memory_for_vgg
 from multistyle.errors import InputError, WeightsError
 from multistyle.image import color
@@ -405,15 +405,17 @@ class AdaIN(Pipeline):
 
 
 def stylize_folders(model: AdaIN, content_dir: Path, style_dir: Path, out_dir: Path, show_progress: bool = False,
-                    resume: bool = False) -> tuple[BatchSummary, Path | None]:
+                    resume: bool = False, workers: int | None = None) -> tuple[BatchSummary, Path | None]:
     """Every content x every style -> OUT_DIR/CONTENT__STYLE.png (a resumable batch, shared between torchrun's
-    processes: multistyle.core.batch), then grid.png (a row per content) once every pair is written."""
+    processes: multistyle.core.batch), then grid.png (a row per content) once every pair is written. `workers`:
+    processes of one thread each (default: multistyle.core.runtime.batch_workers)."""
     contents, styles = list_images(content_dir, IMAGE_SUFFIXES), list_images(style_dir, IMAGE_SUFFIXES)
     pairs = [(content, style) for content in contents for style in styles]
     items = [BatchItem(f"{c.stem} x {s.stem}", out_dir / f"{c.stem}__{s.stem}.png", (c, s)) for c, s in pairs]
     summary = run_batch(items, out_dir, lambda c, s, out: model(c, s).save(out, report=False),
                         {"command": "image adain", "contents": [c.name for c in contents], "styles": [str(s) for s in styles],
-                         "config": config_dict(model.config)}, resume=resume, description="adain", show_progress=show_progress)
+                         "config": config_dict(model.config)}, resume=resume, description="adain", show_progress=show_progress,
+                        workers=batch_workers(workers, model.device), worker_setup=one_thread)
     if not batch_complete(out_dir) or summary.rank != 0:
         return summary, None
     panels = [torch.ones(1, 3, 8, 8)] + [load_image(s, 256) for s in styles]  # header row: styles

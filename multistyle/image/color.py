@@ -60,8 +60,8 @@ def match_colour_moments(source: torch.Tensor, mean: torch.Tensor, cov: torch.Te
     own_mean, own_cov = colour_moments(source, eps)
     with torch.autocast(source.device.type, enabled=False):
         transform = torch.linalg.cholesky(cov.float()) @ torch.linalg.inv(torch.linalg.cholesky(own_cov))
-        matched = transform @ (source.flatten(2).float() - own_mean) + mean.float()
-    return matched.reshape(source.shape).to(source.dtype).clamp(0, 1)
+        matched = torch.baddbmm(mean.float() - transform @ own_mean, transform, source.flatten(2).float())
+    return matched.reshape(source.shape).to(source.dtype).clamp_(0, 1)
 
 
 def match_color_histogram(source: torch.Tensor, reference: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -72,4 +72,5 @@ def match_color_histogram(source: torch.Tensor, reference: torch.Tensor, eps: fl
 
 def recolour(image: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor, amount: float = 1.0) -> torch.Tensor:
     """`image` moved `amount` of the way to its linear recolouring with the RGB mean (B, 3, 1) and covariance (B, 3, 3)."""
-    return torch.lerp(image, match_colour_moments(image, mean.to(image), cov.to(image)), amount)
+    matched = match_colour_moments(image, mean.to(image), cov.to(image))
+    return matched if amount == 1 else torch.lerp(image, matched, amount)

@@ -230,7 +230,8 @@ class FastStyle(Pipeline):
             output = color.with_chroma_of(output, image)
         elif cfg.palette and self.palette is not None:
             output = color.recolour(output, *self.palette)
-        output = cfg.alpha * output + (1 - cfg.alpha) * image
+        if cfg.alpha != 1:
+            output = torch.lerp(image, output, cfg.alpha)
         seconds = time.perf_counter() - start
         return ImageResult(output, "fast", {**config_dict(cfg), "style": self.info.get("name")}, seconds=seconds,
                            timings={"stylise": seconds}, sources=file_sources(content))

@@ -11,8 +11,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from multistyle.core.checkpoint import atomic_write_bytes
 from multistyle.errors import InputError, MultistyleError
+from multistyle.image.formats import OUTPUT_SUFFIXES, encode
 
-OUTPUT_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 IMAGE_SUFFIXES = set(OUTPUT_SUFFIXES)
 MAX_PIXELS = 100_000_000  # decoded pixels a file may have (PIL's decompression-bomb guard, made an error)
 # Peak memory of decoding a file into the (1, 3, H, W) float tensor every method starts from, per pixel: PIL's
@@ -136,6 +136,8 @@ def as_image_tensor(image: ImageLike, name: str = "image") -> torch.Tensor:
         raise InputError(f"{name}: expected a path, PIL image, NumPy array or tensor, not {type(image).__name__}")
     if min(tensor.shape[-2:]) < 1:
         raise InputError(f"{name}: image has zero size")
+    if isinstance(image, (str, Path, Image.Image)):
+        return tensor  # decoded from 8-bit pixels: finite and in [0, 1] (checking costs a 512-px photo 10 ms)
     if not torch.isfinite(tensor).all():
         raise InputError(f"{name}: contains NaN or infinite values")
     if tensor.min() < 0 or tensor.max() > 1:
@@ -214,11 +216,7 @@ def check_quality(quality: int) -> int:
 def encode_image(image: torch.Tensor | Image.Image, suffix: str, quality: int = 95) -> bytes:
     """The bytes of `image` in the format its suffix names."""
     check_quality(quality)
-    pil = image if isinstance(image, Image.Image) else tensor_to_pil(image)
-    buffer = io.BytesIO()
-    fmt = OUTPUT_SUFFIXES[suffix.lower()]
-    pil.save(buffer, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
-    return buffer.getvalue()
+    return encode(image if isinstance(image, Image.Image) else tensor_to_pil(image), suffix, quality)
 
 
 def save_image(image: torch.Tensor | Image.Image, path: str | Path) -> None:

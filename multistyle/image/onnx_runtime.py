@@ -24,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from multistyle.core.paths import atomic_write_bytes
 from multistyle.errors import InputError, MultistyleError, WeightsError
 from multistyle.image.degrid import remove_grid_array
+from multistyle.image.formats import OUTPUT_SUFFIXES, encode
 from multistyle.samples import resolve_style
 
 # The torch path's constants (multistyle.image.io, multistyle.image.adain), repeated to keep torch out:
@@ -31,7 +32,6 @@ from multistyle.samples import resolve_style
 DEFAULT_LONG_SIDE = 512
 MAX_PIXELS = 100_000_000
 ADAIN_EPS = 1e-5
-OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 
 
 def _onnxruntime():
@@ -274,15 +274,10 @@ def load_model(path: str | os.PathLike, threads: int = 0) -> OnnxFast | OnnxAdaI
 def save_rgb(rgb: np.ndarray, path: str | os.PathLike, quality: int = 95) -> Path:
     """(H, W, 3) in [0, 1] written atomically in the format the suffix names (multistyle.core.paths guards the target)."""
     path = Path(path)
-    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(f"{path}: unsupported output format; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise InputError(f"{path}: unsupported output format; use one of {', '.join(sorted(OUTPUT_SUFFIXES))}")
     image = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))  # (H, W, 3) uint8: RGB
-    import io
-
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, encode(image, path.suffix, quality))
     return path
 
 
