@@ -1,4 +1,6 @@
-"""Copy a trained per-style network into the package (multistyle/image/weights/fast/NAME.safetensors + NAME.json).
+"""Copy a trained per-style network into the package (multistyle/image/weights/fast/NAME.safetensors + NAME.json),
+and export it again where it also ships as ONNX (multistyle/image/weights/onnx/NAME.onnx, first made with
+`multistyle export fast NAME -o multistyle/image/weights/onnx/NAME.onnx`).
 
 The JSON is the run's model.json; a run written before the palette was recorded gets it here, from its style image
 (style_palette). --name ships it under another name than its painting's (a second network of one painting, such as
@@ -11,7 +13,9 @@ from pathlib import Path
 
 from multistyle.core.checkpoint import read_json, write_json
 from multistyle.errors import MultistyleError
+from multistyle.image.export import export_fast
 from multistyle.image.fast import load_network, shipped_folder, style_palette
+from multistyle.image.onnx_runtime import SHIPPED_ONNX
 
 
 def ship(run: Path, style: Path | None, name: str | None = None, note: str = "") -> str:
@@ -28,7 +32,11 @@ def ship(run: Path, style: Path | None, name: str | None = None, note: str = "")
     target = shipped_folder() / info["name"]
     shutil.copyfile(run / "model.safetensors", target.with_suffix(".safetensors"))
     write_json(target.with_suffix(".json"), info)
-    return f"shipped {info['name']}: {target}.safetensors and .json ({info['iterations']} iterations, {info['seconds'] / 60:.0f} min)"
+    exported = SHIPPED_ONNX / f"{info['name']}.onnx"
+    if exported.is_file():  # a network that also ships as ONNX (`multistyle image onnx NAME`) is exported again
+        export_fast(info["name"], exported)
+    return (f"shipped {info['name']}: {target}.safetensors and .json{' and its ONNX export' if exported.is_file() else ''} "
+            f"({info['iterations']} iterations, {info['seconds'] / 60:.0f} min)")
 
 
 if __name__ == "__main__":

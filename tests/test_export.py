@@ -86,6 +86,28 @@ def test_whole_onnxruntime_path_matches_the_torch_commands(exported, sample_imag
     assert np.abs(plain - adain).max() > 0.01  # the steps around the graphs do something, so the match above means something
 
 
+@pytest.mark.parametrize("name", onnx_runtime.shipped_exports())
+def test_each_shipped_export_is_of_the_shipped_weights_and_matches_them(name, sample_images):
+    """A shipped .onnx was exported from the shipped network of its name as it is now (recipes/ship_fast_style.py
+    exports again when it ships new weights), and runs by name."""
+    from multistyle.image.export import sha256
+    from multistyle.image.fast import FastStyle, resolve_style
+
+    info = json.loads((onnx_runtime.SHIPPED_ONNX / f"{name}.json").read_text())
+    assert info["source"]["sha256"] == sha256(resolve_style(name)), f"{name}.onnx is not an export of the shipped {name}"
+    got = onnx_runtime.load_model(name)(sample_images["content"], size=64)
+    expected = FastStyle.from_pretrained(name, precision="fp32", device="cpu")(sample_images["content"], size=64).tensor
+    assert np.abs(got - expected[0].permute(1, 2, 0).numpy()).max() <= TOLERANCE
+
+
+def test_a_shipped_export_runs_by_name_from_the_command(cli, sample_images, tmp_path):
+    assert "wave_small" in onnx_runtime.shipped_exports()
+    code, out, err = cli("image", "onnx", "wave_small", sample_images["content"], "-o", tmp_path / "out.png", "--size", "64")
+    assert code == 0 and "wrote" in out, err
+    code, _, err = cli("image", "onnx", "no_such_export", sample_images["content"], "-o", tmp_path / "x.png")
+    assert code == 2 and "no_such_export: not found" in err and "wave_small" in err, err
+
+
 def test_json_beside_each_graph(exported):
     from multistyle.core.vgg import weights_path
     from multistyle.image.adain import shipped_decoder_path

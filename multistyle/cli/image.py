@@ -487,7 +487,7 @@ def grid(
 
 @app.command("onnx")
 def onnx(
-    model: Annotated[Path, typer.Argument(help="An exported model: a folder from `multistyle export adain`, or an .onnx file from `multistyle export fast`.")],
+    model: Annotated[Path, typer.Argument(help="An exported model: a folder from `multistyle export adain`, an .onnx file from `multistyle export fast`, or a shipped export's name (wave_small).")],
     images: Annotated[list[Path], typer.Argument(help="CONTENT (an image, or a folder of them: batch), then for AdaIN a STYLE image (a file, or a bundled painting's name: " + PAINTINGS + ").")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image (.png, .jpg, ...) with a .json report beside it; in batch mode a folder (PNGs and onnx.json, with images/s).")],
     alpha: Annotated[float, typer.Option(help="Content-style trade-off: 0 = content, 1 = full style (AdaIN or a per-style network).")] = 1.0,

@@ -261,11 +261,22 @@ class OnnxAdaIN:
         return output[0].transpose(1, 2, 0)
 
 
+SHIPPED_ONNX = Path(__file__).parent / "weights" / "onnx"  # exports of shipped networks (recipes/ship_fast_style.py)
+
+
+def shipped_exports() -> list[str]:
+    return sorted(p.stem for p in SHIPPED_ONNX.glob("*.onnx"))
+
+
 def load_model(path: str | os.PathLike, threads: int = 0) -> OnnxFast | OnnxAdaIN:
-    """An exported model: a folder (or its adain.json) from `multistyle export adain`, or a per-style network's .onnx."""
+    """An exported model: a folder (or its adain.json) from `multistyle export adain`, a per-style network's .onnx,
+    or the name of a shipped export (shipped_exports(): the per-style networks small enough to ship twice)."""
     path = Path(path)
+    if not path.exists() and str(path) in shipped_exports():
+        path = SHIPPED_ONNX / f"{path}.onnx"
     if not path.exists():
-        raise InputError(f"{path}: not found; give a folder from `multistyle export adain` or an .onnx file from `multistyle export fast`")
+        raise InputError(f"{path}: not found; give a folder from `multistyle export adain`, an .onnx file from "
+                         f"`multistyle export fast` or a shipped export ({', '.join(shipped_exports()) or 'none'})")
     if path.is_dir() or path.suffix == ".json":
         return OnnxAdaIN(path, threads)
     return OnnxFast(path, threads)
