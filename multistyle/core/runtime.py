@@ -92,7 +92,7 @@ def batch_workers(requested: int | None, device: torch.device) -> int:
     """Processes for a folder batch, each computing on one thread: `requested`, or by default (None) one per thread
     torch would use on the CPU and one on a GPU. One-thread processes, because a process forked from one that has
     run torch's OpenMP threads hangs when it starts threads of its own. On a 2-core AMD EPYC two one-thread
-    processes stylised a folder of 512-px photos with wave_small 1.3x faster than one process on two threads:
+    processes stylised a folder of 512-px photos with wave_small 1.2x faster than one process on two threads:
     reading, recolouring and writing each image run on one core either way."""
     from multistyle.core.batch import fork_workers
 
