@@ -76,5 +76,7 @@ def test_a_step_with_a_non_finite_gradient_leaves_the_weights_alone():
     optimizer = torch.optim.Adam([weight], lr=0.1)
     record = optimizer_step(optimizer, {"loss": torch.sqrt(weight - weight.detach()).sum()}, 1)  # value 0, gradient NaN
     assert record["total"] == 0 and torch.equal(weight.detach(), torch.ones(3))
-    optimizer_step(optimizer, {"loss": weight.square().sum()}, 2)
+    optimizer_step(optimizer, {"loss": (weight * 1e30).sum()}, 2)  # every element finite, their norm overflows
+    assert torch.equal(weight.detach(), torch.ones(3)), "an overflowing gradient is skipped too"
+    optimizer_step(optimizer, {"loss": weight.square().sum()}, 3)
     assert (weight.detach() < 1).all(), "a finite gradient still updates"

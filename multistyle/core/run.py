@@ -205,9 +205,12 @@ def optimizer_step(optimizer: torch.optim.Optimizer, terms: dict[str, torch.Tens
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-    if all(torch.isfinite(g).all() for g in grads):
+    # The norm, not each element: a per-style network's instance norms on a near-flat crop give gradients that are
+    # each finite but overflow together, and one such step in Adam's moments wrecked a trained network (issue 35).
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])) if grads else torch.zeros(())
+    if torch.isfinite(norm):
         optimizer.step()
-    else:  # a finite loss with a non-finite gradient: skipping the update keeps NaN out of the weights
+    else:  # a finite loss with a non-finite gradient: skipping the update keeps NaN and overflow out of the weights
         log.warning(f"step {step}: non-finite gradient, update skipped")
     return {**{k: v.item() for k, v in terms.items()}, "total": loss.item()}
 

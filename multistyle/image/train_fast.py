@@ -138,11 +138,13 @@ class CropSampler(Dataset):
         if cfg.texture:
             return torch.rand(3, cfg.crop, cfg.crop, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + index))
         rng = random.Random(cfg.seed * 1_000_003 + index)
+        best = None
         for _ in range(FLAT_RETRIES):  # wallpapers have flat areas: a constant crop teaches nothing and blew up training
             crop = random_crop(rng.choice(self.contents), rng, cfg.crop, cfg.min_short, cfg.resize_short)
             if crop.std() >= MIN_CROP_STD:
-                break
-        return crop
+                return crop
+            best = crop if best is None or crop.std() > best.std() else best
+        return best  # the least flat of the draws
 
 
 class PerceptualLoss:
