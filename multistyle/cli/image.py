@@ -292,7 +292,7 @@ def adain(
                                         resume=resume, workers=workers)
         typer.echo(summary.describe(output) + (f"; and {grid}" if grid else ""))
         return
-    if resume or workers:
+    if resume or workers is not None:
         raise InputError(f"{'--resume' if resume else '--workers'} is for a folder batch; give a CONTENT folder and a STYLE folder")
     if len(images) < 2:
         raise InputError("give a CONTENT image and at least one STYLE image (or two folders)")
@@ -392,7 +392,7 @@ def fast(
                      {"command": "image fast", "style": style, "config": config_dict(cfg)}, resume, f"fast {style}", quiet,
                      batch_workers(workers, model.device), one_thread)
         return
-    if resume or workers:
+    if resume or workers is not None:
         raise InputError(f"{'--resume' if resume else '--workers'} is for a folder batch; CONTENT is one image")
     model = FastStyle.from_pretrained(style, cfg)
     output = check_output_path(output)

@@ -207,8 +207,7 @@ def optimizer_step(optimizer: torch.optim.Optimizer, terms: dict[str, torch.Tens
     grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
     # The norm, not each element: a per-style network's instance norms on a near-flat crop give gradients that are
     # each finite but overflow together, and one such step in Adam's moments wrecked a trained network (issue 35).
-    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])) if grads else torch.zeros(())
-    if torch.isfinite(norm):
+    if not grads or torch.isfinite(torch.nn.utils.get_total_norm(grads)):
         optimizer.step()
     else:  # a finite loss with a non-finite gradient: skipping the update keeps NaN and overflow out of the weights
         log.warning(f"step {step}: non-finite gradient, update skipped")

@@ -138,13 +138,14 @@ class CropSampler(Dataset):
         if cfg.texture:
             return torch.rand(3, cfg.crop, cfg.crop, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + index))
         rng = random.Random(cfg.seed * 1_000_003 + index)
-        best = None
+        draws = []
         for _ in range(FLAT_RETRIES):  # wallpapers have flat areas: a constant crop teaches nothing and blew up training
             crop = random_crop(rng.choice(self.contents), rng, cfg.crop, cfg.min_short, cfg.resize_short)
-            if crop.std() >= MIN_CROP_STD:
+            spread = float(crop.std())
+            if spread >= MIN_CROP_STD:
                 return crop
-            best = crop if best is None or crop.std() > best.std() else best
-        return best  # the least flat of the draws
+            draws.append((spread, crop))
+        return max(draws, key=lambda draw: draw[0])[1]  # the least flat of the draws
 
 
 class PerceptualLoss:
