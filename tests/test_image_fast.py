@@ -200,7 +200,7 @@ def test_the_shipped_weights_are_the_moving_average_and_a_resumed_run_carries_it
 def test_degrid_takes_the_8px_grid_out_of_a_shipped_network_and_little_else(sample_images):
     from multistyle.image.measures import grid_share
 
-    model = FastStyle.from_pretrained("la_muse", size=256)
+    model = FastStyle.from_pretrained("wave", size=256)
     on, off = (model(sample_images["content"], degrid=d).tensor for d in (True, False))
     assert torch.equal(model(sample_images["content"]).tensor, on), "on by default"
     assert grid_share(on) < 0.5 * grid_share(off), (grid_share(on), grid_share(off))

@@ -107,8 +107,10 @@ def test_styles_sheet_shows_each_networks_painting_beside_its_result(cli, tmp_pa
 
     found = shipped_styles()
     assert network_painting("wave_small", model_info(found["wave_small"])) == samples.painting("wave")
-    assert network_painting("woman_with_hat", model_info(found["woman_with_hat"])) == samples.painting("woman_with_hat")
-    assert network_painting("candy", model_info(found["candy"])) is None  # not a bundled painting
+    assert network_painting("udnie", model_info(found["udnie"])) == samples.painting("udnie")
+    matisse = {"style": "../shared/data/images/style/woman-with-hat-matisse.jpg"}  # a style file named otherwise
+    assert network_painting("matisse_net", matisse) == samples.painting("woman_with_hat")
+    assert network_painting("candy", {"style": "../shared/data/images/style/candy.jpg"}) is None  # not a bundled painting
     code, out, err = cli("image", "styles", "--sheet", tmp_path / "sheet.png")
     assert code == 0, err
     with Image.open(tmp_path / "sheet.png") as sheet:

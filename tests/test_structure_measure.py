@@ -52,7 +52,7 @@ def test_content_kept_scores_the_photo_one_and_ranks_a_stylisation_above_a_blurr
     judge = Judge()
     photo = load_image(data.astronaut(), SIZE)
     assert judge.content_kept(photo, photo) == pytest.approx(1.0, abs=1e-4)
-    model = FastStyle.from_pretrained("candy", size=SIZE, palette=False, degrid=False)
+    model = FastStyle.from_pretrained("udnie", size=SIZE, palette=False, degrid=False)
     stylised = judge.content_kept(model(photo).tensor, photo)
     texture_only = judge.content_kept(resize(model(data.rocket()).tensor, tuple(photo.shape[-2:])), photo)
     unrelated = judge.content_kept(resize(load_image(data.coffee(), SIZE), tuple(photo.shape[-2:])), photo)

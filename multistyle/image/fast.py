@@ -170,7 +170,7 @@ def resolve_style(name_or_path: str | Path) -> Path:
 class FastStyle(Pipeline):
     """One trained network per style (Johnson et al. 2016 with instance norm): any photo in one pass.
 
-    >>> model = FastStyle.from_pretrained("the_scream")      # FastStyle.styles() lists the shipped ones
+    >>> model = FastStyle.from_pretrained("udnie")           # FastStyle.styles() lists the shipped ones
     >>> model("photo.jpg", alpha=0.8).image.save("out.png")
     """
 
