@@ -7,18 +7,23 @@
 # (adain_cpu_fidelity2.toml); each on one thread under a time limit, each warm-started from the previous weights,
 # so a budget spread over sessions accumulates. See multistyle/image/weights/adain_decoder.json for what shipped.
 # Usage: MINUTES_1=40 MINUTES_2=35 MINUTES_3=35 MINUTES_4=80 MINUTES_5=30 MINUTES_6=85 recipes/image_adain_cpu.sh [OUT=out/adain_cpu]
+# INIT= (empty) starts stage 1 from a random decoder: the way to a decoder that never saw any painting in
+# multistyle.image.data.HELD_OUT_PAINTINGS (the shipped one saw six of them), e.g.
+#   INIT= OUT=out/adain_held MINUTES_1=120 MINUTES_2=120 ... recipes/image_adain_cpu.sh
+# STAGES=N stops after stage N (a session's budget spent on the first stages; the next call resumes them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 OUT=${OUT:-out/adain_cpu}
-INIT=${INIT:-multistyle/image/weights/adain_decoder.safetensors}
+INIT=${INIT-multistyle/image/weights/adain_decoder.safetensors}
 [ -d out/adain_corpus/content ] || "$PY" recipes/build_adain_corpus.py out/adain_corpus --shared "${IMAGES:-../shared/data/images}"
 export OMP_NUM_THREADS=1
 run_stage() {  # config, folder, minutes, init weights; resumes a stage that has a checkpoint
+  [ "${2##*stage}" -le "${STAGES:-6}" ] || exit 0
   if [ -f "$2/checkpoint/state.safetensors" ]; then
     nice "$PY" -m multistyle image train-adain --out "$2" --resume --max-minutes "$3" --quiet
   else
-    nice "$PY" -m multistyle image train-adain --config "$1" --out "$2" --init-decoder "$4" --seed "${SEED:-1}" --max-minutes "$3" --quiet
+    nice "$PY" -m multistyle image train-adain --config "$1" --out "$2" ${4:+--init-decoder "$4"} --seed "${SEED:-1}" --max-minutes "$3" --quiet
   fi
 }
 run_stage configs/image/adain_cpu_reconstruct.toml "$OUT/stage1" "${MINUTES_1:-40}" "$INIT"

@@ -19,7 +19,7 @@ def test_adain_toml_is_the_defaults_plus_the_recipe_corpus():
     config = load_config(AdaINTrainConfig, CONFIGS / "image/adain.toml")
     assert config.content_dirs and config.style_dirs
     assert dataclasses.replace(config, content_dirs=(), style_dirs=()) == AdaINTrainConfig()
-    assert len(config.holdout_contents) == 3 and len(config.holdout_styles) == 6
+    assert len(config.holdout_contents) == 3 and len(config.holdout_styles) == 14
 
 
 def test_adain_cpu_toml_loads_and_keeps_the_paper_losses():

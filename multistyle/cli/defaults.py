@@ -70,9 +70,26 @@ def _evaluate(node: ast.expr, module: str) -> Any:
     return ast.literal_eval(node)  # constants and -constants; anything else raises ValueError
 
 
+def _imported_from(module: str, name: str) -> str | None:
+    """The module a top-level `from M import ..., name, ...` in `module`'s source takes `name` from."""
+    text = "\n".join(_source(module) or [])
+    for found in re.finditer(r"^from\s+([\w.]+)\s+import\s+(\([^)]*\)|[^\n]*)", text, re.MULTILINE):
+        names = [part.split(" as ")[-1].strip() for part in found.group(2).strip("()").split(",")]
+        if name in names:
+            return found.group(1)
+    return None
+
+
 def constant(module: str, name: str) -> Any:
-    """The value of a module-level constant, e.g. constant("multistyle.core.optimize", "DEFAULT_LR")."""
-    block = _block(module, name)
+    """The value of a module-level constant, e.g. constant("multistyle.core.optimize", "DEFAULT_LR"), or of one the
+    module imports from another by name."""
+    try:
+        block = _block(module, name)
+    except LookupError:
+        source = _imported_from(module, name)
+        if source is None:
+            raise
+        return constant(source, name)
     if block is None:
         return getattr(importlib.import_module(module), name)
     node = _assignments(block.body).get(name)

@@ -9,6 +9,15 @@ from PIL import Image
 from multistyle.errors import InputError
 from multistyle.image.io import IMAGE_SUFFIXES, load_pil, pil_to_tensor
 
+# What no AdaIN training run sees (file names): the three photos every training config holds out, and every painting
+# benchmarks/image_quality.py judges AdaIN with (the per-style networks' six and six of other periods), with the two
+# the small model's first runs also held out. Decoders trained before 2026-12-07 held out only the first six paintings.
+HELD_OUT_PHOTOS = ("tubingen.jpg", "golden_gate.jpg", "sailboat.jpg")
+HELD_OUT_PAINTINGS = (
+    "the_scream.jpg", "candy.jpg", "la_muse.jpg", "udnie.jpg", "wave.jpg", "woman-with-hat-matisse.jpg",
+    "starry_night.jpg", "shipwreck.jpg", "composition_vii.jpg", "picasso_selfport1907.jpg", "the_resevoir_at_poitiers.jpg",
+    "woman_in_peasant_dress.jpg", "seated-nude.jpg", "frida_kahlo.jpg")
+
 
 def collect_images(folders: tuple[str, ...], holdout: tuple[str, ...] = ()) -> list[Path]:
     """Every image file below `folders` (sorted), except those named in `holdout`."""

@@ -44,16 +44,15 @@ from multistyle.image.adain import (
     load_decoder,
     save_decoder,
 )
-from multistyle.image.data import collect_images, random_crop
+from multistyle.image.data import HELD_OUT_PAINTINGS, HELD_OUT_PHOTOS, collect_images, random_crop
 
 
 @dataclass
 class AdaINTrainConfig:
     content_dirs: tuple[str, ...] = ()
     style_dirs: tuple[str, ...] = ()
-    # File names training never sees: the pairs every AdaIN evaluation (benchmarks/adain_quality.py) uses.
-    holdout_contents: tuple[str, ...] = ("tubingen.jpg", "golden_gate.jpg", "sailboat.jpg")
-    holdout_styles: tuple[str, ...] = ("the_scream.jpg", "candy.jpg", "la_muse.jpg", "udnie.jpg", "wave.jpg", "woman-with-hat-matisse.jpg")
+    holdout_contents: tuple[str, ...] = HELD_OUT_PHOTOS  # file names training never sees
+    holdout_styles: tuple[str, ...] = HELD_OUT_PAINTINGS
     resize_short: int = 512  # paper: short side resized to 512 ...
     min_short: int = 256  # ... here drawn from [min_short, resize_short] for scale augmentation
     crop: int = 256

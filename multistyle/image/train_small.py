@@ -33,7 +33,7 @@ from multistyle.image.adain import (
     load_network,
     save_network,
 )
-from multistyle.image.data import collect_images, random_crop
+from multistyle.image.data import HELD_OUT_PAINTINGS, HELD_OUT_PHOTOS, collect_images, random_crop
 from multistyle.image.distill import SMALL_WIDTHS, Compressor
 from multistyle.image.train_adain import PairSampler
 
@@ -45,12 +45,8 @@ PERCEPTUAL_LAYERS = ("relu1_1", "relu2_1", "relu3_1")
 class SmallTrainConfig:
     content_dirs: tuple[str, ...] = ("out/adain_corpus/content",)
     style_dirs: tuple[str, ...] = ("out/adain_corpus/style",)
-    # Never seen: the photos every AdaIN config holds out and every painting benchmarks/image_quality.py judges with.
-    holdout_contents: tuple[str, ...] = ("tubingen.jpg", "golden_gate.jpg", "sailboat.jpg")
-    holdout_styles: tuple[str, ...] = (
-        "the_scream.jpg", "candy.jpg", "la_muse.jpg", "udnie.jpg", "wave.jpg", "woman-with-hat-matisse.jpg",
-        "starry_night.jpg", "shipwreck.jpg", "composition_vii.jpg", "picasso_selfport1907.jpg", "seated-nude.jpg",
-        "frida_kahlo.jpg")
+    holdout_contents: tuple[str, ...] = HELD_OUT_PHOTOS
+    holdout_styles: tuple[str, ...] = HELD_OUT_PAINTINGS
     teacher: str = ""  # the full model's decoder ("": the shipped one)
     # Warm start: a distillation run's folder whose model.safetensors (and its checkpoint's kept channels) this run
     # starts from, with a fresh optimiser, instead of compressing the full model anew.
