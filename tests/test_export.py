@@ -259,3 +259,24 @@ def test_a_small_adain_model_exports_and_matches_torch(tmp_path, sample_images):
     expected = AdaIN.from_pretrained(path, precision="fp32", device="cpu")(content, style, size=64, alpha=0.8).tensor
     assert got.std() > 0.02  # an image, not a flat colour that any two paths would agree on
     assert np.abs(got - expected[0].permute(1, 2, 0).numpy()).max() <= TOLERANCE
+
+
+def test_image_fast_runs_a_shipped_export_for_one_photo_unless_torch_is_asked_for(cli, sample_images, tmp_path):
+    """`image fast --engine auto` (the default) takes the onnxruntime path when the style ships exported: the same
+    picture as torch's in fp32, without torch's start-up; an option only torch takes keeps torch."""
+    from PIL import Image
+
+    def run(name: str, *options: str) -> tuple[dict, np.ndarray]:
+        out = tmp_path / f"{name}.png"
+        code, _, err = cli("image", "fast", sample_images["content"], "--style", "wave_small", "-o", out, "--size", "64", *options)
+        assert code == 0, err
+        return json.loads(out.with_suffix(".json").read_text()), np.asarray(Image.open(out), dtype=float)
+
+    (auto, a), (torch_path, b) = run("auto"), run("torch", "--engine", "torch", "--precision", "fp32")
+    assert auto["method"] == "onnx-fast" and torch_path["method"] != "onnx-fast"
+    assert np.abs(a - b).max() <= 1  # 8-bit levels: the same network in float32 both ways
+    assert run("kept", "--preserve-color")[0]["method"] != "onnx-fast"
+    code, _, err = cli("image", "fast", sample_images["content"], "--style", "wave_video", "-o", tmp_path / "x.png", "--engine", "onnx")
+    assert code == 2 and err.count("error:") == 1 and "ships no ONNX export" in err, err
+    code, _, err = cli("image", "fast", sample_images["content"], "--style", "wave_small", "-o", tmp_path / "x.png", "--engine", "jax")
+    assert code == 2 and "--engine must be auto, torch or onnx" in err, err

@@ -371,9 +371,16 @@ def fast(
     precision: Precision = None,
     resume: BatchResume = False,
     workers: BatchWorkers = None,
+    engine: Annotated[str, typer.Option(help="torch; onnx: the style's shipped ONNX export through onnxruntime (the onnx extra), no torch import; auto: onnx for one photo when the style ships exported, onnxruntime is installed and no option only torch takes is given (--config, --set, --preserve-color, --device, --precision), else torch.")] = "auto",
     quiet: Quiet = False,
 ):
     """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
+    torch_only = {"--config": config, "--set": set_, "--preserve-color": preserve_color, "--device": device,
+                  "--precision": precision, "--workers": workers}
+    if _use_onnx(engine, style, content, {k: v for k, v in torch_only.items() if v is not None}):
+        run_onnx(Path(style), [content], output, alpha=1.0 if alpha is None else alpha, palette=palette is not False,
+                 degrid=degrid is not False, size=size, resume=resume, quiet=quiet)
+        return
     from multistyle.core.config import config_dict, load_config
     from multistyle.core.paths import list_images
     from multistyle.core.runtime import batch_workers, one_thread
@@ -400,6 +407,26 @@ def fast(
     result = model(content)
     result.save(output, content=str(content), style=style)
     typer.echo(f"wrote {output} ({result.seconds:.2f} s)")
+
+
+def _use_onnx(engine: str, style: str, content: Path, torch_only: dict) -> bool:
+    """Whether `image fast` runs the style's shipped ONNX export (see its --engine help)."""
+    import importlib.util
+
+    from multistyle.image.onnx_runtime import shipped_exports
+
+    if engine not in ("auto", "torch", "onnx"):
+        raise InputError(f"--engine must be auto, torch or onnx, not {engine!r}")
+    exported = style in shipped_exports()
+    if engine == "onnx":
+        if not exported:
+            raise InputError(f"--engine onnx: {style!r} ships no ONNX export (shipped: {', '.join(shipped_exports()) or 'none'}); "
+                             f"make one with `multistyle export fast {style} -o {Path(style).stem}.onnx` and run `multistyle image onnx`")
+        if torch_only:
+            raise InputError(f"--engine onnx does not take {', '.join(torch_only)}")
+        return True
+    return (engine == "auto" and exported and not torch_only and not content.is_dir()
+            and importlib.util.find_spec("onnxruntime") is not None)
 
 
 @app.command("styles")
@@ -500,6 +527,13 @@ def onnx(
     quiet: Quiet = False,
 ):
     """Run an exported model with onnxruntime (the onnx extra), without importing torch: seconds less start-up."""
+    run_onnx(model, images, output, alpha=alpha, palette=palette, degrid=degrid, size=size, threads=threads, quality=quality,
+             resume=resume, quiet=quiet)
+
+
+def run_onnx(model: Path, images: list[Path], output: Path, *, alpha: float, palette: bool, degrid: bool,
+             size: Optional[int], threads: int = 0, quality: int = 95, resume: bool = False, quiet: bool = False) -> None:
+    """`image onnx`, and `image fast` on a shipped export."""
     import time
 
     start = time.perf_counter()

@@ -85,6 +85,33 @@ def _export_graph(module: nn.Module, example: torch.Tensor, path: Path, input_na
         else:
             torch.onnx.export(module, (example,), tmp, input_names=[input_name], output_names=[output_name],
                               opset_version=opset, dynamo=False, dynamic_axes={input_name: axes, output_name: axes})
+        _store_half(tmp)
+
+
+def _store_half(path: Path) -> None:
+    """Keep float32 weights that float16 holds exactly (the shipped networks' files are float16) as float16 plus a
+    Cast: half the file, the same numbers; onnxruntime folds the casts away when it loads the model."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph, casts = model.graph, []
+    for tensor in list(graph.initializer):
+        values = numpy_helper.to_array(tensor)
+        if tensor.data_type != onnx.TensorProto.FLOAT or values.size < 64:
+            continue
+        half = values.astype(np.float16)
+        if not np.array_equal(half.astype(np.float32), values):
+            continue
+        graph.initializer.remove(tensor)
+        graph.initializer.append(numpy_helper.from_array(half, f"{tensor.name}_fp16"))
+        casts.append(helper.make_node("Cast", [f"{tensor.name}_fp16"], [tensor.name], to=onnx.TensorProto.FLOAT))
+    if casts:
+        nodes = casts + list(graph.node)  # nodes stay topologically sorted: the casts go first
+        del graph.node[:]
+        graph.node.extend(nodes)
+        onnx.save(model, str(path))
 
 
 def _info(kind: str, **fields: Any) -> dict[str, Any]:
