@@ -371,7 +371,7 @@ def fast(
     precision: Precision = None,
     resume: BatchResume = False,
     workers: BatchWorkers = None,
-    engine: Annotated[str, typer.Option(help="torch; onnx: the style's shipped ONNX export through onnxruntime (the onnx extra), no torch import; auto: onnx for one photo when the style ships exported, onnxruntime is installed and no option only torch takes is given (--config, --set, --preserve-color, --device, --precision), else torch.")] = "auto",
+    engine: Annotated[str, typer.Option(help="auto, torch or onnx. onnx: the style's shipped ONNX export through onnxruntime (the onnx extra), without torch's start-up; auto: onnx for one photo when the style ships exported, onnxruntime is installed and no option only torch takes is given (--config, --set, --preserve-color, --device, --precision), else torch.")] = "auto",
     quiet: Quiet = False,
 ):
     """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
@@ -585,4 +585,4 @@ def run_onnx(model: Path, images: list[Path], output: Path, *, alpha: float, pal
     report["timings_s"] = {"load": round(loaded - start, 3), "stylise": round(done - loaded, 3)}
     write_report(output / "onnx.json" if batch else output.with_suffix(".json"), report)
     if not batch:
-        typer.echo(f"wrote {output} ({done - loaded:.2f} s)")
+        typer.echo(f"wrote {output} ({done - loaded:.2f} s, onnxruntime)")
