@@ -18,7 +18,7 @@ from multistyle.cli.common import (
     report_terms,
     sets,
 )
-from multistyle.cli.defaults import constant
+from multistyle.cli.defaults import constant, field_default
 from multistyle.errors import InputError
 from multistyle.samples import paintings
 
@@ -378,8 +378,9 @@ def fast(
     torch_only = {"--config": config, "--set": set_, "--preserve-color": preserve_color, "--device": device,
                   "--precision": precision, "--workers": workers}
     if _use_onnx(engine, style, content, {k: v for k, v in torch_only.items() if v is not None}):
-        run_onnx(Path(style), [content], output, alpha=1.0 if alpha is None else alpha, palette=palette is not False,
-                 degrid=degrid is not False, size=size, resume=resume, quiet=quiet)
+        given = {"alpha": alpha, "palette": palette, "degrid": degrid, "size": size}
+        settings = {name: field_default(F, name) if value is None else value for name, value in given.items()}
+        run_onnx(Path(style), [content], output, **settings, resume=resume, quiet=quiet)
         return
     from multistyle.core.config import config_dict, load_config
     from multistyle.core.paths import list_images
