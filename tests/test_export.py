@@ -280,3 +280,21 @@ def test_image_fast_runs_a_shipped_export_for_one_photo_unless_torch_is_asked_fo
     assert code == 2 and err.count("error:") == 1 and "ships no ONNX export" in err, err
     code, _, err = cli("image", "fast", sample_images["content"], "--style", "wave_small", "-o", tmp_path / "x.png", "--engine", "jax")
     assert code == 2 and "--engine must be auto, torch or onnx" in err, err
+
+
+def test_a_folder_named_like_a_shipped_export_comes_first_as_it_does_for_torch(cli, sample_images, tmp_path, monkeypatch):
+    """A training run in ./wave_small is what `--style wave_small` means to the torch path; auto must not swap in the
+    shipped export for it."""
+    import shutil
+
+    from multistyle.image.fast import resolve_style
+
+    shipped = resolve_style("wave_small")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wave_small").mkdir()
+    shutil.copyfile(shipped, tmp_path / "wave_small" / "model.safetensors")
+    shutil.copyfile(shipped.with_suffix(".json"), tmp_path / "wave_small" / "model.json")
+    assert onnx_runtime.shipped_export("wave_small") is None
+    code, _, err = cli("image", "fast", sample_images["content"], "--style", "wave_small", "-o", "out.png", "--size", "64")
+    assert code == 0, err
+    assert json.loads((tmp_path / "out.json").read_text())["method"] != "onnx-fast"

@@ -377,10 +377,11 @@ def fast(
     """A per-style feed-forward network (Johnson et al. 2016): one pass per photo."""
     torch_only = {"--config": config, "--set": set_, "--preserve-color": preserve_color, "--device": device,
                   "--precision": precision, "--workers": workers}
-    if _use_onnx(engine, style, content, {k: v for k, v in torch_only.items() if v is not None}):
+    export = _onnx_export(engine, style, content, {k: v for k, v in torch_only.items() if v is not None})
+    if export is not None:
         given = {"alpha": alpha, "palette": palette, "degrid": degrid, "size": size}
         settings = {name: field_default(F, name) if value is None else value for name, value in given.items()}
-        run_onnx(Path(style), [content], output, **settings, resume=resume, quiet=quiet)
+        run_onnx(export, [content], output, **settings, resume=resume, quiet=quiet)
         return
     from multistyle.core.config import config_dict, load_config
     from multistyle.core.paths import list_images
@@ -410,24 +411,24 @@ def fast(
     typer.echo(f"wrote {output} ({result.seconds:.2f} s)")
 
 
-def _use_onnx(engine: str, style: str, content: Path, torch_only: dict) -> bool:
-    """Whether `image fast` runs the style's shipped ONNX export (see its --engine help)."""
+def _onnx_export(engine: str, style: str, content: Path, torch_only: dict) -> Optional[Path]:
+    """The shipped ONNX export `image fast` runs (see its --engine help), or None for torch."""
     import importlib.util
 
-    from multistyle.image.onnx_runtime import shipped_exports
+    from multistyle.image.onnx_runtime import shipped_export, shipped_exports
 
     if engine not in ("auto", "torch", "onnx"):
         raise InputError(f"--engine must be auto, torch or onnx, not {engine!r}")
-    exported = style in shipped_exports()
+    exported = shipped_export(style)
     if engine == "onnx":
-        if not exported:
+        if exported is None:
             raise InputError(f"--engine onnx: {style!r} ships no ONNX export (shipped: {', '.join(shipped_exports()) or 'none'}); "
                              f"make one with `multistyle export fast {style} -o {Path(style).stem}.onnx` and run `multistyle image onnx`")
         if torch_only:
             raise InputError(f"--engine onnx does not take {', '.join(torch_only)}")
-        return True
-    return (engine == "auto" and exported and not torch_only and not content.is_dir()
-            and importlib.util.find_spec("onnxruntime") is not None)
+        return exported
+    auto = engine == "auto" and not torch_only and not content.is_dir() and importlib.util.find_spec("onnxruntime") is not None
+    return exported if auto else None
 
 
 @app.command("styles")

@@ -268,12 +268,18 @@ def shipped_exports() -> list[str]:
     return sorted(p.stem for p in SHIPPED_ONNX.glob("*.onnx"))
 
 
+def shipped_export(name: str | os.PathLike) -> Path | None:
+    """The shipped export `name` stands for, or None; a file or folder of that name comes first, as it does for the
+    torch networks (multistyle.image.fast.resolve_style)."""
+    if Path(name).exists() or str(name) not in shipped_exports():
+        return None
+    return SHIPPED_ONNX / f"{name}.onnx"
+
+
 def load_model(path: str | os.PathLike, threads: int = 0) -> OnnxFast | OnnxAdaIN:
     """An exported model: a folder (or its adain.json) from `multistyle export adain`, a per-style network's .onnx,
     or the name of a shipped export (shipped_exports(): the per-style networks small enough to ship twice)."""
-    path = Path(path)
-    if not path.exists() and str(path) in shipped_exports():
-        path = SHIPPED_ONNX / f"{path}.onnx"
+    path = shipped_export(path) or Path(path)
     if not path.exists():
         raise InputError(f"{path}: not found; give a folder from `multistyle export adain`, an .onnx file from "
                          f"`multistyle export fast` or a shipped export ({', '.join(shipped_exports()) or 'none'})")
