@@ -139,6 +139,11 @@ def test_runtime_constants_agree_with_the_torch_path():
         assert np.array_equal(onnx_runtime.pad_to_multiple(x.numpy(), multiple), io.pad_to_multiple(x, multiple).numpy())
     thin = torch.rand(1, 3, 3, 40)  # too thin to reflect: edges repeated
     assert np.array_equal(onnx_runtime.pad_to_multiple(thin.numpy(), 8), io.pad_to_multiple(thin, 8).numpy())
+    from multistyle.image.adain import AdaINConfig
+
+    assert onnx_runtime.ADAIN_MARGIN == AdaINConfig.margin
+    for image in (x, thin):
+        assert np.array_equal(onnx_runtime.pad_border(image.numpy(), 16), io.pad_border(image, 16).numpy())
 
 
 

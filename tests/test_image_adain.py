@@ -431,6 +431,20 @@ def test_adain_degrid_is_on_by_default_and_switchable(sample_images):
     assert 0 < (on - off).abs().mean() < 0.02  # a faint pattern, not a different picture
 
 
+def test_adain_margin_changes_the_edges_not_the_picture_and_wants_multiples_of_8(sample_images):
+    from multistyle import AdaIN
+
+    model = AdaIN.from_pretrained(size=128, palette=False, degrid=False)
+    with_margin, without = (model(sample_images["content"], sample_images["style"], margin=m).tensor for m in (16, 0))
+    assert with_margin.shape == without.shape
+    change = (with_margin - without).abs().mean(1)[0]
+    edges = torch.ones_like(change, dtype=torch.bool)
+    edges[16:-16, 16:-16] = False
+    assert change[edges].mean() > 1.4 * change[~edges].mean()  # the decoder's edge frame goes; the middle moves less
+    with pytest.raises(InputError, match="multiple of 8"):
+        model(sample_images["content"], sample_images["style"], margin=12)
+
+
 def test_precision_picks_bf16_only_where_asked_or_where_the_cpu_has_matrix_units():
     from multistyle.core.runtime import compute_dtype, has_native_bf16
 

@@ -34,6 +34,7 @@ from multistyle.image.io import (
     image_grid,
     load_image,
     output_size,
+    pad_border,
     pad_to_multiple,
     resize,
     save_image,
@@ -263,6 +264,10 @@ class AdaINConfig:
     # Notch-filter the decoder's 8-px grid out of the output (multistyle.image.degrid): grid share 0.065 -> 0.01 on
     # the held-out pairs, the output otherwise within about 40 dB PSNR; faint squares in flat areas go (docs/adain_grid.jpg).
     degrid: bool = True
+    # Pixels of reflected photo around every side that the network runs on and the output drops: the decoder draws a
+    # frame 10-20 px in from an image's edges (its 128-px training crops are mostly edge), which then falls outside
+    # (docs/adain_margin.jpg). A multiple of 8 keeps the output on the decoder's 8-px lattice; 0 turns it off.
+    margin: int = 16
     decoder: str | None = None  # None or "full": the shipped model; or a decoder's or a small model's file, or a run folder
     device: str = "auto"
     # Weights and activations in bf16 or fp32; "auto" is bf16 on CPUs with AMX or AVX-512-BF16 (2.2x faster)
@@ -277,6 +282,8 @@ class AdaINConfig:
             raise InputError(f"--alpha must be between 0 and 1, not {self.alpha}")
         if self.size is not None and self.size != 0 and self.size < 32:
             raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0 for the content's own size)")
+        if self.margin < 0 or self.margin % MULTIPLE:
+            raise InputError(f"margin must be a non-negative multiple of {MULTIPLE} pixels, not {self.margin}")
         blend_weights(self.style_blend, n_styles)
         if n_masks and not (n_masks == n_styles or (n_masks == 1 and n_styles == 2)):
             raise InputError(f"give one mask per style ({n_styles}), or one mask for two styles; got {n_masks}")
@@ -374,7 +381,7 @@ class AdaIN(Pipeline):
         start = time.perf_counter()
         image = load_image(content)
         h, w = output_size(*image.shape[-2:], cfg.size)
-        check_memory_for_vgg(h + 8, w + 8, backward=False, device=self.device)
+        check_memory_for_vgg(h + 2 * cfg.margin + 8, w + 2 * cfg.margin + 8, backward=False, device=self.device)
         image = resize(image, (h, w))
         style_side = cfg.size or max(h, w)
         region_masks = load_masks(masks, (h, w), len(styles)) if masks else None
@@ -388,11 +395,12 @@ class AdaIN(Pipeline):
         if cfg.palette and not cfg.preserve_color and weights and all(s.rgb_mean is not None for s in stats):
             palette = blended_palette(stats, weights)
             image = color.recolour(image, *palette, cfg.alpha)
+        m = cfg.margin
         output = self.network(
-            pad_to_multiple(image, MULTIPLE).to(self.device), stats, alpha=cfg.alpha, weights=weights,
-            masks=[pad_to_multiple(m, MULTIPLE).to(self.device) for m in region_masks] if region_masks else None,
+            pad_to_multiple(pad_border(image, m), MULTIPLE).to(self.device), stats, alpha=cfg.alpha, weights=weights,
+            masks=[pad_to_multiple(pad_border(r, m), MULTIPLE).to(self.device) for r in region_masks] if region_masks else None,
         )
-        output = output[..., :h, :w].cpu()  # padding is at the bottom and right: the origin stays the decoder's lattice's
+        output = output[..., m:m + h, m:m + w].cpu()  # the margin is a multiple of 8: the decoder's lattice stays put
         if cfg.degrid:
             output = remove_grid(output, MULTIPLE)
         output = output.clamp(0, 1)

@@ -157,6 +157,15 @@ def pad_to_multiple(image: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
 
 
+def pad_border(image: torch.Tensor, margin: int) -> torch.Tensor:
+    """Reflect `margin` pixels onto every side (repeating edges too thin to reflect), for a network whose output
+    differs along the image's edges; crop its output by `margin` on every side."""
+    if not margin:
+        return image
+    mode = "reflect" if margin < min(image.shape[-2:]) else "replicate"
+    return F.pad(image, (margin,) * 4, mode=mode)
+
+
 def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
     """(H, W) scaled so that max(H, W) == long_side, keeping the aspect ratio; long_side 0 keeps the size."""
     if long_side == 0:

@@ -32,6 +32,7 @@ from multistyle.samples import resolve_style
 DEFAULT_LONG_SIDE = 512
 MAX_PIXELS = 100_000_000
 ADAIN_EPS = 1e-5
+ADAIN_MARGIN = 16
 
 
 def _onnxruntime():
@@ -106,6 +107,14 @@ def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
         return x
     mode = "reflect" if pad_h < h and pad_w < w else "edge"
     return np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
+
+
+def pad_border(x: np.ndarray, margin: int) -> np.ndarray:
+    """multistyle.image.io.pad_border: `margin` reflected pixels on every side (repeated where too thin to reflect)."""
+    if not margin:
+        return x
+    mode = "reflect" if margin < min(x.shape[-2:]) else "edge"
+    return np.pad(x, ((0, 0), (0, 0), (margin, margin), (margin, margin)), mode=mode)
 
 
 def colour_moments(x: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
@@ -236,8 +245,8 @@ class OnnxAdaIN:
         return stats
 
     def __call__(self, content: str | os.PathLike | Image.Image, style: str | os.PathLike, *, alpha: float = 1.0,
-                 size: int | None = None, palette: bool = True, degrid: bool = True) -> np.ndarray:
-        """(H, W, 3) float32 RGB in [0, 1]."""
+                 size: int | None = None, palette: bool = True, degrid: bool = True, margin: int = ADAIN_MARGIN) -> np.ndarray:
+        """(H, W, 3) float32 RGB in [0, 1]; `margin` as AdaINConfig.margin."""
         if not 0.0 <= alpha <= 1.0:
             raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
         if size is not None and size != 0 and size < 32:
@@ -248,11 +257,11 @@ class OnnxAdaIN:
         style_mean, style_std, rgb_mean, rgb_cov = self.style_stats(style, size or max(h, w))
         if palette:
             image = recolour(image, rgb_mean, rgb_cov, alpha)
-        features = self.encoder(pad_to_multiple(image, self.multiple)).astype(np.float64)
+        features = self.encoder(pad_to_multiple(pad_border(image, margin), self.multiple)).astype(np.float64)
         mean, std = self.stats(features)
         target = (features - mean) * (style_std / std) + style_mean
         target = features + alpha * (target - features)
-        output = self.decoder(target.astype(np.float32))[..., :h, :w]
+        output = self.decoder(target.astype(np.float32))[..., margin:margin + h, margin:margin + w]
         if degrid:
             output = remove_grid_array(output, int(self.info.get("grid_period", 8)), backend="numpy")
         output = np.clip(output, 0, 1)
