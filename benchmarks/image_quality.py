@@ -23,7 +23,7 @@ import hashlib
 import json
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -144,7 +144,8 @@ def adain_runs(decoder: str | None, contents: list[str], styles: list[str], fres
     for mode, steps in ((m, MODES[m]) for m in modes):
         model = AdaIN.from_pretrained(None if decoder == "full" else decoder, size=SIZE, **steps)
         run = Run(name, mode)
-        tag = digest(model_path(None if decoder == "full" else decoder).stat().st_mtime_ns if decoder not in (None, "full") else None, steps)
+        # every setting in the tag: an output cached under other settings (an earlier margin, say) is stale
+        tag = digest(model_path(decoder).stat().st_mtime_ns, asdict(model.config))
         for style in styles:
             for content in contents:
                 cached(run, (stem(content), stem(style)), tag, lambda: model(DATA / content, DATA / style).tensor, fresh)
