@@ -385,7 +385,7 @@ def main() -> None:
     name = f"image_quality{'_' + args.tag if args.tag else ''}"
     (results_dir / f"{name}.md").write_text("\n".join(lines) + "\n")
     (results_dir / f"{name}.json").write_text(json.dumps(
-        {run.label: {"seconds": run.seconds, "pairs": [{"content": c, "style": s, **v} for (c, s), v in run.scores.items()]}
+        {run.label: {"seconds": run.seconds, "pairs": [{"photo": c, "painting": s, **v} for (c, s), v in run.scores.items()]}
          for run in runs}, indent=1))
     print("\n".join(lines))
 
