@@ -109,11 +109,14 @@ def main() -> None:
     parser.add_argument("--folder", type=int, default=0, help="only the folder rows: N photos of ../shared/data "
                         "(512x512 crops; past its 27 photos they repeat), each command once; written to --out, else benchmarks/results/onnx_folder.md")
     args = parser.parse_args()
-    if args.folder:
-        return folder_rows(args)
+    with tempfile.TemporaryDirectory(prefix="onnx_speed_") as work:  # exports and outputs run to hundreds of MB
+        (folder_rows if args.folder else single_rows)(args, Path(work))
+
+
+def single_rows(args, work: Path) -> None:
+    """One 512-px photo: torch against onnxruntime in-process, and the whole commands against lite's."""
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
-    work = Path(tempfile.mkdtemp(prefix="onnx_speed_"))
     content = square_photo(args.content, work)
     style = str(resolve_style(args.style))
 
@@ -190,11 +193,10 @@ def main() -> None:
     atomic_write_bytes(out, (f"# ONNX vs torch speed\n\n`python benchmarks/onnx_speed.py {' '.join(sys.argv[1:])}`\n\n{table}\n").encode())
 
 
-def folder_rows(args) -> None:
+def folder_rows(args, work: Path) -> None:
     """Images/s over a folder: `image fast|adain FOLDER` against `image onnx MODEL FOLDER` (model loaded once each)."""
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
-    work = Path(tempfile.mkdtemp(prefix="onnx_folder_"))
     photos, styles = work / "photos", work / "styles"
     photos.mkdir()
     styles.mkdir()
