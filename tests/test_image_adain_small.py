@@ -4,7 +4,7 @@ import torch
 
 from multistyle import AdaIN
 from multistyle.core.checkpoint import save_tensors
-from multistyle.errors import WeightsError
+from multistyle.errors import ConfigError, WeightsError
 from multistyle.image.adain import AdaINNetwork, Decoder, load_decoder, load_network, save_network
 from multistyle.image.distill import SMALL_WIDTHS, Compressor, multiply_adds
 
@@ -104,3 +104,28 @@ def test_a_distillation_run_trains_saves_and_resumes(tmp_path, sample_images, on
     later = load_network(tmp_path / "run").state_dict()
     assert any(not torch.equal(first[k], later[k]) for k in first)
     assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 3
+
+
+def test_the_painting_style_target_matches_the_paintings_statistics(full, compressed, one_thread):
+    """style_target "painting": the painted half's style term measures the output against the painting instead of
+    the teacher's output; the rebuilt half and the other terms are unchanged."""
+    from multistyle.core.losses import relative_mean_std_loss
+    from multistyle.image.adain import STYLE_LAYERS, adain, feature_stats
+    from multistyle.image.train_small import SmallTrainConfig, distillation_losses
+
+    torch.manual_seed(1)
+    content, style = (torch.nn.functional.avg_pool2d(torch.rand(4, 3, 32, 32), 5, 1, 2) for _ in range(2))
+    student, vgg, no_recolour = compressed.small.eval(), full.encoder, torch.zeros(4, dtype=torch.bool)
+    with torch.no_grad():
+        by_teacher = distillation_losses(full, student, vgg, compressed.kept, content, style, no_recolour)
+        by_painting = distillation_losses(full, student, vgg, compressed.kept, content, style, no_recolour, "painting")
+        s, t = student.encoder(torch.cat([content, style[2:]]))["relu4_1"], vgg(torch.cat([content[2:], style[2:]]))["relu4_1"]
+        output = vgg(student.decoder(adain(s[2:4], feature_stats(s[4:]))))
+        wanted, painting = vgg(full.decoder(adain(t[:2], feature_stats(t[2:])))), vgg(style[2:])
+    assert by_painting["pixel"] == by_teacher["pixel"] and by_painting["perceptual"] == by_teacher["perceptual"]
+    # each half is half of the batch mean, so the two terms differ by half the painted half's change of reference
+    change = sum(relative_mean_std_loss(output[n], painting[n]) - relative_mean_std_loss(output[n], wanted[n]) for n in STYLE_LAYERS)
+    assert abs(change) > 0.01
+    torch.testing.assert_close(by_painting["style"] - by_teacher["style"], change / 2, rtol=1e-3, atol=1e-4)
+    with pytest.raises(ConfigError, match="style_target"):
+        SmallTrainConfig(style_target="paintings").validate()

@@ -66,6 +66,9 @@ class SmallTrainConfig:
     # texture statistics the style measures judge, which pixel and feature errors alone blur away (a small network
     # cannot place every stroke where the full one does, and the average of the places is flat).
     style_weight: float = 1.0
+    # Whose statistics the painted half's style term matches: "teacher" (the full model's output) caps the student at
+    # the teacher's distance from the painting; "painting" asks for the painting's own, as training the full one does.
+    style_target: str = "teacher"
     ema: float = 0.99
     checkpoint_every: int = 50
     log_every: int = 10
@@ -84,12 +87,14 @@ class SmallTrainConfig:
             raise ConfigError("lr must be positive; the loss weights and max_minutes non-negative")
         if not 0 <= self.ema < 1:
             raise ConfigError(f"ema must be in [0, 1), not {self.ema}")
+        if self.style_target not in ("teacher", "painting"):
+            raise ConfigError(f"style_target must be teacher or painting, not {self.style_target!r}")
 
 
 # A resumed run may change its schedule and the weight of each loss term (a run's saved config without a term's weight
 # resumes with that weight's default).
 RESUMABLE = ("iterations", "max_minutes", "checkpoint_every", "log_every", "workers", "pixel_weight", "perceptual_weight",
-             "encoder_weight", "style_weight")
+             "encoder_weight", "style_weight", "style_target")
 
 
 def relative_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -97,9 +102,11 @@ def relative_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def distillation_losses(teacher: AdaINNetwork, student: AdaINNetwork, vgg: VGGFeatures, kept: dict[str, torch.Tensor],
-                        content: torch.Tensor, style: torch.Tensor, recolour: torch.Tensor) -> dict[str, torch.Tensor]:
+                        content: torch.Tensor, style: torch.Tensor, recolour: torch.Tensor,
+                        style_target: str = "teacher") -> dict[str, torch.Tensor]:
     """Student against teacher on one batch; the first half of the batch at alpha 0, the rest at alpha 1 with
-    `recolour` (bool per item) saying which contents take their style's palette first."""
+    `recolour` (bool per item) saying which contents take their style's palette first. `style_target` "painting"
+    makes the painted half's style term match the painting's feature statistics instead of the teacher output's."""
     half = len(content) // 2
     painted = content[half:].clone()
     for i in torch.nonzero(recolour[half:]).flatten().tolist():
@@ -119,11 +126,15 @@ def distillation_losses(teacher: AdaINNetwork, student: AdaINNetwork, vgg: VGGFe
     s = student_features[ENCODER_LAYER].detach()
     output = student.decoder(torch.cat([s[:half], adain(s[half:len(content)], feature_stats(s[len(content):]))])).float()
     output_features = vgg(output)
+    if style_target == "painting":  # the styles' VGG-19 features are the teacher encoder's, computed above
+        reference = {n: torch.cat([wanted_features[n][:half], teacher_features[n][len(content):]]) for n in STYLE_LAYERS}
+    else:
+        reference = wanted_features
     return {
         "pixel": F.mse_loss(output, wanted),
         "perceptual": sum(relative_mse(output_features[n], wanted_features[n]) for n in PERCEPTUAL_LAYERS),
         "encoder": sum(relative_mse(student_features[n], teacher_features[n][:, kept[n]]) for n in STYLE_LAYERS),
-        "style": sum(relative_mean_std_loss(output_features[n], wanted_features[n]) for n in STYLE_LAYERS),
+        "style": sum(relative_mean_std_loss(output_features[n], reference[n]) for n in STYLE_LAYERS),
     }
 
 
@@ -205,7 +216,7 @@ def train(config: SmallTrainConfig, out: Path, resume: bool = False, show_progre
                      max_minutes=config.max_minutes, show_progress=show_progress, save=checkpoint) as run:
         for content, style in loader:
             recolour = torch.rand(len(content), generator=torch.Generator().manual_seed(config.seed + iteration)) < 0.5
-            terms = distillation_losses(teacher, student, vgg, kept, content, style, recolour)
+            terms = distillation_losses(teacher, student, vgg, kept, content, style, recolour, config.style_target)
             window.add(optimizer_step(optimizer, {k: weights[k] * v for k, v in terms.items()}, iteration + 1))
             if averaged is not None:
                 averaged.update(student)
