@@ -223,6 +223,9 @@ def test_bad_inputs_are_one_error_line(cli, exported, sample_images, tmp_path):
         (["image", "onnx", str(exported["fast"]), content, "-o", content], "is also an input"),
         (["image", "onnx", str(broken), content, "-o", out], "onnxruntime cannot load it"),
         (["image", "onnx", str(lonely), content, "-o", out], "lonely.json: not found"),
+        # terabytes of activations: refused before onnxruntime allocates (it used to get the process killed)
+        (["image", "onnx", str(exported["fast"]), content, "-o", out, "--size", "100000"], "per-style network on 100004x"),
+        (["image", "onnx", str(exported["adain"]), content, style, "-o", out, "--size", "100000"], "AdaIN on 100040x"),
     ]
     for args, fragment in cases:
         code, stdout, err = cli(*args)

@@ -1,10 +1,17 @@
-"""Memory guards: refuse a job before it allocates what the device it runs on cannot hold."""
+"""Memory guards: refuse a job before it allocates what the device it runs on cannot hold.
+
+torch is imported only for a CUDA device, so the torch-free onnxruntime path (multistyle.image.onnx_runtime) can
+use the same guard."""
+from __future__ import annotations
+
 import logging
 import os
-
-import torch
+from typing import TYPE_CHECKING
 
 from multistyle.errors import ResourceError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +36,10 @@ def host_available_bytes() -> int | None:
 
 def available_bytes(device: torch.device | str = "cpu") -> int | None:
     """Free memory on `device`: the GPU's own for CUDA, the host's otherwise; None when it cannot be read."""
-    device = torch.device(device)
-    if device.type == "cuda":
+    if str(device).startswith("cuda"):
+        import torch
+
+        device = torch.device(device)
         free, _ = torch.cuda.mem_get_info(device)
         return int(free)
     return host_available_bytes()

@@ -137,7 +137,8 @@ class VGGFeatures(nn.Module):
 
 
 def check_memory_for_vgg(height: int, width: int, images: int = 1, backward: bool = True,
-                         device: torch.device | str = "cpu", hint: str = "use a smaller --size") -> None:
-    """Refuse (ResourceError) sizes whose VGG-19 activations would not fit in `device`'s free memory."""
+                         device: torch.device | str = "cpu", hint: str = "use a smaller --size", network: str = "VGG-19") -> None:
+    """Refuse (ResourceError) sizes whose VGG-19 activations would not fit in `device`'s free memory; `network` names
+    what runs in the message (a per-style network's activations are smaller, so the estimate errs on the safe side)."""
     need = FLOATS_PER_PIXEL * height * width * images * 4 * (2 if backward else 1)
-    check_memory(need, f"VGG-19 on {images} x {width}x{height}", device, hint)
+    check_memory(need, f"{network} on {images} x {width}x{height}", device, hint)

@@ -220,7 +220,7 @@ class FastStyle(Pipeline):
         start = time.perf_counter()
         image = load_image(content)
         h, w = output_size(*image.shape[-2:], cfg.size)
-        check_memory_for_vgg(h + MULTIPLE, w + MULTIPLE, backward=False, device=self.device)
+        check_memory_for_vgg(h + MULTIPLE, w + MULTIPLE, backward=False, device=self.device, network="the per-style network")
         image = resize(image, (h, w))
         output = self.network(pad_to_multiple(image, MULTIPLE).to(self.device))[..., :h, :w].cpu()
         if cfg.degrid:
@@ -241,7 +241,7 @@ class FastStyle(Pipeline):
         """A new sample of the texture a texture-mode network learned, from seeded noise."""
         if min(height, width) < 16:
             raise InputError("a texture needs at least 16 x 16 pixels")
-        check_memory_for_vgg(height, width, backward=False, device=self.device)
+        check_memory_for_vgg(height, width, backward=False, device=self.device, network="the texture network")
         start = time.perf_counter()
         noise = torch.rand(1, 3, height, width, generator=seed_everything(seed))
         output = self.network(pad_to_multiple(noise, MULTIPLE).to(self.device))[..., :height, :width].clamp(0, 1).cpu()
