@@ -168,3 +168,24 @@ def test_two_workers_write_the_pixels_of_one(cli, folder, tmp_path, one_thread):
     (folder / "p9.png").write_text("not an image")
     code, _, err = cli(*fast(folder, tmp_path / "bad", "--workers", "2"))
     assert code == 2 and "p9.png: not an image file" in err and "Traceback" not in err, err
+
+
+def test_a_bad_file_in_the_folder_stops_the_batch_before_it_starts_and_leaves_the_folder_usable(cli, folder, tmp_path, one_thread):
+    (folder / "p9.png").write_text("not an image")
+    out = tmp_path / "out"
+    code, _, err = cli(*fast(folder, out))
+    assert code == 2 and "p9.png: not an image file PIL can read" in err and not (out / batch.MANIFEST).exists()
+    assert not out.exists() or not any(out.iterdir())
+    (folder / "p9.png").write_bytes((folder / "p0.png").read_bytes()[:200])  # a readable header, a truncated body
+    (folder / "p0.png").rename(folder / "p_.png")  # sorts last: four images are written before the broken one
+    code, _, err = cli(*fast(folder, out, "--workers", "1"))
+    assert code == 2 and "p9.png" in err and (out / batch.MANIFEST).exists()
+    code, _, err = cli(*fast(folder, out))
+    assert code == 2 and "holds an unfinished batch (4 of 6 written)" in err and batch.MANIFEST in err
+    (folder / "p9.png").unlink()  # the broken file gone, the inputs differ: --resume cannot finish it, and says how out
+    code, _, err = cli(*fast(folder, out, "--resume"))
+    assert code == 2 and "started with other inputs" in err and f"delete {batch.MANIFEST} there" in err
+    (out / batch.MANIFEST).unlink()
+    code, _, err = cli(*fast(folder, out))
+    assert code == 0, err
+    assert sorted(p.name for p in out.glob("*.png")) == ["p1.png", "p2.png", "p3.png", "p4.png", "p_.png"]

@@ -75,22 +75,27 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
     inputs = [[str(x) for x in item.inputs] for item in items]  # a resumed batch must have the same inputs
     identity = json.loads(json.dumps({**identity, "inputs": inputs}, default=str))
 
+    started_here = [False]
+
     def start_or_refuse() -> None:  # the first process decides for every process
         recorded = _read_manifest(manifest)
-        finished = sum(item.output.is_file() for item in items)
+        start_over = f"or delete {MANIFEST} there to start over"
         if recorded is not None and not resume:
-            raise InputError(f"{out_dir}: holds an unfinished batch ({finished} of {len(items)} written); add --resume "
-                             "to finish it, or write to another folder")
+            finished = sum(item.output.is_file() for item in items)
+            raise InputError(f"{out_dir}: holds an unfinished batch ({finished} of {recorded.get('items', len(items))} "
+                             f"written); add --resume to finish it, write to another folder, {start_over}")
         if resume and recorded is None:
             raise InputError(f"{out_dir}: no unfinished batch to resume (it finished, or never started); run without "
                              "--resume")
         if resume and recorded.get("identity") != identity:
             changed = sorted(k for k in identity if recorded.get("identity", {}).get(k) != identity[k])
             raise InputError(f"{out_dir}: its unfinished batch was started with other {', '.join(changed)}; run that "
-                             "command again with --resume, or write to another folder")
+                             f"command again with --resume, write to another folder, {start_over}")
+        check_image_headers(item.inputs for item in items)
         if recorded is None:
             out_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(manifest, (json.dumps({"identity": identity, "items": len(items)}, indent=2) + "\n").encode())
+            started_here[0] = True
 
     first_process_decides(start_or_refuse)
     share = list(items)[rank::world]
@@ -109,10 +114,33 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
     except KeyboardInterrupt:
         raise Interrupted(f"stopped after {len(share) - len(todo) + written} of {len(share)} images in {out_dir}/; "
                           "the same command with --resume finishes the rest") from None
+    except MultistyleError:  # an input the header check could not catch (a truncated file, say)
+        if started_here[0] and world == 1 and not any(item.output.is_file() for item in items):
+            manifest.unlink(missing_ok=True)  # nothing to resume: leave the folder as it was
+        raise
     first_process_decides(lambda: None, last=True)  # every process has finished its share
     if rank == 0 and all(item.output.is_file() for item in items):
         manifest.unlink(missing_ok=True)
     return BatchSummary(written, len(share) - len(todo), len(share), len(items), time.perf_counter() - start, rank, world)
+
+
+def check_image_headers(inputs) -> None:
+    """Refuse (InputError) before any work a batch input with an image suffix that PIL cannot identify from its
+    header: a wrong file in the folder stops the batch before anything is written, not part-way through."""
+    from PIL import Image, UnidentifiedImageError
+
+    seen: set[Path] = set()
+    for path in (x for group in inputs for x in group if isinstance(x, Path) and x.suffix.lower() in IMAGE_FILE_SUFFIXES):
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            with Image.open(path):
+                pass
+        except UnidentifiedImageError:
+            raise InputError(f"{path}: not an image file PIL can read") from None
+        except OSError as e:
+            raise InputError(f"{path}: cannot be read ({e.strerror or e})") from None
 
 
 def _in_order(items: list[BatchItem], work: Callable[..., Any]) -> Iterator[BatchItem]:
