@@ -111,7 +111,8 @@ def test_cli_keeps_the_audio_track_and_frame_rate(cli, pan, tmp_path):
     assert code == 0 and len(list(frames.glob("frame_*.png"))) == 3, err
 
 
-@pytest.mark.parametrize("case", ["not_a_video", "no_frames", "missing_style", "output_is_input"])
+@pytest.mark.parametrize("case", ["not_a_video", "no_frames", "missing_style", "output_is_input", "a_photo",
+                                  "a_network_without_method_fast", "max_frames", "fps"])
 def test_bad_video_input_is_one_line_and_leaves_nothing(cli, pan, tmp_path, case):
     source, style = tmp_path / "in.mp4", tmp_path / "style.png"
     write_mp4(source, pan[:2])
@@ -127,11 +128,19 @@ def test_bad_video_input_is_one_line_and_leaves_nothing(cli, pan, tmp_path, case
         source.mkdir()
     elif case == "missing_style":
         style = tmp_path / "absent.png"
-    else:
+    elif case == "a_photo":
+        source = style
+    elif case == "a_network_without_method_fast":
+        style = "wave_video"  # a shipped network's name, not a painting's
+    elif case == "output_is_input":
         output = source
+    extra = {"max_frames": ["--max-frames", "-1"], "fps": ["--fps", "0"]}.get(case, [])
     before = sorted(p.name for p in tmp_path.iterdir())
-    code, _, err = cli("video", source, "-o", output, "--style", style, "--size", "32", "--quiet")
+    code, _, err = cli("video", source, "-o", output, "--style", style, "--size", "32", "--quiet", *extra)
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    wanted = {"a_photo": "a still image, not a video", "a_network_without_method_fast": "add --method fast",
+              "max_frames": "--max-frames must be", "fps": "--fps must be", "missing_style": "absent.png: file not found"}
+    assert wanted.get(case, "") in err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 

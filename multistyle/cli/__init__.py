@@ -187,9 +187,15 @@ def _context_for(args: list[str]):
     return ctx
 
 
+VALIDATOR_WORDING = {"Input should be a valid integer, unable to parse string as an integer": "not a whole number",
+                     "Input should be a valid number, unable to parse string as a number": "not a number"}
+
+
 def _usage_error(error: Exception, args: list[str]) -> None:
     """One `usage:` line and one `error:` line, on stderr."""
     message = " ".join(error.format_message().split()).rstrip(".")
+    for wording, plain in VALIDATOR_WORDING.items():  # newer typers pass on their validator's wording
+        message = message.replace(wording, plain)
     message = message[:1].lower() + message[1:] if message[1:2].islower() else message
     try:
         ctx = getattr(error, "ctx", None) or _context_for(args)

@@ -50,6 +50,9 @@ class ClipReader:
         self.max_frames = max_frames
         if not path.exists():
             raise InputError(f"{path}: file not found")
+        if path.suffix.lower() in IMAGE_SUFFIXES:  # FFmpeg reads a photo as a one-frame clip
+            raise InputError(f"{path}: a still image, not a video; stylise it with `multistyle image`, or give a "
+                             "folder of frames")
         self.files: list[Path] | None = None
         if path.is_dir():
             self.files = list_images(path, IMAGE_SUFFIXES, "frames")

@@ -60,8 +60,12 @@ class VideoConfig:
             raise InputError(f"--temporal must be in [0, 1), not {self.temporal}")
         if self.size is not None and self.size != 0 and self.size < 32:
             raise InputError(f"--size {self.size} is too small; use at least 32 pixels (or 0)")
-        if not 0 <= self.alpha <= 1 or self.max_frames < 0 or not 0 < self.fps <= 240:
-            raise InputError("need alpha in [0, 1], max_frames >= 0 and 0 < fps <= 240")
+        if not 0 <= self.alpha <= 1:
+            raise InputError(f"--alpha must be between 0 and 1, not {self.alpha}")
+        if self.max_frames < 0:
+            raise InputError(f"--max-frames must be 0 (every frame) or more, not {self.max_frames}")
+        if not 0 < self.fps <= 240:
+            raise InputError(f"--fps must be more than 0 and at most 240, not {self.fps}")
         check_precision(self.precision)
 
 
@@ -156,6 +160,27 @@ def trained_for_video(info: dict) -> bool:
     """Whether a per-style network's JSON records training with Huang et al.'s temporal loss."""
     config = info.get("config")
     return isinstance(config, dict) and isinstance(config.get("temporal_weight"), (int, float)) and config["temporal_weight"] > 0
+
+
+def check_style(method: str, style: ImageLike | None) -> None:
+    """Refuse a style named by a path or name that cannot be found before the clip is opened (InputError)."""
+    if not isinstance(style, (str, Path)):
+        return
+    from multistyle.image.fast import resolve_style as network_file, shipped_styles
+
+    if method == "fast":
+        network_file(style)
+        return
+    from multistyle.samples import resolve_style
+
+    try:
+        found = Path(resolve_style(style)).exists()
+    except InputError as e:
+        if str(style) in shipped_styles():
+            raise InputError(f"{e}; {style} is a per-style network: add --method fast") from None
+        raise
+    if not found:
+        raise InputError(f"{style}: file not found")
 
 
 def frame_size(frame: torch.Tensor, size: int | None) -> tuple[int, int]:
@@ -310,6 +335,8 @@ class VideoTransfer(Pipeline):
         from multistyle.video.stream import VideoJob, job_identity, sigterm_as_interrupt
 
         cfg = self.config
+        if self.model is None:
+            check_style(cfg.method, style)
         settings = {**config_dict(cfg), "model": None if self.model is None else  # a method object's own settings
                     {**config_dict(self.model.config), "style": getattr(self.model, "info", {}).get("name")}}
         if isinstance(clip, Clip):  # frames already in memory
