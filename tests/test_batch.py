@@ -113,6 +113,14 @@ def test_adain_folders_write_every_pair_and_the_grid(cli, tmp_path, sample_image
     code, out, err = cli("image", "adain", contents, styles, "-o", tmp_path / "out", "--size", "32", "--quiet")
     assert code == 0 and "wrote 2 of 2 images" in out and (tmp_path / "out" / "grid.png").is_file(), (out, err)
     assert sorted(digests(tmp_path / "out")) == ["content__s.png", "grid.png", "style__s.png"]
+    # one style for the whole folder: a style image, or a bundled painting's name
+    for style, name in ((styles / "s.png", "s"), ("starry_night", "starry_night")):
+        out_dir = tmp_path / f"one_{name}"
+        code, out, err = cli("image", "adain", contents, style, "-o", out_dir, "--size", "32", "--quiet")
+        assert code == 0 and "wrote 2 of 2 images" in out, (out, err)
+        assert sorted(digests(out_dir)) == [f"content__{name}.png", "grid.png", f"style__{name}.png"]
+    code, _, err = cli("image", "adain", contents, tmp_path / "none.jpg", "-o", tmp_path / "none", "--size", "32")
+    assert code == 2 and "none.jpg: not found" in err and not (tmp_path / "none").exists()
 
 
 def write_name(source, out):

@@ -28,7 +28,7 @@ def _print_version(value: bool) -> None:
 # help_option_names reaches every subcommand: click contexts inherit it from their parent. Help is plain text
 # (rich_markup_mode=None, for the groups too): typer's rich help imports rich's markdown support first, 40 % of the
 # CPU time of `multistyle --help` (0.31 -> 0.18 s here).
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Neural style transfer for images, text and audio.",
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Neural style transfer for images, video, text and audio.",
                   context_settings={"help_option_names": ["-h", "--help"]}, rich_markup_mode=None)
 
 

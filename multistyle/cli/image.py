@@ -20,9 +20,9 @@ from multistyle.cli.common import (
 )
 from multistyle.cli.defaults import constant, field_default
 from multistyle.errors import InputError
-from multistyle.samples import paintings
+from multistyle.samples import paintings, resolve_style
 
-app = typer.Typer(no_args_is_help=True, help="Image style transfer: Gatys (optimisation) and AdaIN (feed-forward).")
+app = typer.Typer(no_args_is_help=True, help="Image style transfer: optimisation (gatys, texture, photoreal, doodle), AdaIN for any painting (adain), per-style networks (fast, onnx), and their training.")
 # The config classes by name, their defaults read from source (multistyle.cli.defaults): importing their modules
 # (torch) would cost seconds before any help page or usage error; each command imports what it runs.
 G, A, T, F, FT = ("multistyle.image.gatys:GatysConfig", "multistyle.image.adain:AdaINConfig",
@@ -286,9 +286,13 @@ def adain(
                       preserve_color=preserve_color, palette=palette, degrid=degrid, decoder=str(decoder) if decoder else None,
                       device=device, precision=precision)
     if len(images) == 2 and images[0].is_dir():
-        guard([output], read_folders=images, folder=True)
+        styles = Path(resolve_style(images[1]))  # a folder of styles, or one style file or painting's name for all
+        if not styles.exists():
+            raise InputError(f"{styles}: not found (give a folder of styles, a style image or a painting's name)")
+        guard([output], [styles] if styles.is_file() else [], read_folders=[images[0]] + ([styles] if styles.is_dir() else []),
+              folder=True)
         cfg.validate(1)
-        summary, grid = stylize_folders(AdaIN.from_pretrained(cfg), images[0], images[1], output, show_progress=not quiet,
+        summary, grid = stylize_folders(AdaIN.from_pretrained(cfg), images[0], styles, output, show_progress=not quiet,
                                         resume=resume, workers=workers)
         typer.echo(summary.describe(output) + (f"; and {grid}" if grid else ""))
         return
@@ -582,7 +586,7 @@ def run_onnx(model: Path, images: list[Path], output: Path, *, alpha: float, pal
         if resume:
             raise InputError("--resume continues a folder batch; CONTENT is one image")
         rgb = stylise(photos[0], output)
-        report["size"] = [int(rgb.shape[1]), int(rgb.shape[0])]
+        report.update(size=[int(rgb.shape[0]), int(rgb.shape[1])], output=str(output))  # height, width, as torch's reports
     done = time.perf_counter()
     report["timings_s"] = {"load": round(loaded - start, 3), "stylise": round(done - loaded, 3)}
     write_report(output / "onnx.json" if batch else output.with_suffix(".json"), report)

@@ -414,10 +414,12 @@ class AdaIN(Pipeline):
 
 def stylize_folders(model: AdaIN, content_dir: Path, style_dir: Path, out_dir: Path, show_progress: bool = False,
                     resume: bool = False, workers: int | None = None) -> tuple[BatchSummary, Path | None]:
-    """Every content x every style -> OUT_DIR/CONTENT__STYLE.png (a resumable batch, shared between torchrun's
-    processes: multistyle.core.batch), then grid.png (a row per content) once every pair is written. `workers`:
-    processes of one thread each (default: multistyle.core.runtime.batch_workers)."""
-    contents, styles = list_images(content_dir, IMAGE_SUFFIXES), list_images(style_dir, IMAGE_SUFFIXES)
+    """Every content x every style (`style_dir`: a folder, or one style image for every content) ->
+    OUT_DIR/CONTENT__STYLE.png (a resumable batch, shared between torchrun's processes: multistyle.core.batch), then
+    grid.png (a row per content) once every pair is written. `workers`: processes of one thread each (default:
+    multistyle.core.runtime.batch_workers)."""
+    contents = list_images(content_dir, IMAGE_SUFFIXES)
+    styles = [Path(style_dir)] if Path(style_dir).is_file() else list_images(style_dir, IMAGE_SUFFIXES)
     pairs = [(content, style) for content in contents for style in styles]
     items = [BatchItem(f"{c.stem} x {s.stem}", out_dir / f"{c.stem}__{s.stem}.png", (c, s)) for c, s in pairs]
     summary = run_batch(items, out_dir, lambda c, s, out: model(c, s).save(out, report=False),

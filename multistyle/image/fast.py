@@ -159,6 +159,9 @@ def resolve_style(name_or_path: str | Path) -> Path:
             path = path / "model.safetensors"
         if not path.is_file():
             raise WeightsError(f"{path}: model file not found")
+        if path.suffix != ".safetensors":
+            raise InputError(f"{path}: not a per-style network (a shipped style's name, or the .safetensors file "
+                             "`multistyle image train-fast` writes)")
         return path
     styles = shipped_styles()
     if str(name_or_path) not in styles:
