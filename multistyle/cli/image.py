@@ -441,7 +441,11 @@ def styles(
 ):
     """List the per-style networks that ship with multistyle."""
     from multistyle.image.fast import model_info, shipped_styles
+    from multistyle.image.io import check_output_path
 
+    if sheet is not None:
+        sheet = check_output_path(sheet)
+        guard([sheet])  # before anything is printed
     found = shipped_styles()
     if not found:
         typer.echo("no per-style networks ship with this install; train one with `multistyle image train-fast`")
@@ -452,9 +456,8 @@ def styles(
     if sheet is not None:
         from multistyle import samples
         from multistyle.image.figure import styles_sheet
-        from multistyle.image.io import check_output_path, save_image
+        from multistyle.image.io import save_image
 
-        guard([check_output_path(sheet)])
         # the photo at 512 px: smaller photos come out as mostly the painting's strokes (the networks learned on 128-256 px)
         save_image(styles_sheet(list(found), samples.photo(), size=512), sheet)
         typer.echo(f"wrote {sheet}")
