@@ -7,6 +7,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from multistyle.errors import Interrupted, MultistyleError
 from multistyle.video import stream as stream_module
@@ -154,7 +155,10 @@ def test_an_interrupted_job_resumes_into_the_uninterrupted_output(tmp_path, monk
         first = [np.asarray(__import__("PIL.Image").Image.open(p)) for p in sorted(whole.path.glob("frame_*.png"))]
         second = [np.asarray(__import__("PIL.Image").Image.open(p)) for p in sorted(target.glob("frame_*.png"))]
     assert len(first) == len(second) == 9
-    assert all(np.array_equal(a, b) for a, b in zip(first, second)), "frame by frame identical"
+    if output == "frames":
+        assert all(np.array_equal(a, b) for a, b in zip(first, second)), "frame by frame identical"
+    else:  # libx264 may encode the same frames two ways from run to run on a loaded machine (see the torchrun test)
+        assert all(np.abs(a.astype(int) - b.astype(int)).mean() < 8 for a, b in zip(first, second))
 
 
 def test_resume_mistakes_are_one_line(cli, tmp_path, style):
@@ -221,11 +225,16 @@ def test_two_torchrun_processes_share_a_clip_and_the_first_writes_it(tmp_path):
         assert run.returncode == 0, run.stderr[-2000:]
         return run.stdout
 
-    video(tmp_path / "one.mp4", "--temporal", "0")
-    out = video(tmp_path / "two.mp4", "--temporal", "0", processes=2)
+    # Frames as PNG folders: the stylised pixels compared exactly. (H.264 is not: on a loaded machine libx264 encoded
+    # the same PNG frames two ways from run to run, decoded pixels up to 32 apart, with one thread too.)
+    video(tmp_path / "one", "--temporal", "0")
+    out = video(tmp_path / "two", "--temporal", "0", processes=2)
     assert "process 2 of 2: stylised its 6 frames" in out and "wrote" in out, out
+    one, two = sorted((tmp_path / "one").glob("*.png")), sorted((tmp_path / "two").glob("*.png"))
+    assert len(one) == len(two) == 12
+    assert all(np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b))) for a, b in zip(one, two))
+    video(tmp_path / "two.mp4", "--temporal", "0", processes=2)
     assert len(decoded(tmp_path / "two.mp4")) == 12
-    assert all(np.array_equal(a, b) for a, b in zip(decoded(tmp_path / "one.mp4"), decoded(tmp_path / "two.mp4")))
     video(tmp_path / "blended.mp4", processes=2)
     assert len(decoded(tmp_path / "blended.mp4")) == 12
     assert not work_folder(tmp_path / "blended.mp4").exists()
