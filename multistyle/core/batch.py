@@ -75,9 +75,10 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
     inputs = [[str(x) for x in item.inputs] for item in items]  # a resumed batch must have the same inputs
     identity = json.loads(json.dumps({**identity, "inputs": inputs}, default=str))
 
-    started_here = [False]
+    started_here = False  # whether this run wrote the manifest
 
     def start_or_refuse() -> None:  # the first process decides for every process
+        nonlocal started_here
         recorded = _read_manifest(manifest)
         start_over = f"or delete {MANIFEST} there to start over"
         if recorded is not None and not resume:
@@ -95,7 +96,7 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
         if recorded is None:
             out_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(manifest, (json.dumps({"identity": identity, "items": len(items)}, indent=2) + "\n").encode())
-            started_here[0] = True
+            started_here = True
 
     first_process_decides(start_or_refuse)
     share = list(items)[rank::world]
@@ -115,7 +116,7 @@ def run_batch(items: Sequence[BatchItem], out_dir: Path, work: Callable[..., Any
         raise Interrupted(f"stopped after {len(share) - len(todo) + written} of {len(share)} images in {out_dir}/; "
                           "the same command with --resume finishes the rest") from None
     except MultistyleError:  # an input the header check could not catch (a truncated file, say)
-        if started_here[0] and world == 1 and not any(item.output.is_file() for item in items):
+        if started_here and world == 1 and not any(item.output.is_file() for item in items):
             manifest.unlink(missing_ok=True)  # nothing to resume: leave the folder as it was
         raise
     first_process_decides(lambda: None, last=True)  # every process has finished its share

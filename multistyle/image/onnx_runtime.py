@@ -36,13 +36,13 @@ ADAIN_EPS = 1e-5
 ADAIN_MARGIN = 16
 # Peak memory per input pixel through onnxruntime, measured at 1024 and 2048 px on a 4:3 photo (about 1.0 kB for
 # the per-style network, 1.8 kB for AdaIN's encoder and decoder), with some headroom.
-BYTES_PER_PIXEL = {"fast": 1200, "adain": 2200}
+BYTES_PER_PIXEL = {"per-style network": 1200, "AdaIN": 2200}
 
 
-def check_size(kind: str, height: int, width: int) -> None:
+def check_size(model: str, height: int, width: int) -> None:
     """Refuse (ResourceError) an input whose activations would not fit in the host's free memory."""
-    check_memory(BYTES_PER_PIXEL[kind] * height * width, f"the exported {'AdaIN' if kind == 'adain' else 'per-style network'} "
-                 f"on {width}x{height}", "cpu", "use a smaller --size")
+    check_memory(BYTES_PER_PIXEL[model] * height * width, f"the exported {model} on {width}x{height}", "cpu",
+                 "use a smaller --size")
 
 
 def _onnxruntime():
@@ -208,7 +208,7 @@ class OnnxFast:
             raise InputError(f"--size {size} is too small; use at least 16 pixels (or 0 for the content's own size)")
         rgb = load_rgb(content)
         h, w = output_size(*rgb.shape[:2], size)
-        check_size("fast", h + self.multiple, w + self.multiple)
+        check_size("per-style network", h + self.multiple, w + self.multiple)
         image = to_nchw(resize(rgb, (h, w)))
         output = self.graph(pad_to_multiple(image, self.multiple))[..., :h, :w]
         if degrid:
@@ -264,7 +264,7 @@ class OnnxAdaIN:
             raise InputError(f"--size {size} is too small; use at least 32 pixels (or 0 for the content's own size)")
         rgb = load_rgb(content)
         h, w = output_size(*rgb.shape[:2], size)
-        check_size("adain", h + 2 * margin + self.multiple, w + 2 * margin + self.multiple)
+        check_size("AdaIN", h + 2 * margin + self.multiple, w + 2 * margin + self.multiple)
         image = to_nchw(resize(rgb, (h, w)))
         style_mean, style_std, rgb_mean, rgb_cov = self.style_stats(style, size or max(h, w))
         if palette:
